@@ -1,0 +1,23 @@
+"""Settings of the segmentation service (`TESSERA_SEGMENTATION_*`, falling back to `TESSERA_*`)."""
+
+from functools import lru_cache
+
+from pydantic_settings import SettingsConfigDict
+
+from shared.config import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    """The segmentation service's settings."""
+
+    model_config = SettingsConfigDict(env_prefix="TESSERA_SEGMENTATION_", extra="ignore")
+
+    service_name: str = "segmentation"
+    port: int = 8003
+    consumer_group: str = "segmentation"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The settings read from the environment, once per process."""
+    return Settings()

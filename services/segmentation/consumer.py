@@ -1,0 +1,20 @@
+"""Segmentation's consumer: `tessera.profiles.v1` → the feature replica."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.segmentation.service import apply_profile_messages
+from shared.bus import EventBuffer
+from shared.consuming import Handler, Received
+from shared.events import PROFILES
+
+
+async def handle_profiles(session: AsyncSession, messages: Sequence[Received], events: EventBuffer) -> None:
+    """Apply a batch of profile changes to the replica."""
+    await apply_profile_messages(session, [m.value for m in messages])
+
+
+HANDLERS: dict[str, Handler] = {PROFILES: handle_profiles}

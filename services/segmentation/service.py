@@ -1,0 +1,61 @@
+"""Segmentation's domain: keep the replica of profile features up to date."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.segmentation.models import ProfileFeatures
+from shared.consuming import PoisonMessage
+from shared.errors import NotFound
+from shared.events import ProfileErased, ProfileMerged, ProfileUpserted
+
+ProfileMessage = ProfileUpserted | ProfileMerged | ProfileErased
+_adapter: TypeAdapter[ProfileMessage] = TypeAdapter(ProfileMessage)
+
+
+def parse_profile_message(value: Any) -> ProfileMessage:
+    """A `tessera.profiles.v1` message, or `PoisonMessage`."""
+    try:
+        return _adapter.validate_python(value)
+    except ValidationError as exc:
+        raise PoisonMessage(f"not a profile message: {exc.errors()[0]['msg']}") from exc
+
+
+async def apply_profile_messages(session: AsyncSession, values: Sequence[Any]) -> None:
+    """Upsert features (newer wins), drop merged-away and erased profiles."""
+    for message in (parse_profile_message(v) for v in values):
+        if isinstance(message, ProfileUpserted):
+            await _upsert(session, message)
+        elif isinstance(message, ProfileMerged) and not message.undone:
+            await session.execute(delete(ProfileFeatures).where(ProfileFeatures.profile_id == message.merged_id))
+        elif isinstance(message, ProfileErased):
+            await session.execute(delete(ProfileFeatures).where(ProfileFeatures.profile_id == message.profile_id))
+
+
+async def _upsert(session: AsyncSession, message: ProfileUpserted) -> None:
+    row = await session.get(ProfileFeatures, message.profile_id)
+    if row is None:
+        session.add(
+            ProfileFeatures(
+                profile_id=message.profile_id,
+                traits=message.traits,
+                computed=message.computed,
+                updated_at=message.occurred_at,
+            )
+        )
+        await session.flush()
+    elif row.updated_at <= message.occurred_at:  # a replayed older message never overwrites a newer one
+        row.traits, row.computed, row.updated_at = message.traits, message.computed, message.occurred_at
+
+
+async def get_features(session: AsyncSession, profile_id: str) -> ProfileFeatures:
+    """The replicated features of a profile, or 404."""
+    row = await session.get(ProfileFeatures, profile_id)
+    if row is None:
+        raise NotFound(f"No features for profile '{profile_id}'.")
+    return row

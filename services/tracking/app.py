@@ -1,0 +1,72 @@
+"""The tracking service: `create_app(settings)`; run with `uvicorn --factory services.tracking.app:create_app`."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from services.tracking import api, email_api, sources_api
+from services.tracking.config import Settings, get_settings
+from services.tracking.deps import SourceCache
+from services.tracking.guards import RateLimiter, RecentIds
+from services.tracking.models import outbox
+from services.tracking.publisher import Publisher
+from services.tracking.service import DEFAULT_SOURCE_NAME, ensure_source_with_key
+from services.tracking.spool import Spool
+from shared.runtime import Runtime, ServiceSpec, create_service_app
+
+
+def _spec(settings: Settings) -> ServiceSpec:
+    async def start(runtime: Runtime) -> None:
+        spool = Spool(settings.resolved_spool_path())
+        settings.resolved_spool_path().parent.mkdir(parents=True, exist_ok=True)
+        await spool.open()
+        publisher = Publisher(runtime.bus, spool, timeout_seconds=settings.produce_timeout_seconds)
+        runtime.extras.update(
+            spool=spool,
+            publisher=publisher,
+            sources=SourceCache(runtime.sessions),
+            limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
+            recent_ids=RecentIds(settings.dedup_window_seconds, settings.dedup_max_ids),
+            trusted_proxies=[ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies],
+        )
+        runtime.spawn(publisher.replay_forever(), "spool-replay")
+        if settings.write_key:
+            async with runtime.sessions() as session:
+                await ensure_source_with_key(
+                    session, name=DEFAULT_SOURCE_NAME, write_key=settings.write_key.get_secret_value()
+                )
+                await session.commit()
+
+    async def stop(runtime: Runtime) -> None:
+        publisher: Publisher = runtime.extras["publisher"]
+        try:
+            await publisher.replay_once()  # flush what we can; the rest stays spooled for the next start
+        except Exception:
+            pass
+        await runtime.extras["spool"].close()
+
+    return ServiceSpec(
+        name="tracking",
+        title="Tessera tracking",
+        routers=[api.router, email_api.router, sources_api.router],
+        outbox=outbox,
+        on_startup=[start],
+        on_shutdown=[stop],
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the tracking app; connections open in the lifespan."""
+    settings = settings or get_settings()
+    app = create_service_app(settings, _spec(settings))
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "AnonymousId", "X-Write-Key", "Content-Encoding"],
+        max_age=86400,
+    )
+    return app

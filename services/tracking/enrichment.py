@@ -1,0 +1,131 @@
+"""Enrichment of validated events: ids, clock-skew correction, UTM, user agent, anonymised IP."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import ua_parser
+
+from services.tracking.validation import parse_time
+
+UTM_FIELDS = {
+    "utm_source": "source",
+    "utm_medium": "medium",
+    "utm_campaign": "name",
+    "utm_term": "term",
+    "utm_content": "content",
+}
+# ua-parser's own crawler list marks most bots as device "Spider"; this catches tools it leaves out.
+BOT_PATTERN = re.compile(
+    r"bot|crawl|spider|slurp|headless|lighthouse|pingdom|uptime|monitor|preview|scrapy|curl|wget|python-requests|"
+    r"httpclient|okhttp|go-http-client|java/|facebookexternalhit|embedly|bingpreview",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestFacts:
+    """What the HTTP request tells us about every event in it."""
+
+    source_id: str
+    received_at: datetime
+    client_ip: str | None
+    user_agent: str | None
+    anonymize_ip: bool
+    batch_sent_at: str | None = None
+
+
+def corrected_timestamp(event: dict[str, Any], received_at: datetime, batch_sent_at: str | None) -> datetime:
+    """`receivedAt - (sentAt - originalTimestamp)`; the client's time alone when it sent no `sentAt`."""
+    original_raw = event.get("originalTimestamp") or event.get("timestamp")
+    sent_raw = event.get("sentAt") or batch_sent_at
+    if original_raw is None:
+        return received_at
+    original = parse_time(original_raw, "timestamp")
+    if sent_raw is None:
+        return original
+    return received_at - (parse_time(sent_raw, "sentAt") - original)
+
+
+def utm_campaign(url: str | None) -> dict[str, str]:
+    """UTM parameters of a URL as a Segment `context.campaign` object."""
+    if not url or not isinstance(url, str):
+        return {}
+    try:
+        query = parse_qs(urlsplit(url).query)
+    except ValueError:
+        return {}
+    return {name: query[utm][0] for utm, name in UTM_FIELDS.items() if query.get(utm)}
+
+
+@lru_cache(maxsize=4096)
+def parse_user_agent(user_agent: str) -> dict[str, Any]:
+    """Browser, OS, device type and bot flag of a user-agent string."""
+    parsed = ua_parser.parse(user_agent)
+    browser = parsed.user_agent
+    os_ = parsed.os
+    device = parsed.device
+    is_bot = bool((device and device.family == "Spider") or BOT_PATTERN.search(user_agent))
+    return {
+        "browser": browser.family if browser else None,
+        "browserVersion": ".".join(p for p in (browser.major, browser.minor) if p) if browser else None,
+        "os": os_.family if os_ else None,
+        "deviceType": _device_type(user_agent, device.family if device else None, is_bot),
+        "isBot": is_bot,
+    }
+
+
+def _device_type(user_agent: str, family: str | None, is_bot: bool) -> str:
+    if is_bot:
+        return "bot"
+    if family and "ipad" in family.lower() or re.search(r"tablet|ipad", user_agent, re.IGNORECASE):
+        return "tablet"
+    if re.search(r"mobi|iphone|android", user_agent, re.IGNORECASE):
+        return "mobile"
+    return "desktop"
+
+
+def anonymize(ip: str) -> str:
+    """Zero the host part: /24 for IPv4, /48 for IPv6."""
+    address = ipaddress.ip_address(ip)
+    prefix = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False).network_address)
+
+
+def enrich(event: dict[str, Any], facts: RequestFacts) -> dict[str, Any]:
+    """Add the fields tracking owns; the event must already be valid."""
+    context = dict(event.get("context") or {})
+    event["messageId"] = event.get("messageId") or f"tsr-{uuid.uuid4()}"
+    event["sourceId"] = facts.source_id
+    event["receivedAt"] = facts.received_at.isoformat()
+    event["originalTimestamp"] = event.get("originalTimestamp") or event.get("timestamp")
+    event["timestamp"] = corrected_timestamp(event, facts.received_at, facts.batch_sent_at).isoformat()
+    event["sentAt"] = event.get("sentAt") or facts.batch_sent_at
+    page = context.get("page") if isinstance(context.get("page"), dict) else {}
+    url = page.get("url") or (event.get("properties") or {}).get("url")
+    campaign = {**utm_campaign(url), **(context.get("campaign") or {})}
+    if campaign:
+        context["campaign"] = campaign
+    user_agent = context.get("userAgent") or facts.user_agent
+    if isinstance(user_agent, str) and user_agent:
+        context["userAgent"] = user_agent
+        context["userAgentData"] = parse_user_agent(user_agent[:1000])
+    ip = context.get("ip") if isinstance(context.get("ip"), str) else facts.client_ip
+    if ip:
+        context["ip"] = _safe_ip(ip, facts.anonymize_ip)
+    event["context"] = context
+    return event
+
+
+def _safe_ip(ip: str, anonymize_ip: bool) -> str | None:
+    try:
+        return anonymize(ip) if anonymize_ip else str(ipaddress.ip_address(ip))
+    except ValueError:
+        return None

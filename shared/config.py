@@ -1,0 +1,69 @@
+"""Settings base shared by every service: `TESSERA_` variables plus a per-service prefix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+Role = Literal["analyst", "marketer", "admin"]
+
+
+class ApiKeySpec(BaseModel):
+    """An API key known to the services: only the SHA-256 of the key is ever configured."""
+
+    name: str
+    role: Role
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class CommonSettings(BaseSettings):
+    """Settings read from the plain `TESSERA_` variables, the same for every service."""
+
+    model_config = SettingsConfigDict(env_prefix="TESSERA_", extra="ignore")
+
+    data_dir: Path = Path("./var")
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_idempotent_producer: bool = False  # tansu lacks it; Apache Kafka in compose turns it on
+    admin_api_key: SecretStr | None = None
+    write_key: SecretStr | None = None  # the default source's write key (tracking creates that source)
+    link_secret: SecretStr = SecretStr("tessera-dev-link-secret")  # signs email open/click/unsubscribe tokens
+    api_keys: list[ApiKeySpec] = Field(default_factory=list)
+    log_level: str = "INFO"
+    log_json: bool = True
+
+
+class ServiceSettings(CommonSettings):
+    """Base of each service's settings: its own prefix wins over the shared `TESSERA_` one."""
+
+    service_name: str = "service"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    database_url: str = ""
+    consumer_group: str = ""
+    run_migrations: bool = True
+    run_consumers: bool = True
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Read the service prefix first, then the common `TESSERA_` prefix."""
+        from pydantic_settings import EnvSettingsSource
+
+        common = EnvSettingsSource(settings_cls, env_prefix="TESSERA_")
+        return init_settings, env_settings, common, dotenv_settings, file_secret_settings
+
+    def resolved_database_url(self) -> str:
+        """The configured database URL, or a SQLite file under the data directory."""
+        if self.database_url:
+            return self.database_url
+        path = (self.data_dir / f"{self.service_name}.db").resolve()
+        return f"sqlite+aiosqlite:///{path}"

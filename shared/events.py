@@ -1,0 +1,163 @@
+"""Topic names and the event models that are the only contract between services (DESIGN §2)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+EVENTS = "tessera.events.v1"
+EVENTS_REJECTED = "tessera.events.rejected.v1"
+PROFILES = "tessera.profiles.v1"
+SEGMENTS = "tessera.segments.v1"
+CAMPAIGNS = "tessera.campaigns.v1"
+ALL_TOPICS = (EVENTS, EVENTS_REJECTED, PROFILES, SEGMENTS, CAMPAIGNS)
+
+# Values that clients send when they have no real identifier; never an identity.
+JUNK_IDENTIFIERS = frozenset(
+    {
+        "",
+        "null",
+        "undefined",
+        "none",
+        "nil",
+        "nan",
+        "0",
+        "-1",
+        "anonymous",
+        "unknown",
+        "guest",
+        "user",
+        "n/a",
+        "na",
+        "[object object]",
+        "false",
+        "true",
+        "test",
+        "00000000-0000-0000-0000-000000000000",
+    }
+)
+
+
+def is_junk_identifier(value: object) -> bool:
+    """True for values like `null`, `undefined`, `0` or `anonymous` that identify nobody."""
+    return not isinstance(value, str | int) or str(value).strip().lower() in JUNK_IDENTIFIERS
+
+
+SegmentType = Literal["track", "identify", "page", "screen", "group", "alias"]
+
+
+def rejected_topic(topic: str) -> str:
+    """Where poison messages of `topic` go: `tessera.x.v1` → `tessera.x.rejected.v1`."""
+    stem, dot, version = topic.rpartition(".")
+    if dot and version.startswith("v") and version[1:].isdigit():
+        return f"{stem}.rejected.{version}"
+    return f"{topic}.rejected"
+
+
+class Contract(BaseModel):
+    """Base of every event: immutable, serialised as JSON."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class TrackedEvent(BaseModel):
+    """A behaviour event in the Segment spec, enriched by tracking (`tessera.events.v1`)."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    type: SegmentType
+    messageId: str
+    sourceId: str
+    receivedAt: datetime
+    timestamp: datetime
+    anonymousId: str | None = None
+    userId: str | None = None
+    event: str | None = None
+    name: str | None = None
+    properties: dict[str, Any] = Field(default_factory=dict)
+    traits: dict[str, Any] = Field(default_factory=dict)
+    context: dict[str, Any] = Field(default_factory=dict)
+    sentAt: datetime | None = None
+    originalTimestamp: datetime | None = None
+    groupId: str | None = None
+    previousId: str | None = None
+
+    @property
+    def person_key(self) -> str:
+        """The partition key that keeps one person's events in order."""
+        return self.userId or self.anonymousId or self.previousId or self.messageId
+
+
+class MessageRejected(Contract):
+    """A message no consumer could handle, or an event tracking refused, with the reason."""
+
+    type: Literal["message.rejected.v1"] = "message.rejected.v1"
+    reason: str
+    source: str
+    topic: str | None = None
+    partition: int | None = None
+    offset: int | None = None
+    payload: Any = None
+    rejected_at: datetime
+
+
+class ProfileUpserted(Contract):
+    """A profile was created or changed; carries what segmentation needs."""
+
+    type: Literal["profile.upserted.v1"] = "profile.upserted.v1"
+    profile_id: str
+    traits: dict[str, Any] = Field(default_factory=dict)
+    computed: dict[str, Any] = Field(default_factory=dict)
+    consent: dict[str, bool] = Field(default_factory=dict)
+    occurred_at: datetime
+
+
+class ProfileMerged(Contract):
+    """`merged_id` was folded into `profile_id` (or split back out when `undone`)."""
+
+    type: Literal["profile.merged.v1"] = "profile.merged.v1"
+    profile_id: str
+    merged_id: str
+    merge_id: str
+    undone: bool = False
+    occurred_at: datetime
+
+
+class ProfileErased(Contract):
+    """GDPR erasure: every service deletes its copy of this profile."""
+
+    type: Literal["profile.erased.v1"] = "profile.erased.v1"
+    profile_id: str
+    occurred_at: datetime
+
+
+class SegmentEntered(Contract):
+    """A profile entered a segment."""
+
+    type: Literal["segment.entered.v1"] = "segment.entered.v1"
+    segment_id: str
+    profile_id: str
+    occurred_at: datetime
+
+
+class SegmentExited(Contract):
+    """A profile left a segment."""
+
+    type: Literal["segment.exited.v1"] = "segment.exited.v1"
+    segment_id: str
+    profile_id: str
+    occurred_at: datetime
+
+
+class CampaignExposure(Contract):
+    """A campaign sent to, held out or skipped a profile."""
+
+    type: Literal["campaign.exposure.v1"] = "campaign.exposure.v1"
+    campaign_id: str
+    profile_id: str
+    outcome: Literal["sent", "held_out", "skipped"]
+    variant_id: str | None = None
+    reason: str | None = None
+    occurred_at: datetime

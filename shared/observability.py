@@ -1,0 +1,80 @@
+"""`/health`, `/ready`, Prometheus `/metrics` and a request log without client addresses."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+import structlog
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+
+from shared.errors import error_response
+
+log = structlog.get_logger("tessera.http")
+
+REQUESTS = Counter("tessera_http_requests_total", "HTTP requests", ["service", "method", "route", "status"])
+LATENCY = Histogram(
+    "tessera_http_request_seconds",
+    "HTTP request latency",
+    ["service", "method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+
+Check = Callable[[], Awaitable[None]]
+
+
+def health_router(service: str, checks: dict[str, Check]) -> APIRouter:
+    """Liveness, readiness (every check must pass within 2 s) and metrics."""
+    router = APIRouter(tags=["health"])
+
+    @router.get("/health")
+    async def health() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok", "service": service}
+
+    @router.get("/ready", response_model=None)
+    async def ready() -> JSONResponse | dict[str, object]:
+        """Readiness: the database and the broker answer."""
+        results = {name: await _run_check(check) for name, check in checks.items()}
+        if all(r == "ok" for r in results.values()):
+            return {"status": "ready", "service": service, "checks": results}
+        failing = ", ".join(f"{name}: {r}" for name, r in results.items() if r != "ok")
+        return error_response(503, "unavailable", f"Not ready ({failing}).", headers={"Retry-After": "1"})
+
+    @router.get("/metrics")
+    async def metrics() -> Response:
+        """Prometheus metrics of this process."""
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+async def _run_check(check: Check) -> str:
+    try:
+        await asyncio.wait_for(check(), 2.0)
+        return "ok"
+    except Exception as exc:
+        return type(exc).__name__
+
+
+def install_request_metrics(app: FastAPI, service: str) -> None:
+    """Count and time every request by route template; log it without the client address."""
+
+    @app.middleware("http")
+    async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            return response
+        finally:
+            route = getattr(request.scope.get("route"), "path", "unmatched")
+            elapsed = time.perf_counter() - started
+            REQUESTS.labels(service, request.method, route, str(status)).inc()
+            LATENCY.labels(service, request.method, route).observe(elapsed)
+            if route not in ("/health", "/ready", "/metrics"):
+                log.info("request", method=request.method, route=route, status=status, ms=round(elapsed * 1000, 1))

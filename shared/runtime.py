@@ -1,0 +1,173 @@
+"""What a running service owns (engine, producer, outbox relay, consumers) and its FastAPI factory."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, FastAPI, Request
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from shared.auth import KeyRing
+from shared.bus import Bus, EventBuffer, ensure_topics
+from shared.config import ServiceSettings
+from shared.consuming import ConsumerWorker, Handler
+from shared.db import make_engine, make_session_factory, migrate, ping
+from shared.errors import install_error_handlers
+from shared.events import ALL_TOPICS
+from shared.logging import configure_logging
+from shared.observability import health_router, install_request_metrics
+from shared.outbox import OutboxRelay, stage
+
+log = structlog.get_logger(__name__)
+Hook = Callable[["Runtime"], Awaitable[None]]
+
+
+@dataclass
+class Runtime:
+    """The connections and background tasks of one service process."""
+
+    settings: ServiceSettings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    bus: Bus
+    outbox: Table
+    relay: OutboxRelay
+    workers: list[ConsumerWorker] = field(default_factory=list)
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def spawn(self, coro: Awaitable[Any], name: str) -> None:
+        """Run a background task owned by the service; it is cancelled on shutdown."""
+        self.tasks.append(asyncio.create_task(coro, name=name))  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """What distinguishes one service: its routers, outbox table, topic handlers and hooks."""
+
+    name: str
+    title: str
+    routers: Sequence[APIRouter]
+    outbox: Table
+    handlers: dict[str, Handler] = field(default_factory=dict)
+    on_startup: Sequence[Hook] = ()
+    on_shutdown: Sequence[Hook] = ()
+
+
+async def start_bus(settings: ServiceSettings, *, wait_seconds: float = 30.0) -> Bus:
+    """Connect a producer, retrying while the broker comes up."""
+    deadline = asyncio.get_running_loop().time() + wait_seconds
+    while True:
+        bus = Bus(
+            settings.kafka_bootstrap_servers,
+            client_id=f"tessera-{settings.service_name}",
+            idempotent=settings.kafka_idempotent_producer,
+        )
+        try:
+            await bus.start()
+            return bus
+        except Exception:
+            await bus.stop()
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
+async def open_runtime(settings: ServiceSettings, spec: ServiceSpec) -> Runtime:
+    """Open the database (migrated), the producer, the outbox relay and the consumers."""
+    engine = make_engine(settings.resolved_database_url())
+    if settings.run_migrations:
+        await migrate(engine, spec.name)
+    sessions = make_session_factory(engine)
+    bus = await start_bus(settings)
+    await ensure_topics(settings.kafka_bootstrap_servers, ALL_TOPICS)
+    relay = OutboxRelay(sessions, spec.outbox, bus)
+    runtime = Runtime(settings, engine, sessions, bus, spec.outbox, relay)
+    runtime.spawn(relay.run(), "outbox-relay")
+    if spec.handlers and settings.run_consumers:
+        worker = ConsumerWorker(
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            group_id=settings.consumer_group or settings.service_name,
+            handlers=spec.handlers,
+            session_factory=sessions,
+            outbox=spec.outbox,
+            on_committed=relay.notify,
+        )
+        runtime.workers.append(worker)
+        runtime.spawn(worker.run(), "consumer")
+    return runtime
+
+
+async def close_runtime(runtime: Runtime) -> None:
+    """Cancel background tasks, relay what is left, disconnect."""
+    for task in runtime.tasks:
+        task.cancel()
+    for task in runtime.tasks:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(runtime.relay.relay_once(), 5)
+    await runtime.bus.stop()
+    await runtime.engine.dispose()
+
+
+def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
+    """The FastAPI app of one service; nothing connects until the lifespan starts."""
+    configure_logging(settings.log_level, json=settings.log_json, service=spec.name)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = await open_runtime(settings, spec)
+        app.state.runtime = runtime
+        for hook in spec.on_startup:
+            await hook(runtime)
+        log.info("service_started", port=settings.port)
+        try:
+            yield
+        finally:
+            for hook in spec.on_shutdown:
+                await hook(runtime)
+            await close_runtime(runtime)
+
+    app = FastAPI(title=spec.title, version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.keyring = KeyRing(
+        settings.admin_api_key.get_secret_value() if settings.admin_api_key else None, settings.api_keys
+    )
+    install_error_handlers(app)
+    install_request_metrics(app, spec.name)
+
+    async def check_database() -> None:
+        await ping(app.state.runtime.engine)
+
+    async def check_broker() -> None:
+        await app.state.runtime.bus.ping()
+
+    app.include_router(health_router(spec.name, {"database": check_database, "broker": check_broker}))
+    for router in spec.routers:
+        app.include_router(router)
+    return app
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A request's session: staged events go to the outbox, then one commit before the response."""
+    runtime: Runtime = request.app.state.runtime
+    async with runtime.sessions() as session:
+        session.info["events"] = EventBuffer()
+        yield session
+        await stage(session, runtime.outbox, session.info["events"])
+        await session.commit()
+    runtime.relay.notify()
+
+
+def events_of(session: AsyncSession) -> EventBuffer:
+    """The event buffer bound to a request's session."""
+    buffer: EventBuffer = session.info.setdefault("events", EventBuffer())
+    return buffer

@@ -1,0 +1,192 @@
+"""`tessera up`: the broker and the four services as child processes, supervised in the foreground."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from shared.auth import generate_key
+from tessera.broker import die_with_parent, log_file, port_is_free, start_broker, stop_process
+
+SERVICES = {"tracking": 8001, "profiles": 8002, "segmentation": 8003, "campaigns": 8004}
+
+
+class StackError(RuntimeError):
+    """A one-line reason the stack could not start."""
+
+
+@dataclass
+class StackConfig:
+    """Where everything listens and lives."""
+
+    data_dir: Path
+    host: str = "127.0.0.1"
+    broker_port: int = 9092
+    ports: dict[str, int] = field(default_factory=lambda: dict(SERVICES))
+    ready_timeout: float = 60.0
+
+    @classmethod
+    def from_env(cls) -> StackConfig:
+        """Ports and data directory from `TESSERA_*` variables, else the defaults."""
+        ports = {name: int(os.environ.get(f"TESSERA_{name.upper()}_PORT", port)) for name, port in SERVICES.items()}
+        return cls(
+            data_dir=Path(os.environ.get("TESSERA_DATA_DIR", "./var")),
+            broker_port=int(os.environ.get("TESSERA_BROKER_PORT", 9092)),
+            ports=ports,
+        )
+
+    def url(self, service: str) -> str:
+        """Base URL of a service."""
+        return f"http://{self.host}:{self.ports[service]}"
+
+
+def load_keys(data_dir: Path) -> dict[str, str]:
+    """Admin API key and default write key: from the environment, else generated once and kept."""
+    path = data_dir / "keys.json"
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    keys = {
+        "admin_api_key": os.environ.get("TESSERA_ADMIN_API_KEY") or stored.get("admin_api_key") or generate_key("tsk"),
+        "write_key": os.environ.get("TESSERA_WRITE_KEY") or stored.get("write_key") or generate_key("twk"),
+    }
+    if keys != stored:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(keys, indent=2))
+        path.chmod(0o600)
+    return keys
+
+
+def service_env(config: StackConfig, keys: dict[str, str], name: str) -> dict[str, str]:
+    """The environment of one service process."""
+    env = dict(os.environ)
+    env.update(
+        TESSERA_DATA_DIR=str(config.data_dir.resolve()),
+        TESSERA_KAFKA_BOOTSTRAP_SERVERS=f"{config.host}:{config.broker_port}",
+        TESSERA_ADMIN_API_KEY=keys["admin_api_key"],
+        TESSERA_WRITE_KEY=keys["write_key"],
+    )
+    env[f"TESSERA_{name.upper()}_HOST"] = config.host
+    env[f"TESSERA_{name.upper()}_PORT"] = str(config.ports[name])
+    return env
+
+
+class Stack:
+    """Starts, watches and stops the children; the broker starts first and stops last."""
+
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.broker: subprocess.Popen[bytes] | None = None
+        self.services: dict[str, subprocess.Popen[bytes]] = {}
+        self.keys: dict[str, str] = {}
+
+    def check_ports(self) -> None:
+        """Fail fast, with the port named, when one is taken."""
+        wanted = {"broker": self.config.broker_port, **self.config.ports}
+        for name, port in wanted.items():
+            if not port_is_free(self.config.host, port):
+                raise StackError(f"port {port} ({name}) is already in use; set TESSERA_{name.upper()}_PORT")
+
+    def start(self) -> None:
+        """Start the broker, then the services; wait until every /ready answers."""
+        self.check_ports()
+        self.keys = load_keys(self.config.data_dir)
+        try:
+            broker_log = log_file(self.config.data_dir, "broker")
+            self.broker = start_broker(self.config.host, self.config.broker_port, broker_log)
+        except Exception as exc:
+            raise StackError(f"the broker did not start: {exc}") from exc
+        for name in self.config.ports:
+            self.services[name] = self._spawn(name)
+        self.write_state()
+        self.wait_ready()
+
+    def _spawn(self, name: str) -> subprocess.Popen[bytes]:
+        command = [sys.executable, "-m", "uvicorn", f"services.{name}.app:create_app", "--factory",
+                   "--host", self.config.host, "--port", str(self.config.ports[name]), "--no-access-log",
+                   "--timeout-graceful-shutdown", "10"]  # fmt: skip
+        log = log_file(self.config.data_dir, name)
+        env = service_env(self.config, self.keys, name)
+        return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=die_with_parent)
+
+    def wait_ready(self) -> None:
+        """Poll every /ready until all answer 200; a child that dies fails the start."""
+        deadline = time.monotonic() + self.config.ready_timeout
+        pending = set(self.services)
+        with httpx.Client(timeout=2) as client:
+            while pending:
+                for name in sorted(pending):
+                    self.check_alive(name)
+                    try:
+                        if client.get(f"{self.config.url(name)}/ready").status_code == 200:
+                            pending.discard(name)
+                    except httpx.HTTPError:
+                        pass
+                if time.monotonic() > deadline:
+                    raise StackError(f"not ready after {self.config.ready_timeout:.0f} s: {', '.join(sorted(pending))}")
+                time.sleep(0.2)
+
+    def check_alive(self, name: str) -> None:
+        """Raise with the last log line if a service has exited."""
+        process = self.services[name]
+        if process.poll() is not None:
+            raise StackError(f"{name} exited with code {process.returncode}: {self.last_log_line(name)}")
+
+    def last_log_line(self, name: str) -> str:
+        """The last non-empty line a child logged (for one-line errors)."""
+        path = self.config.data_dir / "logs" / f"{name}.log"
+        lines = (
+            [line for line in path.read_text(errors="replace").splitlines() if line.strip()] if path.exists() else []
+        )
+        return lines[-1][-300:] if lines else "no output"
+
+    def write_state(self) -> None:
+        """Record pids and URLs for `tessera status`."""
+        state = {
+            "pid": os.getpid(),
+            "broker": {"pid": self.broker.pid if self.broker else None, "port": self.config.broker_port},
+            "services": {n: {"pid": p.pid, "url": self.config.url(n)} for n, p in self.services.items()},
+        }
+        (self.config.data_dir / "stack.json").write_text(json.dumps(state, indent=2))
+
+    def stop(self) -> None:
+        """Stop the services (SIGTERM, then SIGKILL), the broker last."""
+        for process in self.services.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.services.values():
+            stop_process(process, timeout=15)
+        if self.broker is not None:
+            stop_process(self.broker)
+        (self.config.data_dir / "stack.json").unlink(missing_ok=True)
+
+    def watch(self) -> None:
+        """Block until a child dies (raise) or a signal stops us."""
+        while True:
+            for name in self.services:
+                self.check_alive(name)
+            if self.broker is not None and self.broker.poll() is not None:
+                raise StackError(f"the broker exited with code {self.broker.returncode}")
+            time.sleep(0.5)
+
+
+async def fetch_status(urls: dict[str, str]) -> dict[str, str]:
+    """`ready`, or why not, for each service URL."""
+
+    async def one(client: httpx.AsyncClient, url: str) -> str:
+        try:
+            response = await client.get(f"{url}/ready")
+        except httpx.HTTPError as exc:
+            return f"down ({type(exc).__name__})"
+        return "ready" if response.status_code == 200 else f"not ready ({response.status_code})"
+
+    async with httpx.AsyncClient(timeout=2) as client:
+        results = await asyncio.gather(*(one(client, url) for url in urls.values()))
+    return dict(zip(urls, results, strict=True))

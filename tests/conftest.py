@@ -1,0 +1,76 @@
+"""Session-wide real infrastructure: one tansu broker, SQLite files and PostgreSQL databases."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from shared.auth import hash_key
+from shared.config import ApiKeySpec
+from tessera.broker import free_port, start_broker, stop_process
+
+POSTGRES_URL = os.environ.get("TESSERA_TEST_POSTGRES_URL", "")
+ADMIN_KEY = "tsk_test_admin"
+MARKETER_KEY = "tsk_test_marketer"
+ANALYST_KEY = "tsk_test_analyst"
+WRITE_KEY = "twk_test_default"
+API_KEYS = [
+    ApiKeySpec(name="marketer", role="marketer", sha256=hash_key(MARKETER_KEY)),
+    ApiKeySpec(name="analyst", role="analyst", sha256=hash_key(ANALYST_KEY)),
+]
+BACKENDS = ["sqlite", "postgres"]
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Kafka-protocol broker (tansu, memory storage) on a free port, for the whole session."""
+    port = free_port()
+    log = open(tmp_path_factory.mktemp("broker") / "broker.log", "ab")  # noqa: SIM115
+    process = start_broker("127.0.0.1", port, log)
+    yield f"127.0.0.1:{port}"
+    stop_process(process)
+    log.close()
+
+
+def _pg_dsn(database: str) -> str:
+    base = POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://")
+    return base.rsplit("/", 1)[0] + f"/{database}"
+
+
+@pytest.fixture(scope="session")
+async def postgres_databases() -> AsyncIterator[Callable[[str], str]]:
+    """Makes PostgreSQL databases for this run (dropped at the end); skips when none is configured."""
+    created: list[str] = []
+    run = uuid.uuid4().hex[:8]
+
+    async def make(name: str) -> str:
+        database = f"tessera_test_{run}_{name}_{len(created)}"
+        conn = await asyncpg.connect(_pg_dsn("postgres"))
+        await conn.execute(f'CREATE DATABASE "{database}"')
+        await conn.close()
+        created.append(database)
+        return POSTGRES_URL.rsplit("/", 1)[0] + f"/{database}"
+
+    yield make  # type: ignore[misc]
+    if created:
+        conn = await asyncpg.connect(_pg_dsn("postgres"))
+        for database in created:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        await conn.close()
+
+
+@pytest.fixture(params=BACKENDS)
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_databases: Callable[[str], object]
+) -> str:
+    """A fresh, empty database URL on each backend (PostgreSQL only when configured)."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+    if not POSTGRES_URL:
+        pytest.skip("TESSERA_TEST_POSTGRES_URL is not set")
+    return await postgres_databases("db")  # type: ignore[misc]
