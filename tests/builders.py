@@ -10,7 +10,9 @@ from pydantic import SecretStr
 from tests.conftest import ADMIN_KEY, API_KEYS, WRITE_KEY
 
 
-def service_settings(settings_cls: type[Any], *, broker: str, database_url: str, data_dir: Path, **overrides: Any) -> Any:
+def service_settings(
+    settings_cls: type[Any], *, broker: str, database_url: str, data_dir: Path, **overrides: Any
+) -> Any:
     """Settings for one service in a test: real broker, given database, test keys."""
     values: dict[str, Any] = {
         "kafka_bootstrap_servers": broker,

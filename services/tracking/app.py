@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ipaddress
 
 from fastapi import FastAPI
@@ -42,10 +44,8 @@ def _spec(settings: Settings) -> ServiceSpec:
 
     async def stop(runtime: Runtime) -> None:
         publisher: Publisher = runtime.extras["publisher"]
-        try:
-            await publisher.replay_once()  # flush what we can; the rest stays spooled for the next start
-        except Exception:
-            pass
+        with contextlib.suppress(Exception):  # flush what we can; the rest stays spooled for the next start
+            await asyncio.wait_for(publisher.replay_once(), 3)
         await runtime.extras["spool"].close()
 
     return ServiceSpec(

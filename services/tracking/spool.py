@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import BigInteger, Column, Integer, LargeBinary, MetaData, String, Table, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.bus import OutboundMessage
+from shared.bus import OutboundMessage, encode
 from shared.db import make_engine
 
 # The spool is this replica's local buffer, not the service's database: it must work when PostgreSQL or
@@ -51,7 +51,7 @@ class Spool:
 
     async def append(self, messages: list[OutboundMessage]) -> None:
         """Write messages durably (committed before returning)."""
-        rows = [{"topic": m.topic, "key": m.key, "value": m.value} for m in messages]
+        rows = [{"topic": m.topic, "key": m.key, "value": encode(m.value)} for m in messages]
         async with self.engine.begin() as conn:
             await conn.exec_driver_sql("PRAGMA synchronous=FULL")
             await conn.execute(spooled_events.insert(), rows)

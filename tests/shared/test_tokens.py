@@ -10,7 +10,9 @@ def test_round_trip() -> None:
     assert verify_token(token, "s3cret")["l"] == "https://shop.example/x"
 
 
-@pytest.mark.parametrize("mutate", [lambda t: t[:-2] + "AA", lambda t: "x" + t, lambda t: t.split(".")[0], lambda t: ""])
+@pytest.mark.parametrize(
+    "mutate", [lambda t: t[:-2] + "AA", lambda t: "x" + t, lambda t: t.split(".")[0], lambda t: ""]
+)
 def test_tampered_tokens_are_refused(mutate) -> None:  # type: ignore[no-untyped-def]
     token = sign_token({"k": "c", "p": "p1", "l": "https://shop.example/x"}, "s3cret")
     with pytest.raises(TokenInvalid):

@@ -26,9 +26,10 @@ def track(mark: str, **extra: object) -> dict[str, object]:
 
 
 def marked(mark: str):  # type: ignore[no-untyped-def]
-    return lambda v: (v.get("properties") or {}).get("mark") == mark or (v.get("payload") or {}).get(
-        "properties", {}
-    ).get("mark") == mark
+    return lambda v: (
+        (v.get("properties") or {}).get("mark") == mark
+        or (v.get("payload") or {}).get("properties", {}).get("mark") == mark
+    )
 
 
 class TestIngest:
@@ -49,7 +50,10 @@ class TestIngest:
         mark = marker()
         forms = [
             {"headers": BASIC, "content": orjson.dumps(track(mark))},
-            {"content": orjson.dumps({**track(mark), "writeKey": WRITE_KEY}), "headers": {"Content-Type": "text/plain"}},
+            {
+                "content": orjson.dumps({**track(mark), "writeKey": WRITE_KEY}),
+                "headers": {"Content-Type": "text/plain"},
+            },
             {"headers": {"X-Write-Key": WRITE_KEY}, "content": orjson.dumps(track(mark))},
             {"params": {"writeKey": WRITE_KEY}, "content": orjson.dumps(track(mark))},
         ]
@@ -99,10 +103,17 @@ class TestIngest:
 
     async def test_mixed_batch_accepts_the_good_ones(self, tracking: httpx.AsyncClient, broker: str) -> None:
         mark = marker()
-        batch = [{"type": "track", **track(mark)}, {"type": "identify", "userId": "null"}, {"type": "page", "userId": "u"}]
+        batch = [
+            {"type": "track", **track(mark)},
+            {"type": "identify", "userId": "null"},
+            {"type": "page", "userId": "u"},
+        ]
         response = await tracking.post("/v1/batch", json={"batch": batch}, headers=BASIC)
         assert response.status_code == 200
-        assert response.json() == {"success": True, "rejected": [{"index": 1, "field": "userId", "reason": "'null' is not a valid identifier"}]}  # noqa: E501
+        assert response.json() == {
+            "success": True,
+            "rejected": [{"index": 1, "field": "userId", "reason": "'null' is not a valid identifier"}],
+        }  # noqa: E501
         async with TopicReader(broker, EVENTS) as reader:
             await reader.wait_until(marked(mark))
 

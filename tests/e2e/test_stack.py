@@ -1,0 +1,97 @@
+"""`tessera up` as a subprocess: four services ready, an event crosses the bus, SIGTERM stops everything."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from tessera.broker import free_port
+from tests.builders import auth
+from tests.conftest import ADMIN_KEY, WRITE_KEY
+from tests.helpers import wait_for
+
+SERVICES = ("tracking", "profiles", "segmentation", "campaigns")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
+    """The embedded stack on free ports; yields its URLs and process."""
+    data_dir: Path = tmp_path_factory.mktemp("stack")
+    ports = {name: free_port() for name in SERVICES}
+    env = {**os.environ, "TESSERA_DATA_DIR": str(data_dir), "TESSERA_BROKER_PORT": str(free_port()),
+           "TESSERA_ADMIN_API_KEY": ADMIN_KEY, "TESSERA_WRITE_KEY": WRITE_KEY}  # fmt: skip
+    env.update({f"TESSERA_{name.upper()}_PORT": str(port) for name, port in ports.items()})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tessera.cli", "up"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    line = process.stdout.readline().decode() if process.stdout else ""  # "READY <urls>" once all /ready answer
+    if not line.startswith("READY"):
+        process.kill()
+        raise AssertionError(f"tessera up did not get ready: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+    yield {"process": process, "urls": {n: f"http://127.0.0.1:{p}" for n, p in ports.items()}, "data_dir": data_dir}
+    if process.poll() is None:
+        process.kill()
+
+
+async def test_all_four_services_are_ready(stack: dict) -> None:  # type: ignore[type-arg]
+    async with httpx.AsyncClient() as client:
+        for url in stack["urls"].values():
+            response = await client.get(f"{url}/ready")
+            assert response.status_code == 200 and response.json()["checks"] == {"database": "ok", "broker": "ok"}
+
+
+async def test_non_health_endpoints_need_a_key_and_unknown_routes_are_404(stack: dict) -> None:  # type: ignore[type-arg]
+    urls = stack["urls"]
+    async with httpx.AsyncClient() as client:
+        for path in (f"{urls['tracking']}/v1/sources", f"{urls['profiles']}/v1/profiles/x",
+                     f"{urls['segmentation']}/v1/profiles/x/features", f"{urls['campaigns']}/v1/audiences/s/size"):  # fmt: skip
+            response = await client.get(path)
+            assert response.status_code == 401 and response.json()["error"]["code"] == "unauthorized", path
+        for url in urls.values():
+            response = await client.get(f"{url}/v1/nope", headers=auth(ADMIN_KEY))
+            assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
+async def test_an_event_crosses_tracking_profiles_and_segmentation(stack: dict) -> None:  # type: ignore[type-arg]
+    urls = stack["urls"]
+    async with httpx.AsyncClient() as client:
+        sent = await client.post(
+            f"{urls['tracking']}/v1/identify", auth=(WRITE_KEY, ""),
+            json={"userId": "e2e-user", "anonymousId": "e2e-anon", "traits": {"city": "Lyon"}},
+        )  # fmt: skip
+        assert sent.status_code == 200
+
+        async def profile() -> dict | None:  # type: ignore[type-arg]
+            r = await client.get(f"{urls['profiles']}/v1/profiles/lookup?user_id=e2e-user", headers=auth(ADMIN_KEY))
+            return r.json() if r.status_code == 200 else None
+
+        found = await wait_for(profile, timeout=30)
+        assert found["traits"] == {"city": "Lyon"}
+        assert {(i["kind"], i["value"]) for i in found["identities"]} == {
+            ("user_id", "e2e-user"),
+            ("anonymous_id", "e2e-anon"),
+        }
+
+        async def features() -> dict | None:  # type: ignore[type-arg]
+            r = await client.get(f"{urls['segmentation']}/v1/profiles/{found['id']}/features", headers=auth(ADMIN_KEY))
+            return r.json() if r.status_code == 200 else None
+
+        assert (await wait_for(features, timeout=30))["traits"] == {"city": "Lyon"}
+
+
+def test_sigterm_stops_every_child(stack: dict) -> None:  # type: ignore[type-arg]
+    process: subprocess.Popen[bytes] = stack["process"]  # type: ignore[assignment]
+    children = psutil.Process(process.pid).children(recursive=True)
+    assert len(children) >= 5  # the broker and four services
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=40) == 0
+    gone, alive = psutil.wait_procs(children, timeout=5)
+    assert not alive, f"orphans left: {[p.pid for p in alive]}"
