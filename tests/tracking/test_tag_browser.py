@@ -91,6 +91,8 @@ class _PageHandler(BaseHTTPRequestHandler):
                 "API_HOST": query.get("apiHost", self.tracking_url),
                 "FLUSH_INTERVAL": query.get("flushInterval", "1000"),
             }
+            if "loadKey" in query:  # configured by tessera.load() in the page instead of data-* attributes
+                values.update(WRITE_KEY="", API_HOST="", FLUSH_INTERVAL="")
             body = PAGE_TEMPLATE.read_text()
             for name, value in values.items():
                 body = body.replace("{{" + name + "}}", html.escape(value))
@@ -321,3 +323,14 @@ async def test_a_refused_batch_is_not_retried(browser: webdriver.Chrome, page_or
     await asyncio.sleep(2.5)  # a retry would have come after 1 s and 2 s
     assert browser.execute_script(count) == 1
     assert browser.execute_script("return localStorage.getItem('tessera_queue')") is None
+
+
+async def test_configured_by_load_call(
+    browser: webdriver.Chrome, page_origin: str, tracking_url: str, events: TopicReader
+) -> None:
+    marker = _marker()
+    url = f"{page_origin}/tag_page.html?marker={marker}&loadKey={WRITE_KEY}&loadHost={tracking_url}"
+    await asyncio.to_thread(browser.get, url)
+    page = await _one(events, lambda e: e["type"] == "page" and _with("url", url)(e))
+    queued = await _one(events, lambda e: e.get("event") == "Snippet Queued" and _with("marker", marker)(e))
+    assert page["anonymousId"] == queued["anonymousId"]

@@ -68,6 +68,7 @@
   let inflight = false;
   let timer = null;
   let tries = 0;
+  let failing = false;
 
   function stored() { const q = readJSON('localStorage', K.queue); return Array.isArray(q) ? q : []; }
   function storeAdd(event) { setItem('localStorage', K.queue, JSON.stringify(stored().concat([event]).slice(-500))); }
@@ -108,7 +109,8 @@
     const res = await fetch(url(), init).catch(() => null);
     const status = res ? res.status : 0;
     inflight = false;
-    if (status && status < 500 && status !== 429) { // taken, or refused for good (4xx)
+    failing = !status || status >= 500 || status === 429;
+    if (!failing) { // taken, or refused for good (4xx)
       if (status >= 300) console.warn('tessera: HTTP ' + status);
       tries = 0;
       storeRemove(events);
@@ -124,7 +126,6 @@
   function flushOnHide() {
     timer = clearTimeout(timer);
     if (!cfg.writeKey || !queue.length) return;
-    const failing = tries > 0;
     while (queue.length) {
       const events = take(BEACON_BYTES);
       const body = payload(events);
@@ -210,18 +211,13 @@
   };
 
   // Start: config from a queued load() or data-* attributes, then replay the stub's calls.
-  const script = doc.currentScript || doc.querySelector('script[data-write-key][src*="tag.js"]');
+  const script = doc.currentScript || doc.querySelector('script[src*="tag.js"]');
+  const d = script ? script.dataset : {};
+  cfg.apiHost = script ? new URL(script.src, location.href).origin : location.origin; // default: where tag.js came from
   const calls = Array.isArray(stub) ? stub.slice() : [];
   const loadCall = calls.find((c) => c && c[0] === 'load');
-  if (loadCall) {
-    load(loadCall[1], loadCall[2]);
-  } else if (script && script.dataset.writeKey) {
-    const d = script.dataset;
-    load(d.writeKey, {
-      apiHost: d.apiHost || new URL(script.src, location.href).origin,
-      autoPage: d.autoPage, flushAt: d.flushAt, flushInterval: d.flushInterval,
-    });
-  }
+  if (loadCall) load(loadCall[1], loadCall[2]);
+  else load(d.writeKey, { apiHost: d.apiHost, autoPage: d.autoPage, flushAt: d.flushAt, flushInterval: d.flushInterval });
   queue = stored(); // what an earlier page could not send
   win.tessera = api;
   calls.forEach((c) => {
