@@ -77,4 +77,4 @@ def install_request_metrics(app: FastAPI, service: str) -> None:
             REQUESTS.labels(service, request.method, route, str(status)).inc()
             LATENCY.labels(service, request.method, route).observe(elapsed)
             if route not in ("/health", "/ready", "/metrics"):
-                log.info("request", method=request.method, route=route, status=status, ms=round(elapsed * 1000, 1))
+                log.debug("request", method=request.method, route=route, status=status, ms=round(elapsed * 1000, 1))
