@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 from aiokafka.structs import OffsetAndMetadata
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Table
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -22,6 +23,7 @@ from shared.events import MessageRejected, rejected_topic
 from shared.outbox import stage
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
 
 # Failures that say "the world is not ready", not "this message is bad": never reject for them.
 TRANSIENT = (OperationalError, InterfaceError, KafkaError, ConnectionError, OSError, TimeoutError)
@@ -43,6 +45,16 @@ Handler = Callable[[AsyncSession, Sequence[Received], EventBuffer], Awaitable[No
 
 class PoisonMessage(Exception):
     """Raised by a handler for a message that can never be processed."""
+
+
+def decode_contract(adapter: TypeAdapter[T], value: Any, what: str) -> T:
+    """Validate a consumed value against an event contract, or raise `PoisonMessage` saying why."""
+    try:
+        return adapter.validate_python(value)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        location = ".".join(str(part) for part in first["loc"])
+        raise PoisonMessage(f"not a {what}: {location} {first['msg']}") from exc
 
 
 class ConsumerWorker:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.campaigns.models import SegmentMember
-from shared.consuming import PoisonMessage
+from shared.consuming import decode_contract
 from shared.events import SegmentEntered, SegmentExited
 
 SegmentMessage = SegmentEntered | SegmentExited
@@ -19,10 +19,7 @@ _adapter: TypeAdapter[SegmentMessage] = TypeAdapter(SegmentMessage)
 
 def parse_segment_message(value: Any) -> SegmentMessage:
     """A `tessera.segments.v1` message, or `PoisonMessage`."""
-    try:
-        return _adapter.validate_python(value)
-    except ValidationError as exc:
-        raise PoisonMessage(f"not a segment message: {exc.errors()[0]['msg']}") from exc
+    return decode_contract(_adapter, value, "segment message")
 
 
 async def apply_segment_messages(session: AsyncSession, values: Sequence[Any]) -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.profiles.models import Identity, Profile, processed_messages
 from shared.bus import EventBuffer
-from shared.consuming import PoisonMessage
+from shared.consuming import decode_contract
 from shared.db import utcnow
 from shared.errors import NotFound
 from shared.events import PROFILES, ProfileUpserted, TrackedEvent, is_junk_identifier
@@ -20,12 +20,12 @@ from shared.inbox import mark_processed, unseen
 IDENTITY_FIELDS = (("user_id", "userId"), ("anonymous_id", "anonymousId"))
 
 
+_tracked_event: TypeAdapter[TrackedEvent] = TypeAdapter(TrackedEvent)
+
+
 def parse_event(value: Any) -> TrackedEvent:
     """A tracked event, or `PoisonMessage` when it breaks the contract."""
-    try:
-        return TrackedEvent.model_validate(value)
-    except ValidationError as exc:
-        raise PoisonMessage(f"not a tracked event: {exc.errors()[0]['loc']} {exc.errors()[0]['msg']}") from exc
+    return decode_contract(_tracked_event, value, "tracked event")
 
 
 async def find_profile(session: AsyncSession, kind: str, value: str) -> Profile | None:

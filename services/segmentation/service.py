@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.segmentation.models import ProfileFeatures
-from shared.consuming import PoisonMessage
+from shared.consuming import decode_contract
 from shared.errors import NotFound
 from shared.events import ProfileErased, ProfileMerged, ProfileUpserted
 
@@ -20,10 +20,7 @@ _adapter: TypeAdapter[ProfileMessage] = TypeAdapter(ProfileMessage)
 
 def parse_profile_message(value: Any) -> ProfileMessage:
     """A `tessera.profiles.v1` message, or `PoisonMessage`."""
-    try:
-        return _adapter.validate_python(value)
-    except ValidationError as exc:
-        raise PoisonMessage(f"not a profile message: {exc.errors()[0]['msg']}") from exc
+    return decode_contract(_adapter, value, "profile message")
 
 
 async def apply_profile_messages(session: AsyncSession, values: Sequence[Any]) -> None:

@@ -82,7 +82,7 @@ async def ingest(request: Request, path_kind: str) -> IngestResponse:
     if not isinstance(body, dict):
         raise BadRequest("The body must be a JSON object.", fields=[field_error("body", "must be an object")])
     events = _events_of(body, batch, settings.max_batch_events)
-    limits = Limits(event_bytes=settings.max_event_bytes, batch_events=settings.max_batch_events)
+    limits = Limits(event_bytes=settings.max_event_bytes)
     prepared = prepare_events(
         events, _facts(request, source, body), forced_type=TYPES_BY_PATH.get(path_kind), limits=limits,
         recent=extras["recent_ids"],

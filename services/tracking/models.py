@@ -1,10 +1,10 @@
-"""Tracking's tables: sources with hashed write keys, and the durable spool."""
+"""Tracking's tables: sources with hashed write keys (the spool is a local file: see spool.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Integer, LargeBinary, String
+from sqlalchemy import String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UTCDateTime, new_id, new_metadata, utcnow
@@ -31,15 +31,3 @@ class Source(Base):
     anonymize_ip: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-
-
-class SpooledEvent(Base):
-    """An accepted event the broker has not acknowledged yet; replayed in id order."""
-
-    __tablename__ = "spooled_events"
-
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    topic: Mapped[str] = mapped_column(String(200))
-    key: Mapped[str | None] = mapped_column(String(500))
-    value: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -25,10 +25,9 @@ DEFAULT_SOURCE_NAME = "default"
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Size limits of one event and one batch."""
+    """Size limit of one event (batch limits are checked on the request body)."""
 
     event_bytes: int
-    batch_events: int
 
 
 @dataclass

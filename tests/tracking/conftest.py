@@ -34,5 +34,4 @@ async def tracking(
         Settings, broker=broker, database_url=url, data_dir=tmp_path_factory.mktemp("tracking"), rate_limit_per_second=0
     )
     async with running(create_app(settings)) as client:
-        client.app = client._transport.app  # type: ignore[attr-defined]
         yield client

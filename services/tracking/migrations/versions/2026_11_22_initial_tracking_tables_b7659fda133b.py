@@ -42,19 +42,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sources")),
         sa.UniqueConstraint("write_key_hash", name=op.f("uq_sources_write_key_hash")),
     )
-    op.create_table(
-        "spooled_events",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("topic", sa.String(length=200), nullable=False),
-        sa.Column("key", sa.String(length=500), nullable=True),
-        sa.Column("value", sa.LargeBinary(), nullable=False),
-        sa.Column("created_at", shared.db.UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_spooled_events")),
-    )
 
 
 def downgrade() -> None:
-
-    op.drop_table("spooled_events")
     op.drop_table("sources")
     op.drop_table("outbox")
