@@ -20,11 +20,13 @@ import httpx
 import orjson
 from aiokafka import AIOKafkaProducer
 
+from bench.loadgen import Pool
 from shared.bus import ensure_topics
 from shared.events import ALL_TOPICS
 from tessera.broker import free_port, start_broker, stop_process, wait_for_port
 
 WRITE_KEY = "twk_bench"
+CODEC = "lz4"  # the services' default TESSERA_KAFKA_COMPRESSION
 
 
 def event(i: int) -> dict[str, object]:
@@ -33,8 +35,8 @@ def event(i: int) -> dict[str, object]:
 
 
 async def raw_produce(bootstrap: str, n: int) -> float:
-    """Events/s of a bare aiokafka producer (acks=all), same payloads, same broker."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", compression_type="gzip", linger_ms=2)
+    """Events/s of a bare aiokafka producer (acks=all, the service's codec), same payloads, same broker."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", compression_type=CODEC, linger_ms=2)
     await producer.start()
     payloads = [(orjson.dumps(event(i)), f"u{i % 5000}".encode()) for i in range(n)]
     started = time.perf_counter()
@@ -47,43 +49,48 @@ async def raw_produce(bootstrap: str, n: int) -> float:
 
 async def http_batches(url: str, requests: int, concurrency: int) -> float:
     """Events/s through POST /v1/batch with 100 events per request from concurrent clients."""
-    bodies = [orjson.dumps({"batch": [event(r * 100 + i) for i in range(100)]}) for r in range(requests)]
+    pool = Pool(url, concurrency)
+    headers = {"Content-Type": "application/json", "X-Write-Key": WRITE_KEY}
+    bodies = [pool.prepare("/v1/batch", orjson.dumps({"batch": [event(r * 100 + i) for i in range(100)]}), headers)
+              for r in range(requests)]  # fmt: skip
     queue: asyncio.Queue[bytes] = asyncio.Queue()
     for body in bodies:
         queue.put_nowait(body)
 
-    async def worker(client: httpx.AsyncClient) -> None:
+    async def worker() -> None:
         while not queue.empty():
-            response = await client.post(f"{url}/v1/batch", content=queue.get_nowait())
-            assert response.status_code == 200, response.text
+            status, _ = await pool.send(queue.get_nowait())
+            assert status == 200, status
 
-    async with httpx.AsyncClient(auth=(WRITE_KEY, ""), timeout=30) as client:
-        started = time.perf_counter()
-        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    await pool.close()
     return requests * 100 / elapsed
 
 
 async def fixed_rate_latency(url: str, rate: int, seconds: float) -> tuple[float, float]:
-    """p50 and p99 (ms) of single /v1/track calls sent at a fixed rate (open loop)."""
+    """p50 and p99 (ms) of single /v1/track calls sent at a fixed rate (open loop: late sends count as latency)."""
+    pool = Pool(url, 128)
+    headers = {"Content-Type": "application/json", "X-Write-Key": WRITE_KEY}
+    requests = [pool.prepare("/v1/track", orjson.dumps(event(i)), headers) for i in range(int(rate * seconds))]
     latencies: list[float] = []
 
-    async def one(client: httpx.AsyncClient, i: int) -> None:
-        started = time.perf_counter()
-        response = await client.post(f"{url}/v1/track", content=orjson.dumps(event(i)))
-        assert response.status_code == 200, response.text
-        latencies.append((time.perf_counter() - started) * 1000)
+    async def one(raw: bytes, due: float) -> None:
+        status, _ = await pool.send(raw)
+        assert status == 200, status
+        latencies.append((time.perf_counter() - due) * 1000)
 
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    async with httpx.AsyncClient(auth=(WRITE_KEY, ""), timeout=30, limits=limits) as client:
-        tasks = []
-        start = time.perf_counter()
-        for i in range(int(rate * seconds)):
-            delay = start + i / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(client, i)))
-        await asyncio.gather(*tasks)
+    tasks = []
+    start = time.perf_counter()
+    for i, raw in enumerate(requests):
+        due = start + i / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(raw, due)))
+    await asyncio.gather(*tasks)
+    await pool.close()
     quantiles = statistics.quantiles(latencies, n=100)
     return quantiles[49], quantiles[98]
 
@@ -133,7 +140,7 @@ async def main() -> None:
             stop_process(tracking)
             stop_process(broker)
     med = {k: statistics.median(v) for k, v in results.items()}
-    print(f"runs={args.runs} tracking workers={args.workers} cpus={os.cpu_count()}")
+    print(f"runs={args.runs} tracking workers={args.workers} cpus={os.cpu_count()} codec={CODEC}")
     print(
         f"(a) raw aiokafka produce, acks=all:        {med['raw']:>10,.0f} events/s   runs: {[round(x) for x in results['raw']]}"
     )

@@ -12,6 +12,8 @@ import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.producer.message_accumulator import BatchBuilder
 from pydantic import BaseModel
 
 log = structlog.get_logger(__name__)
@@ -58,6 +60,7 @@ class Bus:
         *,
         client_id: str,
         idempotent: bool = False,
+        compression: str | None = "lz4",
         request_timeout_ms: int = 10_000,
         linger_ms: int = 2,
     ) -> None:
@@ -67,11 +70,12 @@ class Bus:
             client_id=client_id,
             acks="all",
             enable_idempotence=idempotent,
-            compression_type="gzip",
+            compression_type=compression,
             linger_ms=linger_ms,
             request_timeout_ms=request_timeout_ms,
             max_batch_size=1024 * 1024,
         )
+        self._partitioner = DefaultPartitioner()
         self._started = False
 
     async def start(self) -> None:
@@ -91,9 +95,27 @@ class Bus:
 
     async def send_many(self, messages: Iterable[OutboundMessage]) -> None:
         """Send messages in order (per key) and wait until all are acknowledged."""
-        futures = [
-            await self._producer.send(m.topic, encode(m.value), key=m.key.encode() if m.key else None) for m in messages
-        ]
+        # One record batch per partition instead of one send() per message: several times cheaper per event,
+        # with the partitioner that send() uses, so a key lands on the same partition either way.
+        partitions: dict[str, list[int]] = {}
+        batches: dict[tuple[str, int], BatchBuilder] = {}
+        futures: list[asyncio.Future[Any]] = []
+        for message in messages:
+            if message.topic not in partitions:
+                partitions[message.topic] = sorted(await self._producer.partitions_for(message.topic))
+            key = message.key.encode() if message.key else None
+            value = encode(message.value)
+            partition = self._partitioner(key, partitions[message.topic], partitions[message.topic])
+            batch = batches.get((message.topic, partition))
+            if batch is None:
+                batch = batches[(message.topic, partition)] = self._producer.create_batch()
+            if batch.append(key=key, value=value, timestamp=None) is None:  # full: send it, start the next
+                futures.append(await self._producer.send_batch(batch, message.topic, partition=partition))
+                batch = batches[(message.topic, partition)] = self._producer.create_batch()
+                if batch.append(key=key, value=value, timestamp=None) is None:
+                    raise ValueError(f"a message of {len(value)} bytes does not fit in one record batch")
+        for (topic, partition), batch in batches.items():
+            futures.append(await self._producer.send_batch(batch, topic, partition=partition))
         if futures:
             await asyncio.gather(*futures)
 

@@ -27,6 +27,7 @@ class CommonSettings(BaseSettings):
     data_dir: Path = Path("./var")
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_idempotent_producer: bool = False  # tansu lacks it; Apache Kafka in compose turns it on
+    kafka_compression: Literal["lz4", "zstd", "gzip", "snappy", "none"] = "lz4"  # gzip (level 9) costs CPU
     admin_api_key: SecretStr | None = None
     write_key: SecretStr | None = None  # the default source's write key (tracking creates that source)
     link_secret: SecretStr = SecretStr("tessera-dev-link-secret")  # signs email open/click/unsubscribe tokens

@@ -7,9 +7,10 @@ import time
 from collections.abc import Awaitable, Callable
 
 import structlog
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import error_response
 
@@ -60,21 +61,40 @@ async def _run_check(check: Check) -> str:
         return type(exc).__name__
 
 
-def install_request_metrics(app: FastAPI, service: str) -> None:
-    """Count and time every request by route template; log it without the client address."""
+class RequestMetrics:
+    """Pure ASGI middleware: count and time requests by route template, log them without client addresses."""
 
-    @app.middleware("http")
-    async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
         status = 500
+
+        async def send_and_record(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
         try:
-            response = await call_next(request)
-            status = response.status_code
-            return response
+            await self.app(scope, receive, send_and_record)
         finally:
-            route = getattr(request.scope.get("route"), "path", "unmatched")
-            elapsed = time.perf_counter() - started
-            REQUESTS.labels(service, request.method, route, str(status)).inc()
-            LATENCY.labels(service, request.method, route).observe(elapsed)
-            if route not in ("/health", "/ready", "/metrics"):
-                log.debug("request", method=request.method, route=route, status=status, ms=round(elapsed * 1000, 1))
+            self._record(scope, status, time.perf_counter() - started)
+
+    def _record(self, scope: Scope, status: int, elapsed: float) -> None:
+        route = getattr(scope.get("route"), "path", "unmatched")
+        method = scope["method"]
+        REQUESTS.labels(self.service, method, route, str(status)).inc()
+        LATENCY.labels(self.service, method, route).observe(elapsed)
+        if route not in ("/health", "/ready", "/metrics"):
+            log.debug("request", method=method, route=route, status=status, ms=round(elapsed * 1000, 1))
+
+
+def install_request_metrics(app: FastAPI, service: str) -> None:
+    """Count and time every request by route template."""
+    app.add_middleware(RequestMetrics, service=service)

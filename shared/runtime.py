@@ -69,6 +69,7 @@ async def start_bus(settings: ServiceSettings, *, wait_seconds: float = 30.0) ->
             settings.kafka_bootstrap_servers,
             client_id=f"tessera-{settings.service_name}",
             idempotent=settings.kafka_idempotent_producer,
+            compression=None if settings.kafka_compression == "none" else settings.kafka_compression,
         )
         try:
             await bus.start()

@@ -25,6 +25,11 @@ TYPES_BY_PATH = {
 
 async def _read_body(request: Request, limit: int) -> bytes:
     """The raw body, refusing to buffer more than `limit` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit():
+        if int(declared) > limit:
+            raise PayloadTooLarge(f"The request body is larger than the limit of {limit} bytes.")
+        return await request.body()  # the server never reads past Content-Length
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
@@ -73,7 +78,8 @@ async def ingest(request: Request, path_kind: str) -> IngestResponse:
     settings = request.app.state.settings
     extras = request.app.state.runtime.extras
     raw = await _read_body(request, settings.max_batch_bytes)
-    body = parse_json(decompress(raw, request.headers.get("content-encoding"), settings.max_batch_bytes))
+    plain = decompress(raw, request.headers.get("content-encoding"), settings.max_batch_bytes)
+    body = parse_json(plain)
     source = await source_for(request, body)
     wait = extras["limiter"].retry_after(source.id)
     if wait:
@@ -85,7 +91,7 @@ async def ingest(request: Request, path_kind: str) -> IngestResponse:
     limits = Limits(event_bytes=settings.max_event_bytes)
     prepared = prepare_events(
         events, _facts(request, source, body), forced_type=TYPES_BY_PATH.get(path_kind), limits=limits,
-        recent=extras["recent_ids"],
+        recent=extras["recent_ids"], body_bytes=len(plain),
     )  # fmt: skip
     try:
         await extras["publisher"].publish(prepared.messages)

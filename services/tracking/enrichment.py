@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
+import itertools
+import os
 import re
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -30,7 +31,7 @@ BOT_PATTERN = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class RequestFacts:
     """What the HTTP request tells us about every event in it."""
 
@@ -40,6 +41,11 @@ class RequestFacts:
     user_agent: str | None
     anonymize_ip: bool
     batch_sent_at: str | None = None
+
+    @cached_property
+    def received_at_iso(self) -> str:
+        """`received_at` as ISO-8601, formatted once for every event of the request."""
+        return self.received_at.isoformat()
 
 
 def corrected_timestamp(event: dict[str, Any], received_at: datetime, batch_sent_at: str | None) -> datetime:
@@ -54,15 +60,30 @@ def corrected_timestamp(event: dict[str, Any], received_at: datetime, batch_sent
     return received_at - (parse_time(sent_raw, "sentAt") - original)
 
 
+# A random prefix per process and a counter: unique ids without a system call per event.
+_ID_PREFIX = f"tsr-{os.urandom(8).hex()}-"
+_id_counter = itertools.count()
+
+
+def next_message_id() -> str:
+    """A new message id for an event that came without one."""
+    return f"{_ID_PREFIX}{next(_id_counter)}"
+
+
 def utm_campaign(url: str | None) -> dict[str, str]:
     """UTM parameters of a URL as a Segment `context.campaign` object."""
     if not url or not isinstance(url, str):
         return {}
+    return dict(_utm_pairs(url[:2000]))
+
+
+@lru_cache(maxsize=4096)  # the events of a batch mostly share their page URL
+def _utm_pairs(url: str) -> tuple[tuple[str, str], ...]:
     try:
         query = parse_qs(urlsplit(url).query)
     except ValueError:
-        return {}
-    return {name: query[utm][0] for utm, name in UTM_FIELDS.items() if query.get(utm)}
+        return ()
+    return tuple((name, query[utm][0]) for utm, name in UTM_FIELDS.items() if query.get(utm))
 
 
 @lru_cache(maxsize=4096)
@@ -102,9 +123,9 @@ def anonymize(ip: str) -> str:
 def enrich(event: dict[str, Any], facts: RequestFacts) -> dict[str, Any]:
     """Add the fields tracking owns; the event must already be valid."""
     context = dict(event.get("context") or {})
-    event["messageId"] = event.get("messageId") or f"tsr-{uuid.uuid4()}"
+    event["messageId"] = event.get("messageId") or next_message_id()
     event["sourceId"] = facts.source_id
-    event["receivedAt"] = facts.received_at.isoformat()
+    event["receivedAt"] = facts.received_at_iso
     event["originalTimestamp"] = event.get("originalTimestamp") or event.get("timestamp")
     event["timestamp"] = corrected_timestamp(event, facts.received_at, facts.batch_sent_at).isoformat()
     event["sentAt"] = event.get("sentAt") or facts.batch_sent_at
@@ -124,6 +145,7 @@ def enrich(event: dict[str, Any], facts: RequestFacts) -> dict[str, Any]:
     return event
 
 
+@lru_cache(maxsize=8192)  # every event of a request, and most requests of a visitor, share one address
 def _safe_ip(ip: str, anonymize_ip: bool) -> str | None:
     try:
         return anonymize(ip) if anonymize_ip else str(ipaddress.ip_address(ip))

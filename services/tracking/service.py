@@ -116,12 +116,15 @@ def prepare_events(
     forced_type: str | None,
     limits: Limits,
     recent: RecentIds,
+    body_bytes: int | None = None,
 ) -> Prepared:
     """Validate, deduplicate and enrich events; invalid ones become rejected-topic messages."""
     prepared = Prepared()
+    # A body within the per-event limit cannot hold an event over it: skip measuring each one.
+    measure = body_bytes is None or body_bytes > limits.event_bytes
     for index, raw in enumerate(raws):
         try:
-            if len(orjson.dumps(raw)) > limits.event_bytes:
+            if measure and len(orjson.dumps(raw)) > limits.event_bytes:
                 raise EventInvalid("event", f"larger than the limit of {limits.event_bytes} bytes")
             event = validate_event(raw, forced_type)
         except EventInvalid as error:
