@@ -8,6 +8,7 @@ import uuid
 
 import httpx
 import pytest
+import rudderstack.analytics.client as rudder_analytics
 import segment.analytics as analytics_module
 import uvicorn
 
@@ -61,6 +62,18 @@ async def test_unmodified_segment_python_client_delivers(live_tracking: str, bro
     assert set(by_type) == {"identify", "track", "page"}
     assert by_type["identify"]["context"]["library"]["name"] == "analytics-python"
     assert by_type["track"]["receivedAt"] and by_type["track"]["sourceId"]
+
+
+async def test_unmodified_rudderstack_python_client_delivers(live_tracking: str, broker: str) -> None:
+    mark = uuid.uuid4().hex[:10]
+    client = rudder_analytics.Client(WRITE_KEY, host=live_tracking, sync_mode=True)  # gzip on by default
+    client.identify(f"rs-{mark}", {"plan": "pro"})
+    client.track(f"rs-{mark}", "Product Added", {"sku": "s-1"})
+    client.flush()
+    async with TopicReader(broker, EVENTS) as reader:
+        found = await reader.wait_until(lambda v: v.get("userId") == f"rs-{mark}", count=2)
+    assert {v["type"] for v in found} == {"identify", "track"}
+    assert all(v["receivedAt"] and v["sourceId"] for v in found)
 
 
 async def test_rate_limit_answers_429_with_retry_after(broker: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
