@@ -139,3 +139,28 @@ async def downgrade(engine: AsyncEngine, service: str, revision: str = "base") -
     """Revert a service's Alembic migrations down to `revision`."""
     async with engine.begin() as conn:
         await conn.run_sync(_downgrade, service, revision)
+
+
+async def upsert(
+    session: AsyncSession,
+    table: Any,
+    rows: list[dict[str, Any]],
+    *,
+    keys: list[str],
+    add: tuple[str, ...] = (),
+    replace: tuple[str, ...] = (),
+) -> None:
+    """Insert rows; on a key clash add the `add` columns and overwrite the `replace` ones (one statement)."""
+    if not rows:
+        return
+    dialect = session.bind.dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    else:  # pragma: no cover - the two supported backends both have ON CONFLICT
+        raise NotImplementedError(f"upsert on {dialect}")
+    statement = insert(table)
+    changes = {c: table.c[c] + statement.excluded[c] for c in add}
+    changes |= {c: statement.excluded[c] for c in replace}
+    await session.execute(statement.on_conflict_do_update(index_elements=keys, set_=changes), rows)

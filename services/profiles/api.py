@@ -1,43 +1,108 @@
-"""Profiles' HTTP API."""
+"""Profiles' HTTP API: analysts read; marketers and admins write."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, status
 
 from services.profiles import service
+from services.profiles.merging import undo_merge
 from services.profiles.models import Profile
-from services.profiles.schemas import IdentityRead, ProfileRead
+from services.profiles.schemas import (
+    ConflictRead,
+    ConsentPut,
+    MergeRead,
+    ProfilePage,
+    ProfileRead,
+    TimelineItem,
+    TimelinePage,
+    TraitsPatch,
+)  # fmt: skip
+from services.profiles.traits import public_computed
 from shared.auth import authorize
-from shared.deps import SessionDep
-from shared.errors import BadRequest
+from shared.deps import EventsDep, SessionDep
 
-router = APIRouter(prefix="/v1/profiles", tags=["profiles"], dependencies=[Depends(authorize)])
+router = APIRouter(prefix="/v1", tags=["profiles"], dependencies=[Depends(authorize)])
+Limit = Annotated[int, Query(ge=1, le=500)]
 
 
 async def _read(session: SessionDep, profile: Profile) -> ProfileRead:
-    identities = [IdentityRead(kind=i.kind, value=i.value) for i in await service.identities_of(session, profile.id)]
+    identities = await service.identities_of(session, profile.id)
     return ProfileRead(
-        id=profile.id,
-        traits=profile.traits,
-        event_count=profile.event_count,
-        first_seen_at=profile.first_seen_at,
-        last_seen_at=profile.last_seen_at,
-        identities=identities,
-    )
+        id=profile.id, traits=profile.traits, computed=public_computed(profile.computed), consent=profile.consent,
+        first_seen_at=profile.first_seen_at, last_seen_at=profile.last_seen_at,
+        identities=[{"kind": i.kind, "value": i.value} for i in identities],  # type: ignore[misc]
+    )  # fmt: skip
 
 
-@router.get("/lookup", response_model=ProfileRead)
+@router.get("/profiles", response_model=ProfilePage)
+async def list_profiles(
+    request: Request, session: SessionDep, cursor: str | None = None, limit: Limit = 50
+) -> ProfilePage:
+    """Profiles, filtered by `traits.<name>=<value>` query parameters, with cursor pagination."""
+    filters = {k.removeprefix("traits."): v for k, v in request.query_params.items() if k.startswith("traits.")}
+    rows = await service.list_profiles(session, trait_filters=filters, after=cursor, limit=limit)
+    items = [await _read(session, p) for p in rows]
+    return ProfilePage(items=items, next_cursor=rows[-1].id if len(rows) == limit else None)
+
+
+@router.get("/profiles/lookup", response_model=ProfileRead)
 async def lookup_profile(
-    session: SessionDep, user_id: str | None = None, anonymous_id: str | None = None
+    session: SessionDep, user_id: str | None = None, anonymous_id: str | None = None, email: str | None = None
 ) -> ProfileRead:
-    """Find a profile by one of its identities."""
-    if not user_id and not anonymous_id:
-        raise BadRequest("Give user_id or anonymous_id.")
-    profile = await service.lookup(session, user_id=user_id, anonymous_id=anonymous_id)
+    """Find a profile by user id, anonymous id or email."""
+    profile = await service.lookup(session, user_id=user_id, anonymous_id=anonymous_id, email=email)
     return await _read(session, profile)
 
 
-@router.get("/{profile_id}", response_model=ProfileRead)
+@router.get("/profiles/{profile_id}", response_model=ProfileRead)
 async def get_profile(profile_id: str, session: SessionDep) -> ProfileRead:
-    """One profile by id."""
+    """One profile (a merged-away id answers with the profile it was merged into)."""
     return await _read(session, await service.get_profile(session, profile_id))
+
+
+@router.patch("/profiles/{profile_id}/traits", response_model=ProfileRead)
+async def patch_traits(profile_id: str, body: TraitsPatch, session: SessionDep, events: EventsDep) -> ProfileRead:
+    """Set traits by hand."""
+    return await _read(session, await service.patch_traits(session, profile_id, body.traits, events))
+
+
+@router.put("/profiles/{profile_id}/consent", response_model=ProfileRead)
+async def put_consent(profile_id: str, body: ConsentPut, session: SessionDep, events: EventsDep) -> ProfileRead:
+    """Record consent per channel (email, ads, analytics)."""
+    choices = {k: v for k, v in body.model_dump().items() if v is not None}
+    return await _read(session, await service.put_consent(session, profile_id, choices, events))
+
+
+@router.delete("/profiles/{profile_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def erase_profile(profile_id: str, session: SessionDep, events: EventsDep) -> None:
+    """GDPR erasure: personal data and timeline deleted; every service is told to delete its copy."""
+    await service.erase(session, profile_id, events)
+
+
+@router.get("/profiles/{profile_id}/timeline", response_model=TimelinePage)
+async def get_timeline(
+    profile_id: str, session: SessionDep, cursor: str | None = None, limit: Limit = 50
+) -> TimelinePage:
+    """Every interaction of a profile, newest first."""
+    rows, next_cursor = await service.timeline(session, profile_id, cursor=cursor, limit=limit)
+    return TimelinePage(items=[TimelineItem.model_validate(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/profiles/{profile_id}/merges", response_model=list[MergeRead])
+async def list_merges(profile_id: str, session: SessionDep) -> list[MergeRead]:
+    """Merges into or out of a profile."""
+    return [MergeRead.model_validate(m) for m in await service.list_merges(session, profile_id)]
+
+
+@router.post("/merges/{merge_id}/undo", response_model=MergeRead)
+async def undo(merge_id: str, session: SessionDep, events: EventsDep) -> MergeRead:
+    """Split a merged profile back out."""
+    return MergeRead.model_validate(await undo_merge(session, merge_id, events))
+
+
+@router.get("/identity-conflicts", response_model=list[ConflictRead])
+async def list_conflicts(session: SessionDep, limit: Limit = 100) -> list[ConflictRead]:
+    """Events that would have joined two known people (not merged)."""
+    return [ConflictRead.model_validate(c) for c in await service.list_conflicts(session, limit=limit)]

@@ -1,15 +1,22 @@
-"""Profiles' consumer: `tessera.events.v1` → profiles."""
+"""Profiles' consumer: `tessera.events.v1` → profiles; `tessera.segments.v1` → a membership replica."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
+from pydantic import TypeAdapter
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.profiles.service import apply_events
+from services.profiles.ingest import apply_events
+from services.profiles.models import SegmentMember
 from shared.bus import EventBuffer
-from shared.consuming import Handler, Received
-from shared.events import EVENTS
+from shared.consuming import Handler, Received, decode_contract
+from shared.db import upsert
+from shared.events import EVENTS, SEGMENTS, SegmentEntered, SegmentExited
+
+_segment_message: TypeAdapter[SegmentEntered | SegmentExited] = TypeAdapter(SegmentEntered | SegmentExited)
 
 
 async def handle_events(session: AsyncSession, messages: Sequence[Received], events: EventBuffer) -> None:
@@ -17,4 +24,25 @@ async def handle_events(session: AsyncSession, messages: Sequence[Received], eve
     await apply_events(session, [m.value for m in messages], events)
 
 
-HANDLERS: dict[str, Handler] = {EVENTS: handle_events}
+async def handle_segments(session: AsyncSession, messages: Sequence[Received], events: EventBuffer) -> None:
+    """Keep who is in which segment, for segment-filtered reports (replays are harmless)."""
+    for value in (m.value for m in messages):
+        message: Any = decode_contract(_segment_message, value, "segment message")
+        if isinstance(message, SegmentEntered):
+            row = {
+                "segment_id": message.segment_id,
+                "profile_id": message.profile_id,
+                "entered_at": message.occurred_at,
+            }
+            await upsert(
+                session, SegmentMember.__table__, [row], keys=["segment_id", "profile_id"], replace=("entered_at",)
+            )
+        else:
+            await session.execute(
+                delete(SegmentMember).where(
+                    SegmentMember.segment_id == message.segment_id, SegmentMember.profile_id == message.profile_id
+                )
+            )
+
+
+HANDLERS: dict[str, Handler] = {EVENTS: handle_events, SEGMENTS: handle_segments}

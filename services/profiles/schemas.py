@@ -3,24 +3,110 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
+
+Channel = Literal["email", "ads", "analytics"]
 
 
 class IdentityRead(BaseModel):
     """An identifier pointing at the profile."""
 
+    model_config = ConfigDict(from_attributes=True)
+
     kind: str
     value: str
 
 
+class ConsentRead(BaseModel):
+    """Consent for one channel: the decision, where it came from and when."""
+
+    granted: bool
+    source: str
+    at: datetime
+
+
 class ProfileRead(BaseModel):
-    """A profile with its identities."""
+    """A profile: traits, computed traits, consent and identities."""
 
     id: str
     traits: dict[str, Any]
-    event_count: int
+    computed: dict[str, Any]
+    consent: dict[str, ConsentRead]
     first_seen_at: datetime
     last_seen_at: datetime
     identities: list[IdentityRead]
+
+
+class ProfilePage(BaseModel):
+    """One page of profiles and the cursor of the next."""
+
+    items: list[ProfileRead]
+    next_cursor: str | None
+
+
+class TraitsPatch(BaseModel):
+    """Traits to set by hand (they win over earlier events)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    traits: dict[str, Any] = Field(min_length=1)
+
+
+class ConsentPut(BaseModel):
+    """Consent decisions per channel."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: bool | None = None
+    ads: bool | None = None
+    analytics: bool | None = None
+
+
+class TimelineItem(BaseModel):
+    """One interaction."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    message_id: str
+    type: str
+    name: str | None
+    occurred_at: datetime
+    session_id: str | None
+    properties: dict[str, Any]
+    context: dict[str, Any]
+
+
+class TimelinePage(BaseModel):
+    """Interactions newest first, and the cursor of the next (older) page."""
+
+    items: list[TimelineItem]
+    next_cursor: str | None
+
+
+class MergeRead(BaseModel):
+    """A merge: which profile was folded into which, why, and whether it was undone."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    kept_id: str
+    merged_id: str
+    reason: str
+    message_id: str | None
+    moved_identities: list[list[str]]
+    created_at: datetime
+    undone_at: datetime | None
+
+
+class ConflictRead(BaseModel):
+    """An event that would have joined two known people; nothing was merged."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    message_id: str
+    profile_ids: list[str]
+    identities: list[list[str]]
+    created_at: datetime

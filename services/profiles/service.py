@@ -1,113 +1,163 @@
-"""Profiles' domain: apply tracked events to profiles (identity by user and anonymous id)."""
+"""Profiles' domain for the REST API: read, search, edit traits and consent, timeline, undo, erase."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from pydantic import TypeAdapter
-from sqlalchemy import select
+from sqlalchemy import String, and_, cast, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.profiles.models import Identity, Profile, processed_messages
+from services.profiles.batch import ProfileState, recent_counts
+from services.profiles.identity import normalise_email
+from services.profiles.ingest import upserted_message
+from services.profiles.models import (
+    EventCount,
+    Identity,
+    IdentityConflict,
+    Merge,
+    Profile,
+    SegmentMember,
+    Session,
+    TimelineEvent,
+)  # fmt: skip
+from services.profiles.traits import apply_traits, set_consent
 from shared.bus import EventBuffer
-from shared.consuming import decode_contract
 from shared.db import utcnow
-from shared.errors import NotFound
-from shared.events import PROFILES, ProfileUpserted, TrackedEvent, is_junk_identifier
-from shared.inbox import mark_processed, unseen
-
-IDENTITY_FIELDS = (("user_id", "userId"), ("anonymous_id", "anonymousId"))
-
-
-_tracked_event: TypeAdapter[TrackedEvent] = TypeAdapter(TrackedEvent)
-
-
-def parse_event(value: Any) -> TrackedEvent:
-    """A tracked event, or `PoisonMessage` when it breaks the contract."""
-    return decode_contract(_tracked_event, value, "tracked event")
-
-
-async def find_profile(session: AsyncSession, kind: str, value: str) -> Profile | None:
-    """The profile an identity points at."""
-    identity = await session.get(Identity, (kind, value))
-    return await session.get(Profile, identity.profile_id) if identity else None
+from shared.errors import BadRequest, NotFound
+from shared.events import PROFILES, ProfileErased
 
 
 async def get_profile(session: AsyncSession, profile_id: str) -> Profile:
-    """A profile by id, or 404."""
+    """A live profile by id (a merged-away id leads to the profile it was merged into), or 404."""
     profile = await session.get(Profile, profile_id)
+    for _ in range(10):
+        if profile is None or profile.merged_into is None:
+            break
+        profile = await session.get(Profile, profile.merged_into)
     if profile is None:
         raise NotFound(f"Profile '{profile_id}' does not exist.")
     return profile
 
 
-def _identities(event: TrackedEvent) -> list[tuple[str, str]]:
-    pairs = [(kind, getattr(event, attr)) for kind, attr in IDENTITY_FIELDS]
-    return [(kind, str(v)) for kind, v in pairs if v is not None and not is_junk_identifier(v)]
-
-
-async def _resolve(session: AsyncSession, event: TrackedEvent) -> Profile:
-    identities = _identities(event)
-    profile = None
-    for kind, value in identities:
-        profile = await find_profile(session, kind, value)
-        if profile:
-            break
-    if profile is None:
-        profile = Profile(traits={}, event_count=0, first_seen_at=event.timestamp, last_seen_at=event.timestamp)
-        session.add(profile)
-        await session.flush()
-    for kind, value in identities:
-        if await session.get(Identity, (kind, value)) is None:
-            session.add(Identity(kind=kind, value=value, profile_id=profile.id))
-    return profile
-
-
-def _apply(profile: Profile, event: TrackedEvent) -> None:
-    profile.event_count += 1
-    profile.first_seen_at = min(profile.first_seen_at, event.timestamp)
-    profile.last_seen_at = max(profile.last_seen_at, event.timestamp)
-    if event.type == "identify" and event.traits:
-        profile.traits = {**profile.traits, **event.traits}
-
-
-async def apply_events(session: AsyncSession, values: Sequence[Any], events: EventBuffer) -> None:
-    """Apply new events (already applied ids are skipped) and publish each changed profile once."""
-    parsed = [parse_event(v) for v in values]
-    fresh = await unseen(session, processed_messages, (e.messageId for e in parsed))
-    changed: dict[str, Profile] = {}
-    for event in parsed:
-        if event.messageId not in fresh:
-            continue
-        fresh.discard(event.messageId)  # the same id twice in one batch counts once
-        profile = await _resolve(session, event)
-        _apply(profile, event)
-        changed[profile.id] = profile
-        await mark_processed(session, processed_messages, [event.messageId])
-    for profile in changed.values():
-        events.add(PROFILES, _upserted(profile), key=profile.id)
-
-
-def _upserted(profile: Profile) -> ProfileUpserted:
-    computed = {
-        "event_count": profile.event_count,
-        "first_seen_at": profile.first_seen_at.isoformat(),
-        "last_seen_at": profile.last_seen_at.isoformat(),
-    }
-    return ProfileUpserted(profile_id=profile.id, traits=profile.traits, computed=computed, occurred_at=utcnow())
-
-
-async def lookup(session: AsyncSession, **identities: str | None) -> Profile:
+async def lookup(session: AsyncSession, *, user_id: str | None, anonymous_id: str | None, email: str | None) -> Profile:
     """The profile behind the first identity given, or 404."""
-    for kind, value in identities.items():
-        if value:
-            profile = await find_profile(session, kind, value)
-            if profile:
-                return profile
+    wanted = [("user_id", user_id), ("anonymous_id", anonymous_id), ("email", normalise_email(email) or email)]
+    given = [(k, v) for k, v in wanted if v]
+    if not given:
+        raise BadRequest("Give user_id, anonymous_id or email.")
+    for kind, value in given:
+        identity = await session.get(Identity, (kind, value))
+        if identity:
+            return await get_profile(session, identity.profile_id)
     raise NotFound("No profile has that identity.")
 
 
 async def identities_of(session: AsyncSession, profile_id: str) -> list[Identity]:
     """The identities pointing at a profile."""
     return list((await session.scalars(select(Identity).where(Identity.profile_id == profile_id))).all())
+
+
+async def list_profiles(
+    session: AsyncSession, *, trait_filters: dict[str, str], after: str | None, limit: int
+) -> list[Profile]:
+    """Live profiles matching every `trait = value` filter, in id order after the cursor."""
+    query = select(Profile).where(Profile.merged_into.is_(None)).order_by(Profile.id).limit(limit)
+    for name, value in trait_filters.items():
+        query = query.where(Profile.traits[name].as_string() == value)
+    if after:
+        query = query.where(Profile.id > after)
+    return list((await session.scalars(query)).all())
+
+
+async def publish_profile(session: AsyncSession, profile: Profile, events: EventBuffer) -> None:
+    """Announce a profile's current state (after a change made through the API)."""
+    counts = await recent_counts(session, [profile.id])
+    events.add(PROFILES, upserted_message(ProfileState.from_row(profile), counts[profile.id]), key=profile.id)
+
+
+async def patch_traits(session: AsyncSession, profile_id: str, traits: dict[str, Any], events: EventBuffer) -> Profile:
+    """Set traits by hand (they win over earlier events) and announce the profile."""
+    profile = await get_profile(session, profile_id)
+    values, times = dict(profile.traits), dict(profile.trait_times)
+    apply_traits(values, times, traits, utcnow(), force=True)
+    profile.traits, profile.trait_times, profile.updated_at = values, times, utcnow()
+    await publish_profile(session, profile, events)
+    return profile
+
+
+async def put_consent(session: AsyncSession, profile_id: str, choices: dict[str, bool], events: EventBuffer) -> Profile:
+    """Record consent per channel from the API and announce the profile."""
+    profile = await get_profile(session, profile_id)
+    consent = dict(profile.consent)
+    for channel, granted in choices.items():
+        set_consent(consent, channel, granted, "api", utcnow())
+    profile.consent, profile.updated_at = consent, utcnow()
+    await publish_profile(session, profile, events)
+    return profile
+
+
+def _cursor(event: TimelineEvent) -> str:
+    return base64.urlsafe_b64encode(f"{event.occurred_at.isoformat()}|{event.id}".encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        stamp, _, event_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return datetime.fromisoformat(stamp), int(event_id)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("The cursor is not valid.", fields=[{"field": "cursor", "reason": "malformed"}]) from None
+
+
+async def timeline(
+    session: AsyncSession, profile_id: str, *, cursor: str | None, limit: int
+) -> tuple[Sequence[TimelineEvent], str | None]:
+    """A profile's interactions, newest first, and the cursor of the next page."""
+    profile = await get_profile(session, profile_id)
+    query = select(TimelineEvent).where(TimelineEvent.profile_id == profile.id)
+    if cursor:
+        at, event_id = _decode_cursor(cursor)
+        older = or_(TimelineEvent.occurred_at < at, and_(TimelineEvent.occurred_at == at, TimelineEvent.id < event_id))
+        query = query.where(older)
+    rows = (await session.scalars(query.order_by(TimelineEvent.occurred_at.desc(), TimelineEvent.id.desc())
+                                  .limit(limit + 1))).all()  # fmt: skip
+    page = rows[:limit]
+    return page, _cursor(page[-1]) if len(rows) > limit else None
+
+
+async def erase(session: AsyncSession, profile_id: str, events: EventBuffer) -> str:
+    """GDPR erasure: the profile, the profiles merged into it and every trace of them go; others are told."""
+    profile = await get_profile(session, profile_id)
+    ids = [profile.id]
+    while True:
+        more = set((await session.scalars(select(Profile.id).where(Profile.merged_into.in_(ids)))).all()) - set(ids)
+        if not more:
+            break
+        ids += sorted(more)
+    for model, column in ((Identity, Identity.profile_id), (TimelineEvent, TimelineEvent.profile_id),
+                          (EventCount, EventCount.profile_id), (Session, Session.profile_id),
+                          (SegmentMember, SegmentMember.profile_id)):  # fmt: skip
+        await session.execute(delete(model).where(column.in_(ids)))
+    await session.execute(delete(Merge).where(or_(Merge.kept_id.in_(ids), Merge.merged_id.in_(ids))))
+    for profile_key in ids:
+        await session.execute(
+            delete(IdentityConflict).where(cast(IdentityConflict.profile_ids, String).contains(profile_key))
+        )
+    await session.execute(delete(Profile).where(Profile.id.in_(ids)))
+    for erased in ids:
+        events.add(PROFILES, ProfileErased(profile_id=erased, occurred_at=utcnow()), key=erased)
+    return profile.id
+
+
+async def list_merges(session: AsyncSession, profile_id: str) -> Sequence[Merge]:
+    """Merges into or out of a profile, newest first."""
+    query = select(Merge).where(or_(Merge.kept_id == profile_id, Merge.merged_id == profile_id))
+    return (await session.scalars(query.order_by(Merge.created_at.desc()))).all()
+
+
+async def list_conflicts(session: AsyncSession, *, limit: int) -> Sequence[IdentityConflict]:
+    """Recent identity conflicts (events that would have joined two known people)."""
+    query = select(IdentityConflict).order_by(IdentityConflict.created_at.desc()).limit(limit)
+    return (await session.scalars(query)).all()

@@ -1,0 +1,185 @@
+"""Applying a batch of tracked events: identity resolution, merges, traits, computed traits, timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from services.profiles.batch import Batch, ProfileState, recent_counts
+from services.profiles.identity import Key, alias_identities, event_identities
+from services.profiles.merging import merge_in_batch
+from services.profiles.models import IdentityConflict, processed_messages
+from services.profiles.traits import CONSENT_CHANNELS, apply_event, apply_traits, public_computed, set_consent
+from shared.bus import EventBuffer
+from shared.consuming import decode_contract
+from shared.db import new_id, utcnow
+from shared.events import PROFILES, ProfileUpserted, TrackedEvent
+from shared.inbox import mark_processed, unseen
+
+_tracked_event: TypeAdapter[TrackedEvent] = TypeAdapter(TrackedEvent)
+CONTEXT_KEPT = ("page", "campaign", "channel", "userAgentData", "referrer")
+
+
+def parse_event(value: Any) -> TrackedEvent:
+    """A tracked event, or `PoisonMessage` when it breaks the contract."""
+    return decode_contract(_tracked_event, value, "tracked event")
+
+
+async def apply_events(session: Any, values: Sequence[Any], events: EventBuffer) -> None:
+    """Apply new events (ids already applied are skipped) and publish each changed profile once."""
+    parsed = [parse_event(v) for v in values]
+    fresh = await unseen(session, processed_messages, {e.messageId for e in parsed})
+    todo: list[TrackedEvent] = []
+    for event in parsed:
+        if event.messageId in fresh:
+            fresh.discard(event.messageId)  # the same id twice in one batch counts once
+            todo.append(event)
+    if not todo:
+        return
+    batch = Batch(session)
+    await _load(batch, todo)
+    for event in todo:
+        target = await (
+            _resolve_alias(batch, event, events) if event.type == "alias" else _resolve(batch, event, events)
+        )
+        _apply(batch, target, event)
+    await batch.flush()
+    await mark_processed(session, processed_messages, [e.messageId for e in todo])
+    await _publish(batch, events)
+
+
+async def _load(batch: Batch, todo: list[TrackedEvent]) -> None:
+    keys: set[Key] = set()
+    for event in todo:
+        keys |= set(event_identities(event)) | set(alias_identities(event))
+    await batch.load({k for k in keys if k[0] != "profile_id"})
+    # Email events name the profile itself; a profile merged away since points at its successor.
+    pending = {v for k, v in keys if k == "profile_id"}
+    for _ in range(5):
+        await batch.load_profiles(pending)
+        pending = {s.merged_into for s in batch.profiles.values() if s.merged_into} - batch.profiles.keys()
+        if not pending:
+            break
+
+
+def _live(batch: Batch, profile_id: str) -> ProfileState | None:
+    state = batch.profiles.get(profile_id)
+    for _ in range(10):
+        if state is None or state.merged_into is None:
+            return state
+        state = batch.profiles.get(state.merged_into)
+    return state
+
+
+def _owners(batch: Batch, keys: list[Key]) -> list[ProfileState]:
+    owners: list[ProfileState] = []
+    for kind, value in keys:
+        owner_id = value if kind == "profile_id" else batch.directory.get((kind, value))
+        owner = _live(batch, owner_id) if owner_id else None
+        if owner is not None and owner not in owners:
+            owners.append(owner)
+    return owners
+
+
+def _new_profile(batch: Batch, event: TrackedEvent) -> ProfileState:
+    state = ProfileState(new_id(), {}, {}, {}, {}, event.timestamp, event.timestamp, is_new=True)
+    batch.profiles[state.id] = state
+    return state
+
+
+async def _resolve(batch: Batch, event: TrackedEvent, events: EventBuffer) -> ProfileState:
+    """The profile an event belongs to; merges profiles it proves to be one person, unless user ids clash."""
+    keys = event_identities(event)
+    owners = _owners(batch, keys)
+    user = next((v for k, v in keys if k == "user_id"), None)
+    user_ids = set().union(*(o.user_ids for o in owners)) | ({user} if user else set())
+    if not owners:
+        target = _new_profile(batch, event)
+    elif len(user_ids) <= 1:
+        target = next((o for o in owners if o.user_ids), min(owners, key=lambda o: o.first_seen_at))
+        for other in owners:
+            if other is not target:
+                await merge_in_batch(batch, target, other, reason="identify", message_id=event.messageId, events=events)
+    else:
+        target = await _conflict(batch, event, keys, owners, user)
+    _attach_unclaimed(batch, keys, target)
+    return target
+
+
+async def _conflict(
+    batch: Batch, event: TrackedEvent, keys: list[Key], owners: list[ProfileState], user: str | None
+) -> ProfileState:
+    """Two known people in one event: record it, merge nothing, apply the event to the user id's profile."""
+    await batch.session.execute(IdentityConflict.__table__.insert(), [{
+        "id": new_id(), "message_id": event.messageId, "profile_ids": [o.id for o in owners],
+        "identities": [list(k) for k in keys], "created_at": utcnow(),
+    }])  # fmt: skip
+    if user is None:
+        return owners[0]
+    owner = next((o for o in owners if user in o.user_ids), None)
+    return owner or _new_profile(batch, event)
+
+
+async def _resolve_alias(batch: Batch, event: TrackedEvent, events: EventBuffer) -> ProfileState:
+    """`alias`: the previous id's profile is merged into the user id's profile, explicitly."""
+    keys = event_identities(event)
+    target = next(iter(_owners(batch, keys[:1])), None) or _new_profile(batch, event)
+    for previous in _owners(batch, alias_identities(event)):
+        if previous is not target:
+            await merge_in_batch(batch, target, previous, reason="alias", message_id=event.messageId, events=events)
+    _attach_unclaimed(batch, keys, target, force_user=True)
+    return target
+
+
+def _attach_unclaimed(batch: Batch, keys: list[Key], target: ProfileState, *, force_user: bool = False) -> None:
+    for key in keys:
+        if key[0] == "profile_id" or key in batch.directory:
+            continue
+        if key[0] == "user_id" and target.user_ids and not force_user:
+            continue  # at most one user id per profile, except by an explicit alias
+        batch.attach(key, target)
+
+
+def _apply(batch: Batch, target: ProfileState, event: TrackedEvent) -> None:
+    at = event.timestamp
+    target.first_seen_at, target.last_seen_at = min(target.first_seen_at, at), max(target.last_seen_at, at)
+    if event.type == "identify" and event.traits:
+        traits = {k: v for k, v in event.traits.items() if k != "consent"}
+        apply_traits(target.traits, target.trait_times, traits, at)
+        consent = event.traits.get("consent")
+        if isinstance(consent, dict):
+            for channel in CONSENT_CHANNELS:
+                if isinstance(consent.get(channel), bool):
+                    set_consent(target.consent, channel, consent[channel], "identify", at)
+    if event.type == "track" and event.event == "Unsubscribed":
+        set_consent(target.consent, "email", False, "unsubscribe", at)
+    session_id = new_id()
+    change = apply_event(target.computed, event, session_id)
+    if change is not None:
+        batch.record_session(target, change)
+    name = event.event if event.type == "track" and event.event else event.type
+    context = {k: event.context[k] for k in CONTEXT_KEPT if k in event.context}
+    row = {"message_id": event.messageId, "profile_id": target.id, "home_profile_id": target.id, "type": event.type,
+           "name": name, "occurred_at": at, "session_id": change.id if change else None,
+           "properties": event.properties, "context": context}  # fmt: skip
+    batch.record(target, row, name, at.date())
+
+
+async def _publish(batch: Batch, events: EventBuffer) -> None:
+    live = [batch.profiles[p] for p in batch.changed if batch.profiles[p].merged_into is None]
+    counts = await recent_counts(batch.session, [s.id for s in live])
+    for state in live:
+        events.add(PROFILES, upserted_message(state, counts[state.id]), key=state.id)
+
+
+def upserted_message(state: ProfileState, counts: dict[str, dict[str, int]]) -> ProfileUpserted:
+    """The `profile.upserted.v1` message of a profile: what segmentation needs."""
+    computed = public_computed(state.computed) | {
+        "first_seen_at": state.first_seen_at.isoformat(), "last_seen_at": state.last_seen_at.isoformat(),
+        "daily_counts": counts,
+    }  # fmt: skip
+    consent = {channel: bool(d.get("granted")) for channel, d in state.consent.items()}
+    return ProfileUpserted(profile_id=state.id, traits=state.traits, computed=computed, consent=consent,
+                           occurred_at=utcnow())  # fmt: skip

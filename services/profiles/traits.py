@@ -1,0 +1,200 @@
+"""Pure profile arithmetic: traits (last write wins by event time), consent, and computed traits kept
+incrementally from one event at a time, including 30-minute sessions. No database, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+SESSION_GAP = timedelta(minutes=30)
+SOCIAL = {"Post Liked": "likes", "Comment Posted": "comments", "Post Shared": "shares"}
+CONSENT_CHANNELS = ("email", "ads", "analytics")
+ADDITIVE = ("event_count", "page_views", "sessions", "session_seconds", "bounces", "orders", "revenue", "likes",
+            "comments", "shares", "reviews", "rating_sum")  # fmt: skip
+NON_SESSION_SOURCES = ("import:", "email")  # imported history and email pixels are not visits
+
+
+@dataclass
+class SessionChange:
+    """A session opened or extended by an event, to be written to the sessions table."""
+
+    id: str
+    started_at: datetime
+    ended_at: datetime
+    page_views: int
+    events: int
+    utm: dict[str, str] = field(default_factory=dict)
+    orders: int = 0
+    revenue: float = 0.0
+
+
+def apply_traits(
+    traits: dict[str, Any], times: dict[str, str], new: dict[str, Any], at: datetime, *, force: bool = False
+) -> bool:
+    """Set each trait unless a later event already set it; return whether anything changed."""
+    stamp = at.isoformat()
+    changed = False
+    for key, value in new.items():
+        if not force and times.get(key, "") > stamp:
+            continue  # a late event never overwrites a newer value
+        if traits.get(key) != value or times.get(key) != stamp:
+            traits[key] = value
+            times[key] = stamp
+            changed = True
+    return changed
+
+
+def set_consent(consent: dict[str, Any], channel: str, granted: bool, source: str, at: datetime) -> bool:
+    """Record consent for a channel unless a later decision exists."""
+    current = consent.get(channel)
+    if current and current.get("at", "") > at.isoformat():
+        return False
+    consent[channel] = {"granted": granted, "source": source, "at": at.isoformat()}
+    return True
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if number == number and abs(number) < 1e12 else None  # no NaN, no absurd values
+
+
+def apply_event(computed: dict[str, Any], event: Any, session_id: str) -> SessionChange | None:
+    """Update computed traits for one event; return the session it belongs to, if it is a visit."""
+    name = event.event if event.type == "track" else event.type
+    computed["event_count"] = computed.get("event_count", 0) + 1
+    if event.type in ("page", "screen"):
+        computed["page_views"] = computed.get("page_views", 0) + 1
+    if name == "Order Completed":
+        _apply_order(computed, event)
+    elif name in SOCIAL:
+        computed[SOCIAL[name]] = computed.get(SOCIAL[name], 0) + 1
+    elif name == "Review Submitted":
+        rating = _number(event.properties.get("rating"))
+        if rating is not None:
+            computed["reviews"] = computed.get("reviews", 0) + 1
+            computed["rating_sum"] = computed.get("rating_sum", 0.0) + rating
+    campaign = event.context.get("campaign") if isinstance(event.context.get("campaign"), dict) else None
+    if campaign:
+        computed["last_utm"] = {k: campaign[k] for k in ("source", "medium", "name") if campaign.get(k)}
+    if str(event.sourceId).startswith(NON_SESSION_SOURCES):
+        return None
+    return _apply_session(computed, event, session_id, campaign or {})
+
+
+def _apply_order(computed: dict[str, Any], event: Any) -> None:
+    revenue = _number(event.properties.get("revenue", event.properties.get("total"))) or 0.0
+    at = event.timestamp.isoformat()
+    computed["orders"] = computed.get("orders", 0) + 1
+    computed["revenue"] = round(computed.get("revenue", 0.0) + revenue, 6)
+    computed["first_order_at"] = min(computed.get("first_order_at") or at, at)
+    computed["last_order_at"] = max(computed.get("last_order_at") or at, at)
+    days = set(computed.get("order_days", []))
+    days.add(at[:10])
+    computed["order_days"] = sorted(days)
+
+
+def _apply_session(computed: dict[str, Any], event: Any, new_id: str, campaign: dict[str, Any]) -> SessionChange | None:
+    at: datetime = event.timestamp
+    current = computed.get("session")
+    is_page = event.type in ("page", "screen")
+    if current:
+        started, last = datetime.fromisoformat(current["started_at"]), datetime.fromisoformat(current["last_at"])
+        if at < started - SESSION_GAP:
+            return None  # a late event from an older visit: counted above, but it opens no session
+        if at <= last + SESSION_GAP:
+            return _extend(computed, current, at, is_page, event)
+    return _open(computed, new_id, at, is_page, campaign, event)
+
+
+def _extend(
+    computed: dict[str, Any], current: dict[str, Any], at: datetime, is_page: bool, event: Any
+) -> SessionChange:
+    started, last = datetime.fromisoformat(current["started_at"]), datetime.fromisoformat(current["last_at"])
+    new_start, new_last = min(started, at), max(last, at)
+    computed["session_seconds"] = (
+        computed.get("session_seconds", 0.0) + ((new_last - new_start) - (last - started)).total_seconds()
+    )
+    if is_page:
+        if current["pages"] == 1:
+            computed["bounces"] = computed.get("bounces", 1) - 1  # a second page: no longer a bounce
+        current["pages"] += 1
+    current["events"] += 1
+    current["started_at"], current["last_at"] = new_start.isoformat(), new_last.isoformat()
+    _session_order(current, event)
+    return _change(current)
+
+
+def _open(
+    computed: dict[str, Any], new_id: str, at: datetime, is_page: bool, campaign: dict[str, Any], event: Any
+) -> SessionChange:
+    computed["sessions"] = computed.get("sessions", 0) + 1
+    if is_page:
+        computed["bounces"] = computed.get("bounces", 0) + 1  # one page so far
+    utm = {k: campaign[k] for k in ("source", "medium", "name") if campaign.get(k)}
+    current = {"id": new_id, "started_at": at.isoformat(), "last_at": at.isoformat(), "pages": int(is_page),
+               "events": 1, "utm": utm, "orders": 0, "revenue": 0.0}  # fmt: skip
+    _session_order(current, event)
+    computed["session"] = current
+    return _change(current)
+
+
+def _session_order(current: dict[str, Any], event: Any) -> None:
+    if event.type == "track" and event.event == "Order Completed":
+        current["orders"] += 1
+        current["revenue"] += _number(event.properties.get("revenue", event.properties.get("total"))) or 0.0
+
+
+def _change(current: dict[str, Any]) -> SessionChange:
+    return SessionChange(
+        id=current["id"], started_at=datetime.fromisoformat(current["started_at"]),
+        ended_at=datetime.fromisoformat(current["last_at"]), page_views=current["pages"], events=current["events"],
+        utm=current.get("utm", {}), orders=current.get("orders", 0), revenue=current.get("revenue", 0.0),
+    )  # fmt: skip
+
+
+def merge_computed(kept: dict[str, Any], merged: dict[str, Any]) -> dict[str, Any]:
+    """The computed traits of two profiles become one: sums add, first/last take the extremes."""
+    result = dict(kept)
+    for key in ADDITIVE:
+        if key in merged:
+            result[key] = round(kept.get(key, 0) + merged[key], 6)
+    for key, pick in (("first_order_at", min), ("last_order_at", max)):
+        values = [v for v in (kept.get(key), merged.get(key)) if v]
+        if values:
+            result[key] = pick(values)
+    days = set(kept.get("order_days", [])) | set(merged.get("order_days", []))
+    if days:
+        result["order_days"] = sorted(days)
+    if "last_utm" not in kept and "last_utm" in merged:
+        result["last_utm"] = merged["last_utm"]
+    return result
+
+
+def unmerge_computed(combined: dict[str, Any], merged: dict[str, Any]) -> dict[str, Any]:
+    """Take a merged profile's additive counters back out (extremes are re-derived by the caller)."""
+    result = dict(combined)
+    for key in ADDITIVE:
+        if key in merged:
+            result[key] = round(combined.get(key, 0) - merged[key], 6)
+    days = set(combined.get("order_days", [])) - set(merged.get("order_days", []))
+    result["order_days"] = sorted(days)
+    return result
+
+
+def public_computed(computed: dict[str, Any]) -> dict[str, Any]:
+    """Computed traits as published and shown: internal session state out, ratios in."""
+    shown = {k: v for k, v in computed.items() if k not in ("session", "order_days")}
+    sessions, orders, reviews = computed.get("sessions", 0), computed.get("orders", 0), computed.get("reviews", 0)
+    shown["distinct_order_days"] = len(computed.get("order_days", []))
+    shown["avg_session_seconds"] = round(computed.get("session_seconds", 0.0) / sessions, 3) if sessions else 0.0
+    shown["bounce_rate"] = round(computed.get("bounces", 0) / sessions, 6) if sessions else 0.0
+    shown["average_order_value"] = round(computed.get("revenue", 0.0) / orders, 6) if orders else 0.0
+    shown["average_rating"] = round(computed.get("rating_sum", 0.0) / reviews, 6) if reviews else None
+    shown["social_interactions"] = sum(computed.get(k, 0) for k in ("likes", "comments", "shares"))
+    return shown
