@@ -25,7 +25,11 @@ browser:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; }
 
 # PostgreSQL tests run when a server answers at 127.0.0.1:5432; each run creates and drops its own databases.
-test: $(VENV)/.installed browser
+# analytics-next, Segment's own browser library, pinned for the compatibility test (npm registry).
+tests/tracking/js/node_modules/.package-lock.json: tests/tracking/js/package-lock.json
+	npm ci --prefix tests/tracking/js --no-audit --no-fund --loglevel=error
+
+test: $(VENV)/.installed browser tests/tracking/js/node_modules/.package-lock.json
 	@if $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; then \
 	  export TESSERA_TEST_POSTGRES_URL=$${TESSERA_TEST_POSTGRES_URL:-$(PG_URL)}; \
 	  echo "PostgreSQL found: database tests run on SQLite and PostgreSQL"; \

@@ -55,7 +55,8 @@ def health_router(service: str, checks: dict[str, Check]) -> APIRouter:
 
 async def _run_check(check: Check) -> str:
     try:
-        await asyncio.wait_for(check(), 2.0)
+        async with asyncio.timeout(2.0):
+            await check()
         return "ok"
     except Exception as exc:
         return type(exc).__name__

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import structlog
 from sqlalchemy import BigInteger, Column, Integer, LargeBinary, MetaData, String, Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.aio import wait_event
 from shared.bus import Bus, EventBuffer, OutboundMessage, encode
 from shared.db import UTCDateTime, utcnow
 
@@ -58,8 +58,7 @@ class OutboxRelay:
         """Relay forever; a failed send is retried with backoff and never drops a row."""
         backoff = 0.2
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), idle_seconds)
+            await wait_event(self._wakeup, idle_seconds)
             self._wakeup.clear()
             try:
                 while await self.relay_once():

@@ -110,11 +110,13 @@ async def close_runtime(runtime: Runtime) -> None:
     """Cancel background tasks, relay what is left, disconnect."""
     for task in runtime.tasks:
         task.cancel()
-    for task in runtime.tasks:
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
+    if runtime.tasks:
+        _, stuck = await asyncio.wait(runtime.tasks, timeout=10)  # a stop must never hang on a task
+        for task in stuck:
+            log.error("task_did_not_stop", task=task.get_name())
     with contextlib.suppress(Exception):
-        await asyncio.wait_for(runtime.relay.relay_once(), 5)
+        async with asyncio.timeout(5):
+            await runtime.relay.relay_once()
     await runtime.bus.stop()
     await runtime.engine.dispose()
 

@@ -107,6 +107,7 @@ class Batch:
         self.sessions[change.id] = {
             "id": change.id, "profile_id": profile.id, "home_profile_id": profile.id,
             "started_at": change.started_at, "ended_at": change.ended_at, "page_views": change.page_views,
+            "duration_seconds": (change.ended_at - change.started_at).total_seconds(),
             "events": change.events, "utm_source": change.utm.get("source"), "utm_medium": change.utm.get("medium"),
             "utm_campaign": change.utm.get("name"), "orders": change.orders, "revenue": change.revenue,
         }  # fmt: skip
@@ -152,8 +153,8 @@ class Batch:
         count_rows = [{"profile_id": p, "event_name": n, "day": d, "count": c} for (p, n, d), c in self.counts.items()]
         await upsert(self.session, EventCount.__table__, count_rows, keys=["profile_id", "event_name", "day"],
                      add=("count",))  # fmt: skip
-        session_columns = ("profile_id", "started_at", "ended_at", "page_views", "events", "utm_source",
-                           "utm_medium", "utm_campaign", "orders", "revenue")  # fmt: skip
+        session_columns = ("profile_id", "started_at", "ended_at", "duration_seconds", "page_views", "events",
+                           "utm_source", "utm_medium", "utm_campaign", "orders", "revenue")  # fmt: skip
         await upsert(self.session, Session.__table__, list(self.sessions.values()), keys=["id"],
                      replace=session_columns)  # fmt: skip
         self.new_identities, self.timeline, self.counts, self.sessions = {}, [], Counter(), {}

@@ -15,6 +15,7 @@ class Settings(ServiceSettings):
     service_name: str = "profiles"
     port: int = 8002
     consumer_group: str = "profiles"
+    timeline_retention_days: int = 730  # interactions older than this leave the timeline (0: keep forever)
 
 
 @lru_cache

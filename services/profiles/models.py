@@ -90,6 +90,7 @@ class Session(Base):
     home_profile_id: Mapped[str] = mapped_column(String(32))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     ended_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    duration_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     page_views: Mapped[int] = mapped_column(Integer, default=0)
     events: Mapped[int] = mapped_column(Integer, default=0)
     utm_source: Mapped[str | None] = mapped_column(String(200))

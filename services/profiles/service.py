@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import String, and_, cast, delete, or_, select
@@ -149,6 +149,15 @@ async def erase(session: AsyncSession, profile_id: str, events: EventBuffer) -> 
     for erased in ids:
         events.add(PROFILES, ProfileErased(profile_id=erased, occurred_at=utcnow()), key=erased)
     return profile.id
+
+
+async def prune_timeline(session: AsyncSession, *, older_than_days: int, chunk: int = 5000) -> int:
+    """Delete at most `chunk` timeline rows older than the retention period; return how many."""
+    cutoff = utcnow() - timedelta(days=older_than_days)
+    ids = (await session.scalars(select(TimelineEvent.id).where(TimelineEvent.occurred_at < cutoff).limit(chunk))).all()
+    if ids:
+        await session.execute(delete(TimelineEvent).where(TimelineEvent.id.in_(ids)))
+    return len(ids)
 
 
 async def list_merges(session: AsyncSession, profile_id: str) -> Sequence[Merge]:

@@ -45,7 +45,8 @@ def _spec(settings: Settings) -> ServiceSpec:
     async def stop(runtime: Runtime) -> None:
         publisher: Publisher = runtime.extras["publisher"]
         with contextlib.suppress(Exception):  # flush what we can; the rest stays spooled for the next start
-            await asyncio.wait_for(publisher.replay_once(), 3)
+            async with asyncio.timeout(3):
+                await publisher.replay_once()
         await runtime.extras["spool"].close()
 
     return ServiceSpec(
@@ -66,7 +67,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         CORSMiddleware,
         allow_origins=["*"],
         allow_methods=["GET", "POST", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type", "AnonymousId", "X-Write-Key", "Content-Encoding"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "AnonymousId",
+            "X-Write-Key",
+            "Content-Encoding",
+            "X-Retry-Count",
+        ],
         max_age=86400,
     )
     return app

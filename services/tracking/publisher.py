@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import structlog
 
 from services.tracking.spool import Spool
+from shared.aio import wait_event
 from shared.bus import Bus, OutboundMessage
 from shared.errors import Unavailable
 
@@ -30,7 +30,8 @@ class Publisher:
         # While anything is spooled, new events queue behind it so one person's events stay in order.
         if self.spool.pending == 0:
             try:
-                await asyncio.wait_for(self.bus.send_many(messages), self.timeout_seconds)
+                async with asyncio.timeout(self.timeout_seconds):
+                    await self.bus.send_many(messages)
                 return "broker"
             except Exception as exc:
                 log.warning("broker_unavailable_spooling", error=type(exc).__name__, events=len(messages))
@@ -46,8 +47,7 @@ class Publisher:
         """Send spooled events to the broker in order, deleting each batch once acknowledged."""
         delay = 0.2
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), 1.0)
+            await wait_event(self._wakeup, 1.0)
             self._wakeup.clear()
             try:
                 await self.replay_once(batch_size=batch_size)
@@ -66,7 +66,8 @@ class Publisher:
             if not rows:
                 self.spool.pending = 0
                 break
-            await asyncio.wait_for(self.bus.send_many([m for _, m in rows]), max(self.timeout_seconds, 10.0))
+            async with asyncio.timeout(max(self.timeout_seconds, 10.0)):
+                await self.bus.send_many([m for _, m in rows])
             await self.spool.remove([row_id for row_id, _ in rows])
             sent += len(rows)
         return sent

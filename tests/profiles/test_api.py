@@ -1,0 +1,209 @@
+"""The profiles REST API on a running app: events arrive over the real broker and consumer."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from services.profiles.app import create_app
+from services.profiles.config import Settings
+from shared.events import EVENTS, PROFILES
+from tests.builders import auth, service_settings
+from tests.conftest import ADMIN_KEY, ANALYST_KEY, BACKENDS, MARKETER_KEY, POSTGRES_URL
+from tests.helpers import TopicReader, running, wait_for
+from tests.profiles.builders import event, identify, order, page
+
+ADMIN, ANALYST, MARKETER = auth(ADMIN_KEY), auth(ANALYST_KEY), auth(MARKETER_KEY)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+async def profiles(
+    request: pytest.FixtureRequest, broker: str, tmp_path_factory: pytest.TempPathFactory, postgres_databases: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A profiles app with its consumer running against the session broker."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('p') / 'profiles.db'}"
+    elif not POSTGRES_URL:
+        pytest.skip("TESSERA_TEST_POSTGRES_URL is not set")
+    else:
+        url = await postgres_databases("profiles")
+    settings = service_settings(Settings, broker=broker, database_url=url, data_dir=tmp_path_factory.mktemp("pd"),
+                                consumer_group=f"profiles-{uuid.uuid4().hex[:6]}")  # fmt: skip
+    async with running(create_app(settings)) as client:
+        yield client
+
+
+async def send(broker: str, *values: dict[str, Any]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=broker)
+    await producer.start()
+    for value in values:
+        await producer.send_and_wait(
+            EVENTS, orjson.dumps(value), key=(value.get("userId") or value.get("anonymousId") or "k").encode()
+        )
+    await producer.stop()
+
+
+async def profile_of(client: httpx.AsyncClient, **identity: str) -> dict[str, Any]:
+    async def found() -> dict[str, Any] | None:
+        response = await client.get("/v1/profiles/lookup", params=identity, headers=ANALYST)
+        return response.json() if response.status_code == 200 else None
+
+    return await wait_for(found, timeout=20)
+
+
+def mark() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+class TestConsumer:
+    async def test_events_make_a_profile_and_it_is_published(self, profiles: httpx.AsyncClient, broker: str) -> None:
+        m = mark()
+        await send(broker, page(f"a-{m}"), identify(f"u-{m}", f"a-{m}", at=timedelta(minutes=1), city="Lyon"),
+                   order(f"u-{m}", 25.0, at=timedelta(minutes=2)))  # fmt: skip
+        profile = await wait_for(lambda: _with_orders(profiles, f"u-{m}"), timeout=20)
+        assert profile["traits"] == {"city": "Lyon"} and profile["computed"]["revenue"] == 25.0
+        assert {(i["kind"], i["value"]) for i in profile["identities"]} == {
+            ("user_id", f"u-{m}"),
+            ("anonymous_id", f"a-{m}"),
+        }
+        async with TopicReader(broker, PROFILES) as reader:
+            await reader.wait_until(lambda v: v.get("profile_id") == profile["id"] and v["computed"].get("orders") == 1)
+
+    async def test_a_poison_event_goes_to_rejected_and_the_rest_goes_on(
+        self, profiles: httpx.AsyncClient, broker: str
+    ) -> None:
+        m = mark()
+        await send(broker, {"type": "track", "userId": f"p-{m}"}, order(f"ok-{m}", 5.0))
+        await profile_of(profiles, user_id=f"ok-{m}")
+        async with TopicReader(broker, "tessera.events.rejected.v1") as reader:
+            await reader.wait_until(lambda v: (v.get("payload") or {}).get("userId") == f"p-{m}")
+
+
+async def _with_orders(client: httpx.AsyncClient, user_id: str) -> dict[str, Any] | None:
+    response = await client.get("/v1/profiles/lookup", params={"user_id": user_id}, headers=ANALYST)
+    return response.json() if response.status_code == 200 and response.json()["computed"].get("orders") else None
+
+
+class TestRest:
+    async def test_patch_traits_consent_timeline_and_roles(self, profiles: httpx.AsyncClient, broker: str) -> None:
+        m = mark()
+        await send(broker, *[page(f"t-{m}", at=timedelta(minutes=i)) for i in range(5)])
+        pid = (await profile_of(profiles, anonymous_id=f"t-{m}"))["id"]
+        await wait_for(lambda: _count_timeline(profiles, pid, 5))
+        assert (
+            await profiles.patch(f"/v1/profiles/{pid}/traits", json={"traits": {"vip": True}}, headers=ANALYST)
+        ).status_code == 403
+        patched = await profiles.patch(f"/v1/profiles/{pid}/traits", json={"traits": {"vip": True}}, headers=MARKETER)
+        assert patched.status_code == 200 and patched.json()["traits"]["vip"] is True
+        consent = await profiles.put(f"/v1/profiles/{pid}/consent", json={"email": True}, headers=MARKETER)
+        assert (
+            consent.json()["consent"]["email"]["granted"] is True
+            and consent.json()["consent"]["email"]["source"] == "api"
+        )
+        first = (await profiles.get(f"/v1/profiles/{pid}/timeline", params={"limit": 3}, headers=ANALYST)).json()
+        second = (
+            await profiles.get(
+                f"/v1/profiles/{pid}/timeline", params={"limit": 3, "cursor": first["next_cursor"]}, headers=ANALYST
+            )
+        ).json()
+        times = [i["occurred_at"] for i in first["items"] + second["items"]]
+        assert len(times) == 5 and times == sorted(times, reverse=True) and second["next_cursor"] is None
+
+    async def test_list_filters_by_trait_with_cursor(self, profiles: httpx.AsyncClient, broker: str) -> None:
+        m = mark()
+        await send(broker, *[identify(f"l-{m}-{i}", city=f"City-{m}") for i in range(3)])
+        for i in range(3):
+            await profile_of(profiles, user_id=f"l-{m}-{i}")
+        page1 = (
+            await profiles.get("/v1/profiles", params={"traits.city": f"City-{m}", "limit": 2}, headers=ANALYST)
+        ).json()
+        page2 = (
+            await profiles.get(
+                "/v1/profiles",
+                params={"traits.city": f"City-{m}", "limit": 2, "cursor": page1["next_cursor"]},
+                headers=ANALYST,
+            )
+        ).json()
+        assert len(page1["items"]) == 2 and len(page2["items"]) == 1
+
+    async def test_merge_undo_over_rest(self, profiles: httpx.AsyncClient, broker: str) -> None:
+        m = mark()
+        await send(broker, page(f"ma-{m}"), identify(f"mu-{m}", email=f"{m}@example.com"))
+        await profile_of(profiles, anonymous_id=f"ma-{m}")
+        await profile_of(profiles, user_id=f"mu-{m}")
+        await send(broker, identify(f"mu-{m}", f"ma-{m}", at=timedelta(minutes=3)))
+
+        async def merged() -> list[dict[str, Any]] | None:
+            pid = (await profiles.get("/v1/profiles/lookup", params={"user_id": f"mu-{m}"}, headers=ANALYST)).json()[
+                "id"
+            ]
+            merges = (await profiles.get(f"/v1/profiles/{pid}/merges", headers=ANALYST)).json()
+            return merges or None
+
+        [merge] = await wait_for(merged)
+        undone = await profiles.post(f"/v1/merges/{merge['id']}/undo", headers=MARKETER)
+        assert undone.status_code == 200 and undone.json()["undone_at"]
+        again = await profiles.post(f"/v1/merges/{merge['id']}/undo", headers=MARKETER)
+        assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
+        split = (await profiles.get("/v1/profiles/lookup", params={"anonymous_id": f"ma-{m}"}, headers=ANALYST)).json()
+        assert split["id"] == merge["merged_id"]
+
+    async def test_erase_over_rest(self, profiles: httpx.AsyncClient, broker: str) -> None:
+        m = mark()
+        await send(broker, identify(f"e-{m}", f"ea-{m}", email=f"e{m}@example.com"))
+        pid = (await profile_of(profiles, user_id=f"e-{m}"))["id"]
+        assert (await profiles.delete(f"/v1/profiles/{pid}", headers=MARKETER)).status_code == 204
+        for params in ({"user_id": f"e-{m}"}, {"anonymous_id": f"ea-{m}"}, {"email": f"e{m}@example.com"}):
+            assert (await profiles.get("/v1/profiles/lookup", params=params, headers=ANALYST)).status_code == 404
+        async with TopicReader(broker, PROFILES) as reader:
+            await reader.wait_until(lambda v: v.get("type") == "profile.erased.v1" and v["profile_id"] == pid)
+
+    async def test_bad_input_is_4xx_in_the_shared_shape(self, profiles: httpx.AsyncClient) -> None:
+        checks = [
+            await profiles.get("/v1/profiles/lookup", headers=ANALYST),
+            await profiles.get("/v1/profiles/nope", headers=ANALYST),
+            await profiles.patch("/v1/profiles/x/traits", json={"traits": {}}, headers=MARKETER),
+            await profiles.put("/v1/profiles/x/consent", json={"sms": True}, headers=MARKETER),
+            await profiles.get("/v1/profiles/x/timeline", params={"cursor": "%%%"}, headers=ANALYST),
+            await profiles.get("/v1/reports/web", params={"from": "2026-01-02", "to": "2026-01-01"}, headers=ANALYST),
+            await profiles.get("/v1/profiles", params={"limit": 0}, headers=ANALYST),
+        ]
+        assert [r.status_code for r in checks] == [400, 404, 422, 422, 404, 422, 422]
+        assert all(set(r.json()["error"]) == {"code", "message", "fields"} for r in checks)
+
+
+async def _count_timeline(client: httpx.AsyncClient, pid: str, n: int) -> bool:
+    items = (await client.get(f"/v1/profiles/{pid}/timeline", params={"limit": 50}, headers=ANALYST)).json()["items"]
+    return len(items) >= n
+
+
+class TestWebReport:
+    async def test_sessions_bounces_conversion_by_utm_source(self, profiles: httpx.AsyncClient, broker: str) -> None:
+        m = mark()
+        day = f"2026-11-{10 + (int(m, 16) % 10):02d}"  # a day of its own (other tests use 2026-11-01)
+
+        t0 = datetime.fromisoformat(f"{day}T08:00:00+00:00")
+        camp = {"campaign": {"source": f"news-{m}"}}
+        await send(broker,
+            page(f"w1-{m}", at=t0, context=camp), page(f"w1-{m}", at=t0 + timedelta(minutes=4)),
+            event(anonymousId=f"w1-{m}", event="Order Completed", properties={"revenue": 40}, at=t0 + timedelta(minutes=5)),
+            page(f"w2-{m}", at=t0, context=camp),  # a bounce
+            page(f"w3-{m}", at=t0),  # no campaign, a bounce
+        )  # fmt: skip
+        params = {"from": f"{day}T00:00:00Z", "to": f"{day}T23:59:59Z", "by": "utm_source"}
+
+        async def report() -> dict[str, Any] | None:
+            body = (await profiles.get("/v1/reports/web", params=params, headers=ANALYST)).json()
+            ours = [g for g in body["groups"] if g["key"] == f"news-{m}"]
+            return ours[0] if ours and ours[0]["sessions"] >= 2 and ours[0]["revenue"] >= 40 else None
+
+        news = await wait_for(report)
+        assert news["sessions"] == 2 and news["bounce_rate"] == 0.5 and news["conversion_rate"] == 0.5
+        assert news["revenue"] == 40 and news["avg_session_seconds"] == 150.0 and news["pages_per_session"] == 1.5
