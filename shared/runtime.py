@@ -45,7 +45,13 @@ class Runtime:
 
     def spawn(self, coro: Awaitable[Any], name: str) -> None:
         """Run a background task owned by the service; it is cancelled on shutdown."""
-        self.tasks.append(asyncio.create_task(coro, name=name))  # type: ignore[arg-type]
+        task = asyncio.create_task(coro, name=name)  # type: ignore[arg-type]
+        self.tasks.append(task)
+        task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Task[Any]) -> None:
+        if task in self.tasks:
+            self.tasks.remove(task)
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,21 @@
-"""The `tessera` command: `up`, `migrate`, `status`."""
+"""The `tessera` command: `up`, `migrate`, `status`, `import`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import signal
 import sys
+import time
+from pathlib import Path
 from types import FrameType
+from typing import Any
 
+import httpx
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from tessera.stack import SERVICES, Stack, StackConfig, StackError, fetch_status
@@ -97,6 +104,80 @@ def cmd_status(_: argparse.Namespace) -> int:
     return 0 if all(s == "ready" for s in results.values()) else 1
 
 
+def _admin_key(config: StackConfig) -> str | None:
+    """`TESSERA_ADMIN_API_KEY`, else the key `tessera up` kept in `<data_dir>/keys.json` (never a new one)."""
+    path = config.data_dir / "keys.json"
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    return os.environ.get("TESSERA_ADMIN_API_KEY") or stored.get("admin_api_key")
+
+
+def _data_rows(content: bytes, file_format: str) -> int:
+    """Rows to expect, for the progress bar (non-blank lines, less the CSV header)."""
+    lines = sum(1 for line in content.splitlines() if line.strip())
+    return max(lines - (1 if file_format == "csv" else 0), 0)
+
+
+def _error_message(response: httpx.Response) -> str:
+    try:
+        error = response.json()["error"]
+    except (ValueError, KeyError, TypeError):
+        return f"HTTP {response.status_code}"
+    fields = "; ".join(f"{f['field']}: {f['reason']}" for f in error.get("fields", []))
+    return f"{error['message']}" + (f" ({fields})" if fields else "")
+
+
+def _watch(client: httpx.Client, job: dict[str, Any], total: int) -> dict[str, Any]:
+    """Poll the job with a progress bar until it is no longer running."""
+    columns = (TextColumn("importing {task.fields[kind]}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task("import", total=total or None, kind=job["kind"])
+        while job["status"] == "running":
+            time.sleep(0.25)
+            response = client.get(f"/v1/imports/{job['id']}")
+            response.raise_for_status()
+            job = response.json()
+            bar.update(task, completed=job["rows_read"], total=max(total, job["rows_read"]) or None)
+    return job
+
+
+def _report(job: dict[str, Any]) -> int:
+    colour = "green" if job["status"] == "done" else "red"
+    console.print(f"[{colour}]{job['status']}[/{colour}]: {job['rows_read']} rows read, "
+                  f"{job['accepted']} accepted, {job['rejected']} rejected")  # fmt: skip
+    console.print(f"job {job['id']}", style="dim")
+    for error in job["errors"][:10]:
+        where = f"line {error['line']}: " if error["line"] else ""
+        console.print(f"  {where}{error['reason']}", markup=False)
+    if job["rejected"] > 10:
+        console.print(f"  … all rejections: GET /v1/imports/{job['id']}")
+    return 0 if job["status"] == "done" else 1
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Upload a customers or orders file to the running profiles service and follow the job."""
+    config = StackConfig.from_env()
+    key = _admin_key(config)
+    if not key:
+        console.print("[red]tessera import: no API key; set TESSERA_ADMIN_API_KEY or run `tessera up` once.[/red]")
+        return 2
+    if not args.file.is_file():
+        console.print(f"tessera import: no file {args.file}", style="red", markup=False)
+        return 2
+    content = args.file.read_bytes()
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "text/csv"}
+    with httpx.Client(base_url=config.url("profiles"), headers=headers, timeout=300) as client:
+        try:
+            response = client.post(f"/v1/imports/{args.kind}", params={"format": args.format}, content=content)
+            if response.status_code != 202:
+                console.print(f"tessera import: {_error_message(response)}", style="red", markup=False)
+                return 1
+            return _report(_watch(client, response.json(), _data_rows(content, args.format)))
+        except httpx.HTTPError as exc:
+            message = f"tessera import: {config.url('profiles')} did not answer ({exc})."
+            console.print(message, style="red", markup=False)
+            return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `tessera` console script."""
     parser = argparse.ArgumentParser(prog="tessera", description="Customer segmentation and targeted marketing.")
@@ -104,6 +185,11 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("up", help="start the embedded stack (broker + four services)").set_defaults(func=cmd_up)
     commands.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     commands.add_parser("status", help="health of each service").set_defaults(func=cmd_status)
+    importer = commands.add_parser("import", help="import customers or orders from a file (CSV or CDNOW)")
+    importer.add_argument("kind", choices=["customers", "orders"])
+    importer.add_argument("file", type=Path)
+    importer.add_argument("--format", choices=["csv", "cdnow"], default="csv", help="file format (default: csv)")
+    importer.set_defaults(func=cmd_import)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

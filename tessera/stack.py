@@ -94,8 +94,8 @@ class Stack:
             if not port_is_free(self.config.host, port):
                 raise StackError(f"port {port} ({name}) is already in use; set TESSERA_{name.upper()}_PORT")
 
-    def start(self) -> None:
-        """Start the broker, then the services; wait until every /ready answers."""
+    def start(self, names: list[str] | None = None) -> None:
+        """Start the broker, then the services (all, or the ones named); wait until every /ready answers."""
         self.check_ports()
         self.keys = load_keys(self.config.data_dir)
         try:
@@ -103,12 +103,19 @@ class Stack:
             self.broker = start_broker(self.config.host, self.config.broker_port, broker_log)
         except Exception as exc:
             raise StackError(f"the broker did not start: {exc}") from exc
-        for name in self.config.ports:
-            self.services[name] = self._spawn(name)
+        for name in names or list(self.config.ports):
+            self.services[name] = self.spawn(name)
         self.write_state()
         self.wait_ready()
 
-    def _spawn(self, name: str) -> subprocess.Popen[bytes]:
+    def restart(self, name: str) -> None:
+        """Start a service again (after it stopped or was killed) and wait until it is ready."""
+        self.services[name] = self.spawn(name)
+        self.write_state()
+        self.wait_ready()
+
+    def spawn(self, name: str) -> subprocess.Popen[bytes]:
+        """Start one service process."""
         command = [sys.executable, "-m", "uvicorn", f"services.{name}.app:create_app", "--factory",
                    "--host", self.config.host, "--port", str(self.config.ports[name]), "--no-access-log",
                    "--timeout-graceful-shutdown", "10"]  # fmt: skip

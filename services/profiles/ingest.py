@@ -144,7 +144,8 @@ def _attach_unclaimed(batch: Batch, keys: list[Key], target: ProfileState, *, fo
 
 def _apply(batch: Batch, target: ProfileState, event: TrackedEvent) -> None:
     at = event.timestamp
-    target.first_seen_at, target.last_seen_at = min(target.first_seen_at, at), max(target.last_seen_at, at)
+    if not (event.type == "identify" and event.sourceId.startswith("import:")):  # an import is not a visit
+        target.first_seen_at, target.last_seen_at = min(target.first_seen_at, at), max(target.last_seen_at, at)
     if event.type == "identify" and event.traits:
         traits = {k: v for k, v in event.traits.items() if k != "consent"}
         apply_traits(target.traits, target.trait_times, traits, at)

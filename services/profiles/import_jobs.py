@@ -1,0 +1,118 @@
+"""Import jobs: the file's rows published to `tessera.events.v1` in chunks, progress committed after each."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.profiles.imports import ImportFile, Row, open_file, read_rows
+from services.profiles.models import ImportJob
+from shared.bus import OutboundMessage
+from shared.db import utcnow
+from shared.errors import NotFound
+from shared.events import EVENTS
+from shared.runtime import Runtime
+
+log = structlog.get_logger(__name__)
+CHUNK_ROWS = 500
+MAX_ERRORS = 1000  # the first rejections are what a user fixes; the counts cover the rest
+
+
+@dataclass
+class Progress:
+    """What a job has done so far."""
+
+    rows_read: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, rows: list[Row]) -> None:
+        """Count a published chunk."""
+        self.rows_read += len(rows)
+        for row in rows:
+            if row.event is not None:
+                self.accepted += 1
+                continue
+            self.rejected += 1
+            if len(self.errors) < MAX_ERRORS:
+                self.errors.append({"line": row.line, "reason": row.reason})
+
+    def values(self) -> dict[str, Any]:
+        """The `import_jobs` columns this progress sets."""
+        return {"rows_read": self.rows_read, "accepted": self.accepted, "rejected": self.rejected,
+                "errors": list(self.errors)}  # fmt: skip
+
+
+async def start_import(runtime: Runtime, kind: str, file_format: str, content: bytes) -> ImportJob:
+    """Check the file, record the job and run it in the background; returns at once (`Invalid` if unusable)."""
+    file = await asyncio.to_thread(open_file, kind, file_format, content)  # decoding 100 MB must not block
+    job = ImportJob(kind=kind, status="running", rows_read=0, accepted=0, rejected=0, errors=[], created_at=utcnow())
+    async with runtime.sessions() as session:
+        session.add(job)
+        await session.commit()
+    runtime.spawn(run_import(runtime, job.id, file), name=f"import-{job.id}")
+    log.info("import_started", job_id=job.id, kind=kind, format=file_format, bytes=len(content))
+    return job
+
+
+async def run_import(runtime: Runtime, job_id: str, file: ImportFile) -> None:
+    """Publish every accepted row keyed by customer, saving progress after each chunk; never raises on failure."""
+    progress = Progress()
+    try:
+        for chunk in _chunks(read_rows(file, job_id=job_id, now=utcnow()), CHUNK_ROWS):
+            await publish_rows(runtime, chunk)
+            progress.add(chunk)
+            await _save(runtime, job_id, progress.values())
+            await asyncio.sleep(0)  # parsing is synchronous: let requests in between chunks
+    except asyncio.CancelledError:
+        await _fail(runtime, job_id, progress, "the service stopped during the import")
+        raise
+    except Exception as exc:
+        log.exception("import_failed", job_id=job_id)
+        await _fail(runtime, job_id, progress, f"{type(exc).__name__}: {exc}"[:300])
+        return
+    await _save(runtime, job_id, progress.values() | {"status": "done", "finished_at": utcnow()})
+    log.info("import_done", job_id=job_id, rows=progress.rows_read, rejected=progress.rejected)
+
+
+async def publish_rows(runtime: Runtime, rows: Iterable[Row]) -> None:
+    """Send the accepted rows' events, each keyed by its customer so one customer's events stay in order."""
+    messages = [OutboundMessage(EVENTS, row.event["userId"], row.event) for row in rows if row.event is not None]
+    await runtime.bus.send_many(messages)
+
+
+async def _fail(runtime: Runtime, job_id: str, progress: Progress, reason: str) -> None:
+    """Mark the job failed, saying why; the rows already sent stay (re-running the same file skips them)."""
+    errors = progress.values()["errors"] + [{"line": None, "reason": f"import stopped: {reason}"}]
+    values = progress.values() | {"status": "failed", "finished_at": utcnow(), "errors": errors}
+    try:
+        await _save(runtime, job_id, values)
+    except Exception:
+        log.exception("import_status_not_saved", job_id=job_id)
+
+
+async def _save(runtime: Runtime, job_id: str, values: dict[str, Any]) -> None:
+    async with runtime.sessions() as session:
+        await session.execute(update(ImportJob).where(ImportJob.id == job_id).values(**values))
+        await session.commit()
+
+
+def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
+    while chunk := list(itertools.islice(rows, size)):
+        yield chunk
+
+
+async def get_job(session: AsyncSession, job_id: str) -> ImportJob:
+    """An import job, or `NotFound`."""
+    job = await session.get(ImportJob, job_id)
+    if job is None:
+        raise NotFound(f"No import job {job_id!r}.")
+    return job
