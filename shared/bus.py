@@ -24,7 +24,7 @@ def encode(value: Any) -> bytes:
     if isinstance(value, bytes):
         return value
     if isinstance(value, BaseModel):
-        value = value.model_dump(mode="json", exclude_none=True)
+        return value.model_dump_json(exclude_none=True).encode()
     return orjson.dumps(value)
 
 

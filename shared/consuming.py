@@ -88,6 +88,7 @@ class ConsumerWorker:
             max_poll_records=max_records,
         )
         self.processed = 0
+        self.batches = 0
 
     async def run(self) -> None:
         """Consume until cancelled."""
@@ -108,6 +109,7 @@ class ConsumerWorker:
             await self._reject(_raw_received(record), reason)
         await self.consumer.commit({tp: OffsetAndMetadata(records[-1].offset + 1, "")})
         self.processed += len(records)
+        self.batches += 1
 
     async def _run_batch(self, topic: str, messages: list[Received]) -> None:
         try:

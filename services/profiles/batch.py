@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.profiles.identity import Key
@@ -62,15 +62,17 @@ class Batch:
 
     async def load(self, keys: set[Key]) -> None:
         """Read the identities named in the batch and the profiles they point at."""
-        key_list = list(keys)
-        for start in range(0, len(key_list), CHUNK):
-            chunk = key_list[start : start + CHUNK]
-            rows = await self.session.execute(
-                select(Identity.kind, Identity.value, Identity.profile_id).where(
-                    tuple_(Identity.kind, Identity.value).in_(chunk)
+        by_kind: dict[str, list[str]] = {}
+        for kind, value in keys:
+            by_kind.setdefault(kind, []).append(value)
+        for kind, values in by_kind.items():  # one kind at a time, so the (kind, value) key serves the lookup
+            for start in range(0, len(values), CHUNK):
+                rows = await self.session.execute(
+                    select(Identity.value, Identity.profile_id).where(
+                        Identity.kind == kind, Identity.value.in_(values[start : start + CHUNK])
+                    )
                 )
-            )
-            self.directory.update({(r.kind, r.value): r.profile_id for r in rows})
+                self.directory.update({(kind, value): profile_id for value, profile_id in rows})
         await self.load_profiles(set(self.directory.values()))
 
     async def load_profiles(self, ids: set[str]) -> None:

@@ -3,6 +3,7 @@ incrementally from one event at a time, including 30-minute sessions. No databas
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -64,7 +65,7 @@ def _number(value: Any) -> float | None:
     return number if number == number and abs(number) < 1e12 else None  # no NaN, no absurd values
 
 
-def apply_event(computed: dict[str, Any], event: Any, session_id: str) -> SessionChange | None:
+def apply_event(computed: dict[str, Any], event: Any, new_session_id: Callable[[], str]) -> SessionChange | None:
     """Update computed traits for one event; return the session it belongs to, if it is a visit."""
     name = event.event if event.type == "track" else event.type
     computed["event_count"] = computed.get("event_count", 0) + 1
@@ -84,7 +85,7 @@ def apply_event(computed: dict[str, Any], event: Any, session_id: str) -> Sessio
         computed["last_utm"] = {k: campaign[k] for k in ("source", "medium", "name") if campaign.get(k)}
     if str(event.sourceId).startswith(NON_SESSION_SOURCES):
         return None
-    return _apply_session(computed, event, session_id, campaign or {})
+    return _apply_session(computed, event, new_session_id, campaign or {})
 
 
 def _apply_order(computed: dict[str, Any], event: Any) -> None:
@@ -99,7 +100,9 @@ def _apply_order(computed: dict[str, Any], event: Any) -> None:
     computed["order_days"] = sorted(days)
 
 
-def _apply_session(computed: dict[str, Any], event: Any, new_id: str, campaign: dict[str, Any]) -> SessionChange | None:
+def _apply_session(
+    computed: dict[str, Any], event: Any, new_id: Callable[[], str], campaign: dict[str, Any]
+) -> SessionChange | None:
     at: datetime = event.timestamp
     current = computed.get("session")
     is_page = event.type in ("page", "screen")
@@ -109,7 +112,7 @@ def _apply_session(computed: dict[str, Any], event: Any, new_id: str, campaign: 
             return None  # a late event from an older visit: counted above, but it opens no session
         if at <= last + SESSION_GAP:
             return _extend(computed, current, at, is_page, event)
-    return _open(computed, new_id, at, is_page, campaign, event)
+    return _open(computed, new_id(), at, is_page, campaign, event)
 
 
 def _extend(
