@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import Column, MetaData, String, Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db import UTCDateTime, utcnow
+from shared.db import UTCDateTime, insert_many, utcnow
 
 
 def inbox_table(metadata: MetaData) -> Table:
@@ -33,5 +33,4 @@ async def mark_processed(session: AsyncSession, table: Table, message_ids: Itera
     """Record ids as applied, in the caller's transaction."""
     now = utcnow()
     rows = [{"message_id": m, "processed_at": now} for m in message_ids]
-    if rows:
-        await session.execute(table.insert(), rows)
+    await insert_many(session, table, rows)

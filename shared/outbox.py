@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.aio import wait_event
 from shared.bus import Bus, EventBuffer, OutboundMessage, encode
-from shared.db import UTCDateTime, utcnow
+from shared.db import UTCDateTime, insert_many, utcnow
 
 log = structlog.get_logger(__name__)
 
@@ -34,7 +34,7 @@ async def stage(session: AsyncSession, table: Table, buffer: EventBuffer) -> Non
         return
     now = utcnow()
     rows = [{"topic": m.topic, "key": m.key, "value": encode(m.value), "created_at": now} for m in buffer.messages]
-    await session.execute(table.insert(), rows)
+    await insert_many(session, table, rows)
     buffer.messages.clear()
 
 

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.profiles.identity import Key
 from services.profiles.models import EventCount, Identity, Profile, Session, TimelineEvent
 from services.profiles.traits import SessionChange
-from shared.db import upsert, utcnow
+from shared.db import insert_many, update_many, upsert, utcnow
 
 CHUNK = 500  # keeps IN lists well under every backend's parameter limit
 WINDOW_DAYS = 90  # daily counts published for "in the last N days" rules
@@ -137,10 +137,8 @@ class Batch:
         known = [state for state in states if not state.is_new]
         table = Profile.__table__
         if fresh:
-            await self.session.execute(table.insert(), [state.row() | {"created_at": utcnow()} for state in fresh])
-        if known:
-            rows = [{("pid" if k == "id" else k): v for k, v in state.row().items()} for state in known]
-            await self.session.execute(update(table).where(table.c.id == bindparam("pid")), rows)
+            await insert_many(self.session, table, [state.row() | {"created_at": utcnow()} for state in fresh])
+        await update_many(self.session, table, [state.row() for state in known], key="id")
         for state in fresh:
             state.is_new = False
         await self._flush_children()
@@ -149,9 +147,9 @@ class Batch:
         if self.new_identities:
             rows = [{"kind": k, "value": v, "profile_id": p, "created_at": utcnow()}
                     for (k, v), p in self.new_identities.items()]  # fmt: skip
-            await self.session.execute(Identity.__table__.insert(), rows)
+            await insert_many(self.session, Identity.__table__, rows)
         if self.timeline:
-            await self.session.execute(TimelineEvent.__table__.insert(), self.timeline)
+            await insert_many(self.session, TimelineEvent.__table__, self.timeline)
         count_rows = [{"profile_id": p, "event_name": n, "day": d, "count": c} for (p, n, d), c in self.counts.items()]
         await upsert(self.session, EventCount.__table__, count_rows, keys=["profile_id", "event_name", "day"],
                      add=("count",))  # fmt: skip

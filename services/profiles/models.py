@@ -34,7 +34,7 @@ class Profile(Base):
     computed: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     consent: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)  # channel → {granted, source, at}
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     merged_into: Mapped[str | None] = mapped_column(String(32), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -60,7 +60,7 @@ class TimelineEvent(Base):
     id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
     message_id: Mapped[str] = mapped_column(String(200), unique=True)
     profile_id: Mapped[str] = mapped_column(String(32))
-    home_profile_id: Mapped[str] = mapped_column(String(32), index=True)
+    home_profile_id: Mapped[str] = mapped_column(String(32))  # undo filters by profile_id first: no index needed
     type: Mapped[str] = mapped_column(String(20))
     name: Mapped[str | None] = mapped_column(String(200))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

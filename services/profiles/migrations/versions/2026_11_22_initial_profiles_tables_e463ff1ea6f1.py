@@ -1,8 +1,8 @@
 """initial profiles tables
 
-Revision ID: 15ccb07981c3
+Revision ID: e463ff1ea6f1
 Revises:
-Create Date: 2026-11-22 13:24:58.706570
+Create Date: 2026-11-22 14:07:18.040837
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 
 import shared.db
 
-revision: str = "15ccb07981c3"
+revision: str = "e463ff1ea6f1"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -118,7 +118,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_profiles")),
     )
     with op.batch_alter_table("profiles", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_profiles_last_seen_at"), ["last_seen_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_profiles_merged_into"), ["merged_into"], unique=False)
 
     op.create_table(
@@ -172,7 +171,6 @@ def upgrade() -> None:
         sa.UniqueConstraint("message_id", name=op.f("uq_timeline_events_message_id")),
     )
     with op.batch_alter_table("timeline_events", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_timeline_events_home_profile_id"), ["home_profile_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_timeline_events_occurred_at"), ["occurred_at"], unique=False)
         batch_op.create_index("ix_timeline_events_profile_time", ["profile_id", "occurred_at"], unique=False)
 
@@ -200,7 +198,6 @@ def downgrade() -> None:
     with op.batch_alter_table("timeline_events", schema=None) as batch_op:
         batch_op.drop_index("ix_timeline_events_profile_time")
         batch_op.drop_index(batch_op.f("ix_timeline_events_occurred_at"))
-        batch_op.drop_index(batch_op.f("ix_timeline_events_home_profile_id"))
 
     op.drop_table("timeline_events")
     with op.batch_alter_table("sessions", schema=None) as batch_op:
@@ -214,7 +211,6 @@ def downgrade() -> None:
     op.drop_table("segment_members")
     with op.batch_alter_table("profiles", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_profiles_merged_into"))
-        batch_op.drop_index(batch_op.f("ix_profiles_last_seen_at"))
 
     op.drop_table("profiles")
     op.drop_table("processed_messages")
