@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaProducer
 
 from services.profiles.app import create_app
 from services.profiles.config import Settings
-from shared.events import EVENTS, PROFILES
+from shared.events import EVENTS, PROFILES, SEGMENTS
 from tests.builders import auth, service_settings
 from tests.conftest import ADMIN_KEY, ANALYST_KEY, BACKENDS, MARKETER_KEY, POSTGRES_URL
 from tests.helpers import TopicReader, running, wait_for
@@ -207,3 +207,31 @@ class TestWebReport:
         news = await wait_for(report)
         assert news["sessions"] == 2 and news["bounce_rate"] == 0.5 and news["conversion_rate"] == 0.5
         assert news["revenue"] == 40 and news["avg_session_seconds"] == 150.0 and news["pages_per_session"] == 1.5
+
+
+async def test_web_report_filters_by_segment_membership(profiles: httpx.AsyncClient, broker: str) -> None:
+    m = mark()
+    day = "2026-11-28"
+    t0 = datetime.fromisoformat(f"{day}T10:00:00+00:00")
+    await send(broker, page(f"in-{m}", at=t0, context={"campaign": {"source": f"seg-{m}"}}),
+               page(f"out-{m}", at=t0, context={"campaign": {"source": f"seg-{m}"}}))  # fmt: skip
+    member = (await profile_of(profiles, anonymous_id=f"in-{m}"))["id"]
+    await profile_of(profiles, anonymous_id=f"out-{m}")
+    producer = AIOKafkaProducer(bootstrap_servers=broker)
+    await producer.start()
+    entered = {
+        "type": "segment.entered.v1",
+        "segment_id": f"s-{m}",
+        "profile_id": member,
+        "occurred_at": t0.isoformat(),
+    }
+    await producer.send_and_wait(SEGMENTS, orjson.dumps(entered), key=member.encode())
+    await producer.stop()
+    params = {"from": f"{day}T00:00:00Z", "to": f"{day}T23:59:59Z", "by": "utm_source", "segment_id": f"s-{m}"}
+
+    async def report() -> dict[str, Any] | None:
+        groups = (await profiles.get("/v1/reports/web", params=params, headers=ANALYST)).json()["groups"]
+        return groups[0] if groups else None
+
+    group = await wait_for(report)
+    assert group["key"] == f"seg-{m}" and group["sessions"] == 1  # only the member's visit
