@@ -92,6 +92,11 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(url, **kwargs)
 
 
+def dialect_name(session: AsyncSession) -> str:
+    """`sqlite` or `postgresql`: the backend a session talks to."""
+    return session.get_bind().dialect.name
+
+
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep objects readable after commit."""
     return async_sessionmaker(engine, expire_on_commit=False)
@@ -163,7 +168,7 @@ async def upsert(
     """Insert rows; on a key clash add the `add` columns and overwrite the `replace` ones (one statement)."""
     if not rows:
         return
-    dialect = session.bind.dialect.name
+    dialect = dialect_name(session)
     if dialect == "sqlite":
         sets = [f'"{c}" = "{table.name}"."{c}" + excluded."{c}"' for c in add]
         sets += [f'"{c}" = excluded."{c}"' for c in replace]
@@ -185,7 +190,7 @@ async def update_many(session: AsyncSession, table: Any, rows: list[dict[str, An
     if not rows:
         return
     columns = [c for c in rows[0] if c != key]
-    if session.bind.dialect.name == "sqlite":
+    if dialect_name(session) == "sqlite":
         convert = [(name, _sqlite_value(table.c[name].type)) for name in [*columns, key]]
         sets = ", ".join(f'"{c}" = ?' for c in columns)
         params = [tuple(to(row[name]) for name, to in convert) for row in rows]
@@ -214,7 +219,7 @@ async def insert_many(session: AsyncSession, table: Any, rows: list[dict[str, An
     SQLAlchemy's per-row parameter processing costs more than SQLite's insert itself; elsewhere a Core insert."""
     if not rows:
         return
-    if session.bind.dialect.name != "sqlite":
+    if dialect_name(session) != "sqlite":
         await session.execute(table.insert(), rows)
         return
     await _sqlite_executemany(session, table, rows, "")

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.aio import wait_event
 from shared.bus import Bus, EventBuffer, OutboundMessage, encode
-from shared.db import UTCDateTime, insert_many, utcnow
+from shared.db import UTCDateTime, dialect_name, insert_many, utcnow
 
 log = structlog.get_logger(__name__)
 
@@ -74,7 +74,7 @@ class OutboxRelay:
         """Send one batch of pending rows; return how many were sent."""
         async with self._sessions() as session:
             query = select(self._table).order_by(self._table.c.id).limit(self._batch_size)
-            if session.bind.dialect.name == "postgresql":
+            if dialect_name(session) == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             rows = (await session.execute(query)).all()
             if not rows:

@@ -45,7 +45,7 @@ class Runtime:
 
     def spawn(self, coro: Awaitable[Any], name: str) -> None:
         """Run a background task owned by the service; it is cancelled on shutdown."""
-        task = asyncio.create_task(coro, name=name)  # type: ignore[arg-type]
+        task: asyncio.Task[Any] = asyncio.create_task(coro, name=name)  # type: ignore[arg-type]
         self.tasks.append(task)
         task.add_done_callback(self._forget)
 

@@ -39,7 +39,8 @@ def _id(kind: str, value: Any) -> Key | None:
 def event_identities(event: TrackedEvent) -> list[Key]:
     """Every identity the event names, strongest first (user id, profile id, email, phone, external, anonymous)."""
     traits = event.traits or {}
-    context_traits = event.context.get("traits") if isinstance(event.context.get("traits"), dict) else {}
+    found_traits = event.context.get("traits")
+    context_traits: dict[str, Any] = found_traits if isinstance(found_traits, dict) else {}
     found: list[Key | None] = [
         _id("user_id", event.userId),
         _id("profile_id", event.context.get("profileId")),

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pydantic import TypeAdapter
+from sqlalchemy import insert
 
 from services.profiles.batch import Batch, ProfileState, recent_counts
 from services.profiles.identity import Key, alias_identities, event_identities
@@ -112,7 +113,7 @@ async def _conflict(
     batch: Batch, event: TrackedEvent, keys: list[Key], owners: list[ProfileState], user: str | None
 ) -> ProfileState:
     """Two known people in one event: record it, merge nothing, apply the event to the user id's profile."""
-    await batch.session.execute(IdentityConflict.__table__.insert(), [{
+    await batch.session.execute(insert(IdentityConflict), [{
         "id": new_id(), "message_id": event.messageId, "profile_ids": [o.id for o in owners],
         "identities": [list(k) for k in keys], "created_at": utcnow(),
     }])  # fmt: skip

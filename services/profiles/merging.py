@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy import delete, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.profiles.batch import Batch, ProfileState
@@ -79,7 +79,7 @@ async def merge_in_batch(
     merged.merged_into = kept.id
     batch.changed |= {kept.id, merged.id}
     merge_id = new_id()
-    await batch.session.execute(Merge.__table__.insert(), [{
+    await batch.session.execute(insert(Merge), [{
         "id": merge_id, "kept_id": kept.id, "merged_id": merged.id, "reason": reason, "message_id": message_id,
         "moved_identities": identities, "snapshot": before | {"counts": counts}, "created_at": utcnow(),
     }])  # fmt: skip

@@ -42,7 +42,7 @@ def is_machine_open(request: Request) -> bool:
     if MACHINE_AGENTS.search(agent) or "prefetch" in purpose or request.headers.get("x-moz") == "prefetch":
         return True
     try:
-        return bool(request.client) and ipaddress.ip_address(request.client.host) in APPLE_PRIVACY_NETWORK
+        return request.client is not None and ipaddress.ip_address(request.client.host) in APPLE_PRIVACY_NETWORK
     except ValueError:
         return False
 

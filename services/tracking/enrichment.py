@@ -129,7 +129,8 @@ def enrich(event: dict[str, Any], facts: RequestFacts) -> dict[str, Any]:
     event["originalTimestamp"] = event.get("originalTimestamp") or event.get("timestamp")
     event["timestamp"] = corrected_timestamp(event, facts.received_at, facts.batch_sent_at).isoformat()
     event["sentAt"] = event.get("sentAt") or facts.batch_sent_at
-    page = context.get("page") if isinstance(context.get("page"), dict) else {}
+    found_page = context.get("page")
+    page: dict[str, Any] = found_page if isinstance(found_page, dict) else {}
     url = page.get("url") or (event.get("properties") or {}).get("url")
     campaign = {**utm_campaign(url), **(context.get("campaign") or {})}
     if campaign:
