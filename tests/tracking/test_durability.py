@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import uuid
 
 import pytest
@@ -63,3 +64,25 @@ async def _wait_until_all_on_topic(bootstrap: str, acknowledged: list[str]) -> N
         found = await reader.wait_until(lambda v: v.get("messageId") in spooled, count=len(spooled), timeout=30)
     assert {v["messageId"] for v in found} == spooled
     await asyncio.sleep(0)
+
+
+async def test_503_with_retry_after_only_when_nothing_can_store_the_event(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    port = free_port()
+    broker = start_broker("127.0.0.1", port)
+    settings = service_settings(
+        Settings, broker=f"127.0.0.1:{port}", database_url=f"sqlite+aiosqlite:///{tmp_path / 't.db'}",
+        data_dir=tmp_path, produce_timeout_seconds=0.3, rate_limit_per_second=0,
+    )  # fmt: skip
+    event = {"userId": "u", "event": "E"}
+    try:
+        async with running(create_app(settings)) as client:
+            stop_process(broker)
+            spooled = await client.post("/v1/track", json=event, headers={"X-Write-Key": WRITE_KEY})
+            assert spooled.status_code == 200  # the broker is away, the spool took it
+            with sqlite3.connect(settings.resolved_spool_path()) as spool:  # the disk fails under the service
+                spool.execute("DROP TABLE spooled_events")
+            refused = await client.post("/v1/track", json=event, headers={"X-Write-Key": WRITE_KEY})
+    finally:
+        stop_process(broker)
+    assert refused.status_code == 503 and refused.headers["retry-after"] == "5"
+    assert refused.json()["error"]["code"] == "unavailable"
