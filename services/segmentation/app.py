@@ -14,6 +14,10 @@ from shared.runtime import ServiceSpec, create_service_app
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the segmentation app; connections open in the lifespan."""
     spec = ServiceSpec(
-        name="segmentation", title="Tessera segmentation", routers=[api.router], outbox=outbox, handlers=HANDLERS
+        name="segmentation",
+        title="Tessera segmentation",
+        routers=[api.read_only_router, api.router],
+        outbox=outbox,
+        handlers=HANDLERS,
     )
     return create_service_app(settings or get_settings(), spec)

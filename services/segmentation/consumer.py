@@ -6,15 +6,18 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.segmentation.segments import evaluate_profiles
 from services.segmentation.service import apply_profile_messages
 from shared.bus import EventBuffer
 from shared.consuming import Handler, Received
+from shared.db import utcnow
 from shared.events import PROFILES
 
 
 async def handle_profiles(session: AsyncSession, messages: Sequence[Received], events: EventBuffer) -> None:
-    """Apply a batch of profile changes to the replica."""
-    await apply_profile_messages(session, [m.value for m in messages])
+    """Apply a batch of profile changes to the replica, then move the touched profiles in or out of segments."""
+    touched = await apply_profile_messages(session, [m.value for m in messages])
+    await evaluate_profiles(session, touched, events, utcnow().date())
 
 
 HANDLERS: dict[str, Handler] = {PROFILES: handle_profiles}

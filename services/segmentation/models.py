@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String
+from sqlalchemy import Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import JSONType, UTCDateTime, new_metadata
+from shared.db import JSONType, UTCDateTime, new_id, new_metadata, utcnow
 from shared.inbox import inbox_table
 from shared.outbox import outbox_table
 
@@ -30,3 +30,30 @@ class ProfileFeatures(Base):
     traits: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     computed: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Segment(Base):
+    """A rule segment: its definition, and whether its membership is current (never stale silently)."""
+
+    __tablename__ = "segments"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(String(2000), default="")
+    definition: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    status: Mapped[str] = mapped_column(String(20), default="building")  # building | ready | error
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    last_computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SegmentMembership(Base):
+    """A profile currently in a segment, since when."""
+
+    __tablename__ = "segment_memberships"
+
+    segment_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    profile_id: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime)

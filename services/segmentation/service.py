@@ -23,15 +23,20 @@ def parse_profile_message(value: Any) -> ProfileMessage:
     return decode_contract(_adapter, value, "profile message")
 
 
-async def apply_profile_messages(session: AsyncSession, values: Sequence[Any]) -> None:
-    """Upsert features (newer wins), drop merged-away and erased profiles."""
+async def apply_profile_messages(session: AsyncSession, values: Sequence[Any]) -> set[str]:
+    """Upsert features (newer wins), drop merged-away and erased profiles; return the profiles touched."""
+    touched: set[str] = set()
     for message in (parse_profile_message(v) for v in values):
         if isinstance(message, ProfileUpserted):
             await _upsert(session, message)
+            touched.add(message.profile_id)
         elif isinstance(message, ProfileMerged) and not message.undone:
             await session.execute(delete(ProfileFeatures).where(ProfileFeatures.profile_id == message.merged_id))
+            touched.add(message.merged_id)
         elif isinstance(message, ProfileErased):
             await session.execute(delete(ProfileFeatures).where(ProfileFeatures.profile_id == message.profile_id))
+            touched.add(message.profile_id)
+    return touched
 
 
 async def _upsert(session: AsyncSession, message: ProfileUpserted) -> None:
