@@ -13,11 +13,14 @@ from services.segmentation.schemas import (
     MemberRead,
     MembershipRead,
     MembersPage,
+    PastMembershipRead,
     PreviewRead,
     PreviewRequest,
+    ProfileSegments,
     SegmentCreate,
     SegmentRead,
     SegmentUpdate,
+    SizeRead,
 )  # fmt: skip
 from shared.auth import authorize, require_role
 from shared.db import utcnow
@@ -93,10 +96,18 @@ async def list_members(
     return MembersPage(items=items, next_cursor=rows[-1].profile_id if len(rows) == limit else None)
 
 
-@router.get("/profiles/{profile_id}/segments", response_model=list[MembershipRead])
-async def list_profile_segments(profile_id: str, session: SessionDep) -> list[MembershipRead]:
-    """The segments a profile is in now, with when it entered."""
-    return [MembershipRead.model_validate(m) for m in await segments.profile_memberships(session, profile_id)]
+@router.get("/profiles/{profile_id}/segments", response_model=ProfileSegments)
+async def list_profile_segments(profile_id: str, session: SessionDep) -> ProfileSegments:
+    """The segments a profile is in now (with entered-at) and the memberships that ended."""
+    current = [MembershipRead.model_validate(m) for m in await segments.profile_memberships(session, profile_id)]
+    past = [PastMembershipRead.model_validate(m) for m in await segments.past_memberships(session, profile_id)]
+    return ProfileSegments(current=current, past=past)
+
+
+@router.get("/segments/{segment_id}/history", response_model=list[SizeRead])
+async def get_history(segment_id: str, session: SessionDep) -> list[SizeRead]:
+    """The segment's size after each recompute (backfills and sweeps), oldest first."""
+    return [SizeRead.model_validate(r) for r in await segments.size_history(session, segment_id)]
 
 
 @router.get("/profiles/{profile_id}/features", response_model=FeaturesRead)

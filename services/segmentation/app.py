@@ -7,17 +7,25 @@ from fastapi import FastAPI
 from services.segmentation import api
 from services.segmentation.config import Settings, get_settings
 from services.segmentation.consumer import HANDLERS
+from services.segmentation.jobs import sweep_forever
 from services.segmentation.models import outbox
-from shared.runtime import ServiceSpec, create_service_app
+from shared.runtime import Runtime, ServiceSpec, create_service_app
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the segmentation app; connections open in the lifespan."""
+    settings = settings or get_settings()
+
+    async def start(runtime: Runtime) -> None:
+        if settings.sweep_interval_seconds > 0:
+            runtime.spawn(sweep_forever(runtime, settings.sweep_interval_seconds), "segment-sweep")
+
     spec = ServiceSpec(
         name="segmentation",
         title="Tessera segmentation",
         routers=[api.read_only_router, api.router],
         outbox=outbox,
         handlers=HANDLERS,
+        on_startup=[start],
     )
-    return create_service_app(settings or get_settings(), spec)
+    return create_service_app(settings, spec)

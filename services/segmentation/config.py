@@ -15,6 +15,7 @@ class Settings(ServiceSettings):
     service_name: str = "segmentation"
     port: int = 8003
     consumer_group: str = "segmentation"
+    sweep_interval_seconds: float = 3600.0  # how often "in the last N days" segments are recomputed as days pass
 
 
 @lru_cache

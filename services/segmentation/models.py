@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, String
+from sqlalchemy import BigInteger, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import JSONType, UTCDateTime, new_id, new_metadata, utcnow
@@ -57,3 +57,25 @@ class SegmentMembership(Base):
     segment_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     profile_id: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PastMembership(Base):
+    """A membership that ended: who was in which segment, from when to when."""
+
+    __tablename__ = "past_memberships"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    segment_id: Mapped[str] = mapped_column(String(32))
+    profile_id: Mapped[str] = mapped_column(String(32), index=True)
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    exited_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SegmentSize(Base):
+    """A segment's size at a moment (after each backfill and sweep): its history."""
+
+    __tablename__ = "segment_sizes"
+
+    segment_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)

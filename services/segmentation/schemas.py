@@ -95,3 +95,29 @@ class MembershipRead(BaseModel):
 
     segment_id: str
     entered_at: datetime
+
+
+class PastMembershipRead(BaseModel):
+    """A membership that ended."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    segment_id: str
+    entered_at: datetime
+    exited_at: datetime
+
+
+class ProfileSegments(BaseModel):
+    """A profile's current and past memberships."""
+
+    current: list[MembershipRead]
+    past: list[PastMembershipRead]
+
+
+class SizeRead(BaseModel):
+    """A segment's size at a moment."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    size: int

@@ -9,13 +9,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.segmentation.models import ProfileFeatures, Segment, SegmentMembership
+from services.segmentation.models import PastMembership, ProfileFeatures, Segment, SegmentMembership, SegmentSize
 from services.segmentation.rules import (
     DefinitionInvalid,
     Features,
     Node,
     check_no_cycles,
     compile_predicate,
+    dependencies,
     parse_definition,
     referenced_segments,
 )  # fmt: skip
@@ -135,6 +136,7 @@ async def backfill(session: AsyncSession, segment: Segment, events: EventBuffer,
     await _exit(session, segment.id, sorted(current - matching), events)
     segment.size, segment.status, segment.last_error = len(matching), "ready", None
     segment.last_computed_at = utcnow()
+    session.add(SegmentSize(segment_id=segment.id, at=segment.last_computed_at, size=segment.size))
 
 
 async def _enter(session: AsyncSession, segment_id: str, profile_ids: Sequence[str], events: EventBuffer) -> None:
@@ -151,8 +153,14 @@ async def _exit(session: AsyncSession, segment_id: str, profile_ids: Sequence[st
     now = utcnow()
     for start in range(0, len(profile_ids), 500):
         chunk = profile_ids[start : start + 500]
-        await session.execute(delete(SegmentMembership).where(SegmentMembership.segment_id == segment_id,
-                                                              SegmentMembership.profile_id.in_(chunk)))  # fmt: skip
+        where = (SegmentMembership.segment_id == segment_id, SegmentMembership.profile_id.in_(chunk))
+        ended = (
+            await session.execute(select(SegmentMembership.profile_id, SegmentMembership.entered_at).where(*where))
+        ).all()
+        await insert_many(session, PastMembership.__table__, [
+            {"segment_id": segment_id, "profile_id": p, "entered_at": at, "exited_at": now} for p, at in ended
+        ])  # fmt: skip
+        await session.execute(delete(SegmentMembership).where(*where))
     for profile_id in profile_ids:
         events.add(
             SEGMENTS, SegmentExited(segment_id=segment_id, profile_id=profile_id, occurred_at=now), key=profile_id
@@ -238,3 +246,21 @@ async def profile_memberships(session: AsyncSession, profile_id: str) -> Sequenc
     """The segments a profile is in now."""
     query = select(SegmentMembership).where(SegmentMembership.profile_id == profile_id)
     return (await session.scalars(query.order_by(SegmentMembership.entered_at))).all()
+
+
+async def past_memberships(session: AsyncSession, profile_id: str) -> Sequence[PastMembership]:
+    """Memberships of a profile that ended, newest first."""
+    query = select(PastMembership).where(PastMembership.profile_id == profile_id)
+    return (await session.scalars(query.order_by(PastMembership.exited_at.desc()))).all()
+
+
+async def size_history(session: AsyncSession, segment_id: str) -> Sequence[SegmentSize]:
+    """A segment's size after each recompute, oldest first."""
+    await get_segment(session, segment_id)
+    query = select(SegmentSize).where(SegmentSize.segment_id == segment_id).order_by(SegmentSize.at)
+    return (await session.scalars(query)).all()
+
+
+def has_time_window(segment: Segment) -> bool:
+    """True when the definition counts events "in the last N days", so its members change as days pass."""
+    return bool(dependencies(parse_definition(segment.definition)).events)

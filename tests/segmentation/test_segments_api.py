@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -13,6 +14,7 @@ from aiokafka import AIOKafkaProducer
 
 from services.segmentation.app import create_app
 from services.segmentation.config import Settings
+from services.segmentation.jobs import sweep_once
 from shared.db import utcnow
 from shared.events import PROFILES, SEGMENTS
 from tests.builders import auth, service_settings
@@ -84,7 +86,31 @@ async def test_backfill_then_real_time_entered_and_exited(segmentation: httpx.As
         moves[1:]
     ) == sorted([("segment.entered.v1", small), ("segment.exited.v1", big)])
     memberships = (await segmentation.get(f"/v1/profiles/{small}/segments", headers=ANALYST)).json()
-    assert [x["segment_id"] for x in memberships] == [segment["id"]]
+    assert [x["segment_id"] for x in memberships["current"]] == [segment["id"]]
+    past = (await segmentation.get(f"/v1/profiles/{big}/segments", headers=ANALYST)).json()["past"]
+    assert [x["segment_id"] for x in past] == [segment["id"]] and past[0]["exited_at"] >= past[0]["entered_at"]
+    history = (await segmentation.get(f"/v1/segments/{segment['id']}/history", headers=ANALYST)).json()
+    assert [h["size"] for h in history] == [1]
+
+
+async def test_sweep_drops_members_whose_events_leave_the_window(segmentation: httpx.AsyncClient, broker: str) -> None:
+    m = uuid.uuid4().hex[:8]
+    six_days_ago = (utcnow() - timedelta(days=6)).date().isoformat()
+    counts = {"daily_counts": {"Product Viewed": {six_days_ago: 2}}}
+    await publish_profiles(broker, (f"w{m}", {"tag": m}, counts))
+    await wait_for(lambda: features_of(segmentation, f"w{m}", "daily_counts", counts["daily_counts"]))
+    definition = {"and": [{"trait": "tag", "op": "eq", "value": m},
+                          {"event": "Product Viewed", "at_least": 1, "within_days": 7}]}  # fmt: skip
+    created = (
+        await segmentation.post("/v1/segments", json={"name": "Recent", "definition": definition}, headers=MARKETER)
+    ).json()
+    assert (await wait_for(lambda: ready(segmentation, created["id"])))["size"] == 1
+    runtime = segmentation._transport.app.state.runtime  # type: ignore[attr-defined]
+    await sweep_once(runtime, today=utcnow().date() + timedelta(days=2))  # the views are now 8 days old
+    after = (await segmentation.get(f"/v1/segments/{created['id']}", headers=ANALYST)).json()
+    assert after["size"] == 0
+    history = (await segmentation.get(f"/v1/segments/{created['id']}/history", headers=ANALYST)).json()
+    assert [h["size"] for h in history] == [1, 0]
 
 
 async def test_preview_counts_without_saving(segmentation: httpx.AsyncClient, broker: str) -> None:

@@ -1,8 +1,8 @@
 """initial segmentation tables
 
-Revision ID: fdd308ed1b5f
+Revision ID: 5eefecfe2b17
 Revises:
-Create Date: 2026-11-22 14:30:03.650262
+Create Date: 2026-11-22 14:33:36.843358
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 
 import shared.db
 
-revision: str = "fdd308ed1b5f"
+revision: str = "5eefecfe2b17"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -30,6 +30,18 @@ def upgrade() -> None:
         sa.Column("created_at", shared.db.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
     )
+    op.create_table(
+        "past_memberships",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("segment_id", sa.String(length=32), nullable=False),
+        sa.Column("profile_id", sa.String(length=32), nullable=False),
+        sa.Column("entered_at", shared.db.UTCDateTime(), nullable=False),
+        sa.Column("exited_at", shared.db.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_past_memberships")),
+    )
+    with op.batch_alter_table("past_memberships", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_past_memberships_profile_id"), ["profile_id"], unique=False)
+
     op.create_table(
         "processed_messages",
         sa.Column("message_id", sa.String(length=200), nullable=False),
@@ -59,6 +71,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_segment_memberships_profile_id"), ["profile_id"], unique=False)
 
     op.create_table(
+        "segment_sizes",
+        sa.Column("segment_id", sa.String(length=32), nullable=False),
+        sa.Column("at", shared.db.UTCDateTime(), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("segment_id", "at", name=op.f("pk_segment_sizes")),
+    )
+    op.create_table(
         "segments",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
@@ -79,10 +98,15 @@ def upgrade() -> None:
 def downgrade() -> None:
 
     op.drop_table("segments")
+    op.drop_table("segment_sizes")
     with op.batch_alter_table("segment_memberships", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_segment_memberships_profile_id"))
 
     op.drop_table("segment_memberships")
     op.drop_table("profile_features")
     op.drop_table("processed_messages")
+    with op.batch_alter_table("past_memberships", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_past_memberships_profile_id"))
+
+    op.drop_table("past_memberships")
     op.drop_table("outbox")
