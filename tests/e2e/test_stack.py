@@ -6,6 +6,8 @@ import os
 import signal
 import subprocess
 import sys
+import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,10 +15,11 @@ import httpx
 import psutil
 import pytest
 
+from shared.events import SEGMENTS
 from tessera.broker import free_port
 from tests.builders import auth
 from tests.conftest import ADMIN_KEY, WRITE_KEY
-from tests.helpers import wait_for
+from tests.helpers import TopicReader, wait_for
 
 SERVICES = ("tracking", "profiles", "segmentation", "campaigns")
 
@@ -36,7 +39,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object
     if not line.startswith("READY"):
         process.kill()
         raise AssertionError(f"tessera up did not get ready: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-    yield {"process": process, "urls": {n: f"http://127.0.0.1:{p}" for n, p in ports.items()}, "data_dir": data_dir}
+    urls = {n: f"http://127.0.0.1:{p}" for n, p in ports.items()}
+    yield {"process": process, "urls": urls, "data_dir": data_dir, "broker": f"127.0.0.1:{env['TESSERA_BROKER_PORT']}"}
     if process.poll() is None:
         process.kill()
 
@@ -85,6 +89,41 @@ async def test_an_event_crosses_tracking_profiles_and_segmentation(stack: dict) 
             return r.json() if r.status_code == 200 else None
 
         assert (await wait_for(features, timeout=30))["traits"] == {"city": "Lyon"}
+
+
+async def test_an_order_posted_to_tracking_moves_the_profile_into_a_segment(stack: dict) -> None:  # type: ignore[type-arg]
+    urls, user = stack["urls"], f"seg-{uuid.uuid4().hex[:8]}"
+    definition = {"and": [{"trait": "plan", "op": "eq", "value": user},
+                          {"event": "Order Completed", "at_least": 1, "within_days": 30}]}  # fmt: skip
+    async with httpx.AsyncClient() as client:
+        created = await client.post(f"{urls['segmentation']}/v1/segments", headers=auth(ADMIN_KEY),
+                                    json={"name": "Recent buyers", "definition": definition})  # fmt: skip
+        segment_id = created.json()["id"]
+
+        async def ready() -> bool:
+            body = (
+                await client.get(f"{urls['segmentation']}/v1/segments/{segment_id}", headers=auth(ADMIN_KEY))
+            ).json()
+            return body["status"] == "ready"
+
+        await wait_for(ready, timeout=20)
+        async with TopicReader(stack["broker"], SEGMENTS) as reader:
+            started = time.perf_counter()
+            for body in ({"type": "identify", "userId": user, "traits": {"plan": user}},
+                         {"type": "track", "userId": user, "event": "Order Completed", "properties": {"revenue": 9}}):  # fmt: skip
+                assert (
+                    await client.post(f"{urls['tracking']}/v1/batch", auth=(WRITE_KEY, ""), json={"batch": [body]})
+                ).status_code == 200
+            [entered] = await reader.wait_until(lambda v: v.get("segment_id") == segment_id, timeout=30)
+            elapsed = time.perf_counter() - started
+    profile = await _lookup(urls["profiles"], user)
+    assert entered["type"] == "segment.entered.v1" and entered["profile_id"] == profile["id"]
+    print(f"event -> segment entered: {elapsed * 1000:.0f} ms")
+
+
+async def _lookup(url: str, user: str) -> dict:  # type: ignore[type-arg]
+    async with httpx.AsyncClient() as client:
+        return (await client.get(f"{url}/v1/profiles/lookup", params={"user_id": user}, headers=auth(ADMIN_KEY))).json()
 
 
 def test_sigterm_stops_every_child(stack: dict) -> None:  # type: ignore[type-arg]
