@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
 
 import asyncpg
 import pytest
@@ -64,13 +64,24 @@ async def postgres_databases() -> AsyncIterator[Callable[[str], str]]:
         await conn.close()
 
 
+FreshDatabase = Callable[[str, str], Awaitable[str]]
+
+
+@pytest.fixture(scope="session")
+def fresh_database(tmp_path_factory: pytest.TempPathFactory, postgres_databases: Any) -> FreshDatabase:
+    """`await fresh_database(backend, name)`: a new empty database URL; skips PostgreSQL when none is configured."""
+
+    async def make(backend: str, name: str) -> str:
+        if backend == "sqlite":
+            return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp(name) / f'{name}.db'}"
+        if not POSTGRES_URL:
+            pytest.skip("TESSERA_TEST_POSTGRES_URL is not set")
+        return str(await postgres_databases(name))
+
+    return make
+
+
 @pytest.fixture(params=BACKENDS)
-async def database_url(
-    request: pytest.FixtureRequest, tmp_path: Path, postgres_databases: Callable[[str], object]
-) -> str:
+async def database_url(request: pytest.FixtureRequest, fresh_database: FreshDatabase) -> str:
     """A fresh, empty database URL on each backend (PostgreSQL only when configured)."""
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
-    if not POSTGRES_URL:
-        pytest.skip("TESSERA_TEST_POSTGRES_URL is not set")
-    return await postgres_databases("db")  # type: ignore[misc]
+    return await fresh_database(request.param, "db")

@@ -9,20 +9,13 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from shared.db import make_engine, migrate
-from tests.conftest import BACKENDS, POSTGRES_URL
+from tests.conftest import BACKENDS
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-async def profiles_engine(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, postgres_databases: Any
-) -> AsyncIterator[AsyncEngine]:
+async def profiles_engine(request: pytest.FixtureRequest, fresh_database: Any) -> AsyncIterator[AsyncEngine]:
     """An engine on a freshly migrated profiles database."""
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('profiles') / 'profiles.db'}"
-    elif not POSTGRES_URL:
-        pytest.skip("TESSERA_TEST_POSTGRES_URL is not set")
-    else:
-        url = await postgres_databases("profiles")
+    url = await fresh_database(request.param, "profiles")
     engine = make_engine(url)
     await migrate(engine, "profiles")
     yield engine

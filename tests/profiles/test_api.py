@@ -16,7 +16,7 @@ from services.profiles.app import create_app
 from services.profiles.config import Settings
 from shared.events import EVENTS, PROFILES, SEGMENTS
 from tests.builders import auth, service_settings
-from tests.conftest import ADMIN_KEY, ANALYST_KEY, BACKENDS, MARKETER_KEY, POSTGRES_URL
+from tests.conftest import ADMIN_KEY, ANALYST_KEY, BACKENDS, MARKETER_KEY
 from tests.helpers import TopicReader, running, wait_for
 from tests.profiles.builders import event, identify, order, page
 
@@ -25,15 +25,10 @@ ADMIN, ANALYST, MARKETER = auth(ADMIN_KEY), auth(ANALYST_KEY), auth(MARKETER_KEY
 
 @pytest.fixture(scope="module", params=BACKENDS)
 async def profiles(
-    request: pytest.FixtureRequest, broker: str, tmp_path_factory: pytest.TempPathFactory, postgres_databases: Any
+    request: pytest.FixtureRequest, broker: str, tmp_path_factory: pytest.TempPathFactory, fresh_database: Any
 ) -> AsyncIterator[httpx.AsyncClient]:
     """A profiles app with its consumer running against the session broker."""
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('p') / 'profiles.db'}"
-    elif not POSTGRES_URL:
-        pytest.skip("TESSERA_TEST_POSTGRES_URL is not set")
-    else:
-        url = await postgres_databases("profiles")
+    url = await fresh_database(request.param, "profiles")
     settings = service_settings(Settings, broker=broker, database_url=url, data_dir=tmp_path_factory.mktemp("pd"),
                                 consumer_group=f"profiles-{uuid.uuid4().hex[:6]}")  # fmt: skip
     async with running(create_app(settings)) as client:

@@ -31,7 +31,7 @@ from shared.db import make_engine
 from shared.errors import Invalid
 from tessera.broker import free_port, start_broker, stop_process
 from tests.builders import auth, service_settings
-from tests.conftest import ADMIN_KEY, ANALYST_KEY, BACKENDS, MARKETER_KEY, POSTGRES_URL
+from tests.conftest import ADMIN_KEY, ANALYST_KEY, BACKENDS, MARKETER_KEY
 from tests.helpers import wait_for
 
 CDNOW = Path(__file__).parent.parent / "data" / "CDNOW_sample.txt"
@@ -160,21 +160,13 @@ def profiles_app(settings: Settings) -> FastAPI:
     return create_app(settings)
 
 
-async def database_url(backend: str, tmp: Path, postgres_databases: Any) -> str:
-    if backend == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp / 'profiles.db'}"
-    if not POSTGRES_URL:
-        pytest.skip("TESSERA_TEST_POSTGRES_URL is not set")
-    return str(await postgres_databases("imports"))
-
-
 @pytest.fixture(scope="module", params=BACKENDS)
 async def live(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, postgres_databases: Any
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, fresh_database: Any
 ) -> AsyncIterator[Live]:
     """Own broker (other tests' events stay out), profiles app under uvicorn, an engine on its database."""
     tmp = tmp_path_factory.mktemp("imports")
-    url = await database_url(request.param, tmp, postgres_databases)
+    url = await fresh_database(request.param, "imports")
     port, broker_port = free_port(), free_port()
     log = open(tmp / "broker.log", "ab")  # noqa: SIM115 - closed after the broker stops
     broker = start_broker("127.0.0.1", broker_port, log)

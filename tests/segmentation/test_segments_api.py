@@ -18,7 +18,7 @@ from services.segmentation.jobs import sweep_once
 from shared.db import utcnow
 from shared.events import PROFILES, SEGMENTS
 from tests.builders import auth, service_settings
-from tests.conftest import ANALYST_KEY, BACKENDS, MARKETER_KEY, POSTGRES_URL
+from tests.conftest import ANALYST_KEY, BACKENDS, MARKETER_KEY
 from tests.helpers import TopicReader, wait_for
 
 ANALYST, MARKETER = auth(ANALYST_KEY), auth(MARKETER_KEY)
@@ -26,15 +26,10 @@ ANALYST, MARKETER = auth(ANALYST_KEY), auth(MARKETER_KEY)
 
 @pytest.fixture(scope="module", params=BACKENDS)
 async def segmentation(
-    request: pytest.FixtureRequest, broker: str, tmp_path_factory: pytest.TempPathFactory, postgres_databases: Any
+    request: pytest.FixtureRequest, broker: str, tmp_path_factory: pytest.TempPathFactory, fresh_database: Any
 ) -> AsyncIterator[httpx.AsyncClient]:
     """A segmentation app consuming profile changes from the session broker."""
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('s') / 'segmentation.db'}"
-    elif not POSTGRES_URL:
-        pytest.skip("TESSERA_TEST_POSTGRES_URL is not set")
-    else:
-        url = await postgres_databases("segmentation")
+    url = await fresh_database(request.param, "segmentation")
     settings = service_settings(Settings, broker=broker, database_url=url, data_dir=tmp_path_factory.mktemp("sd"),
                                 consumer_group=f"seg-{uuid.uuid4().hex[:6]}")  # fmt: skip
     app = create_app(settings)
