@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, status
 
@@ -22,6 +23,7 @@ from services.segmentation.schemas import (
     SegmentUpdate,
     SizeRead,
 )  # fmt: skip
+from services.segmentation.scores import rfm_summary
 from shared.auth import authorize, require_role
 from shared.db import utcnow
 from shared.deps import EventsDep, SessionDep
@@ -114,3 +116,10 @@ async def get_history(segment_id: str, session: SessionDep) -> list[SizeRead]:
 async def get_profile_features(profile_id: str, session: SessionDep) -> FeaturesRead:
     """The features of a profile as segmentation sees them."""
     return FeaturesRead.model_validate(await service.get_features(session, profile_id))
+
+
+@router.get("/rfm/summary")
+async def get_rfm_summary(session: SessionDep, as_of: datetime | None = None) -> dict[str, Any]:
+    """RFM segments (Champions … Lost) of every customer with an order, scored by quintiles."""
+    moment = as_of if as_of and as_of.tzinfo else (as_of.replace(tzinfo=UTC) if as_of else utcnow())
+    return await rfm_summary(session, moment)

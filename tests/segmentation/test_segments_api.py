@@ -146,3 +146,16 @@ async def test_membership_cycles_are_refused(segmentation: httpx.AsyncClient) ->
     assert cycle.status_code == 422 and "cycle" in cycle.json()["error"]["fields"][0]["reason"]
     assert (await segmentation.post("/v1/segments", json={"name": "a", "definition": {"trait": "x", "op": "exists"}},
                                     headers=ANALYST)).status_code == 403  # fmt: skip
+
+
+async def test_rfm_summary_names_the_best_customers_champions(segmentation: httpx.AsyncClient, broker: str) -> None:
+    m = uuid.uuid4().hex[:6]
+    now = utcnow()
+    profiles = [(f"r{m}{i}", {}, {"orders": 1 + i, "revenue": 20.0 * (1 + i) ** 2,
+                                  "last_order_at": (now - timedelta(days=200 - 10 * i)).isoformat()}) for i in range(20)]  # fmt: skip
+    await publish_profiles(broker, *profiles)
+    await wait_for(lambda: features_of(segmentation, f"r{m}19", "orders", 20))
+    body = (await segmentation.get("/v1/rfm/summary", headers=ANALYST)).json()
+    names = {s["segment"]: s for s in body["segments"]}
+    assert body["customers"] >= 20 and "Champions" in names
+    assert sum(s["customers"] for s in body["segments"]) == body["customers"]
