@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import sqlite3
 import uuid
+from collections.abc import Iterator
 
 import pytest
 
@@ -16,6 +18,13 @@ from tessera.broker import free_port, start_broker, stop_process
 from tests.builders import service_settings
 from tests.conftest import WRITE_KEY
 from tests.helpers import TopicReader, running
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_after_the_outage() -> Iterator[None]:
+    """aiokafka's sender futures from the outage report "never retrieved" when collected: do it here, not at exit."""
+    yield
+    gc.collect()
 
 
 @pytest.mark.parametrize("restart_app", [False, True], ids=["replay-live", "replay-after-restart"])
