@@ -98,6 +98,9 @@ def _apply_order(computed: dict[str, Any], event: Any) -> None:
     days = set(computed.get("order_days", []))
     days.add(at[:10])
     computed["order_days"] = sorted(days)
+    # Revenue per order day: what lifetime-value models (BG/NBD, Gamma-Gamma) are fitted on downstream.
+    daily = computed.setdefault("daily_revenue", {})
+    daily[at[:10]] = round(daily.get(at[:10], 0.0) + revenue, 6)
 
 
 def _apply_session(
@@ -174,6 +177,9 @@ def merge_computed(kept: dict[str, Any], merged: dict[str, Any]) -> dict[str, An
     days = set(kept.get("order_days", [])) | set(merged.get("order_days", []))
     if days:
         result["order_days"] = sorted(days)
+    revenue = _add_daily(kept.get("daily_revenue", {}), merged.get("daily_revenue", {}), 1)
+    if revenue:
+        result["daily_revenue"] = revenue
     if "last_utm" not in kept and "last_utm" in merged:
         result["last_utm"] = merged["last_utm"]
     return result
@@ -185,9 +191,18 @@ def unmerge_computed(combined: dict[str, Any], merged: dict[str, Any]) -> dict[s
     for key in ADDITIVE:
         if key in merged:
             result[key] = round(combined.get(key, 0) - merged[key], 6)
-    days = set(combined.get("order_days", [])) - set(merged.get("order_days", []))
+    revenue = _add_daily(combined.get("daily_revenue", {}), merged.get("daily_revenue", {}), -1)
+    revenue = {day: value for day, value in revenue.items() if value > 0}  # days with revenue left stay order days
+    days = set(combined.get("order_days", [])) - set(merged.get("order_days", [])) | set(revenue)
     result["order_days"] = sorted(days)
+    result["daily_revenue"] = revenue
     return result
+
+
+def _add_daily(base: dict[str, float], other: dict[str, float], sign: int) -> dict[str, float]:
+    """Per-day sums (sign 1) or differences (sign -1), days in order."""
+    days = sorted(set(base) | set(other))
+    return {day: round(base.get(day, 0.0) + sign * other.get(day, 0.0), 6) for day in days}
 
 
 def public_computed(computed: dict[str, Any]) -> dict[str, Any]:

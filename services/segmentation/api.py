@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, status
 
@@ -23,7 +22,6 @@ from services.segmentation.schemas import (
     SegmentUpdate,
     SizeRead,
 )  # fmt: skip
-from services.segmentation.scores import rfm_summary
 from shared.auth import authorize, require_role
 from shared.db import utcnow
 from shared.deps import EventsDep, SessionDep
@@ -44,8 +42,9 @@ async def create_segment(
     body: SegmentCreate, session: SessionDep, tasks: BackgroundTasks, request: Request
 ) -> SegmentRead:
     """Create a rule segment; it is `building` until its backfill has run."""
+    goal = body.goal.model_dump(exclude_none=True) if body.goal else None
     segment = await segments.create_segment(session, name=body.name, description=body.description,
-                                            definition=body.definition)  # fmt: skip
+                                            definition=body.definition, goal=goal)  # fmt: skip
     _backfill_after_commit(tasks, request, segment.id)
     return SegmentRead.model_validate(segment)
 
@@ -116,10 +115,3 @@ async def get_history(segment_id: str, session: SessionDep) -> list[SizeRead]:
 async def get_profile_features(profile_id: str, session: SessionDep) -> FeaturesRead:
     """The features of a profile as segmentation sees them."""
     return FeaturesRead.model_validate(await service.get_features(session, profile_id))
-
-
-@router.get("/rfm/summary")
-async def get_rfm_summary(session: SessionDep, as_of: datetime | None = None) -> dict[str, Any]:
-    """RFM segments (Champions … Lost) of every customer with an order, scored by quintiles."""
-    moment = as_of if as_of and as_of.tzinfo else (as_of.replace(tzinfo=UTC) if as_of else utcnow())
-    return await rfm_summary(session, moment)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.segmentation import api
+from services.segmentation import api, ml_api
 from services.segmentation.config import Settings, get_settings
 from services.segmentation.consumer import HANDLERS
-from services.segmentation.jobs import sweep_forever
+from services.segmentation.jobs import schedule_forever, sweep_forever
 from services.segmentation.models import outbox
 from shared.runtime import Runtime, ServiceSpec, create_service_app
 
@@ -19,11 +19,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def start(runtime: Runtime) -> None:
         if settings.sweep_interval_seconds > 0:
             runtime.spawn(sweep_forever(runtime, settings.sweep_interval_seconds), "segment-sweep")
+        if settings.schedule_check_seconds > 0:
+            runtime.spawn(schedule_forever(runtime, settings.schedule_check_seconds), "model-schedule")
 
     spec = ServiceSpec(
         name="segmentation",
         title="Tessera segmentation",
-        routers=[api.read_only_router, api.router],
+        routers=[api.read_only_router, api.router, ml_api.router],
         outbox=outbox,
         handlers=HANDLERS,
         on_startup=[start],

@@ -16,6 +16,7 @@ class Settings(ServiceSettings):
     port: int = 8003
     consumer_group: str = "segmentation"
     sweep_interval_seconds: float = 3600.0  # how often "in the last N days" segments are recomputed as days pass
+    schedule_check_seconds: float = 60.0  # how often scheduled clustering and CLV re-runs are looked for
 
 
 @lru_cache

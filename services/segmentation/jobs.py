@@ -1,20 +1,26 @@
-"""Segment backfills as background jobs: their own session, events through the outbox, errors on the segment."""
+"""Background jobs: segment backfills, clustering runs, the time-window sweep and scheduled re-segmentation.
+Each job has its own session, sends its events through the outbox, and records a failure where users see it."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
 
 import structlog
 
-from services.segmentation.models import Segment
-from services.segmentation.segments import backfill, has_time_window, list_segments
+from services.segmentation.clusterings import due_clusterings, run_clustering, start_run
+from services.segmentation.lifetime import due_model, fit_clv, options_of
+from services.segmentation.models import Clustering, ClvModel, Segment
+from services.segmentation.segments import backfill, has_time_window, list_segments, recompute_dependents
 from shared.bus import EventBuffer
 from shared.db import utcnow
+from shared.errors import DomainError
 from shared.outbox import stage
 from shared.runtime import Runtime
 
 log = structlog.get_logger(__name__)
+Progress = Callable[[float, str], Awaitable[None]]
 
 
 async def run_backfill(runtime: Runtime, segment_id: str, today: date | None = None) -> None:
@@ -38,6 +44,65 @@ async def run_backfill(runtime: Runtime, segment_id: str, today: date | None = N
                 await session.commit()
 
 
+def _progress_of(runtime: Runtime, clustering_id: str) -> Progress:
+    async def progress(value: float, what: str) -> None:
+        async with runtime.sessions() as session:
+            clustering = await session.get(Clustering, clustering_id)
+            if clustering is not None:
+                clustering.status, clustering.progress, clustering.stage = "running", value, what
+                await session.commit()
+
+    return progress
+
+
+async def run_clustering_job(runtime: Runtime, clustering_id: str) -> None:
+    """Fit a clustering, record the run and its drift, republish its segments; failures land on the clustering."""
+    try:
+        buffer = EventBuffer()
+        async with runtime.sessions() as session:
+            clustering = await session.get(Clustering, clustering_id)
+            if clustering is None:
+                return
+            _, recompute = await run_clustering(session, clustering, _progress_of(runtime, clustering_id))
+            await recompute_dependents(session, recompute, buffer, utcnow().date(), scores_changed=bool(recompute))
+            await stage(session, runtime.outbox, buffer)
+            await session.commit()
+        runtime.relay.notify()
+    except Exception as exc:
+        if not isinstance(exc, DomainError):
+            log.exception("clustering_failed", clustering_id=clustering_id)
+        async with runtime.sessions() as session:
+            clustering = await session.get(Clustering, clustering_id)
+            if clustering is not None:
+                clustering.status, clustering.stage = "error", "failed"
+                clustering.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                await session.commit()
+
+
+async def refit_clv(runtime: Runtime, model_id: str) -> None:
+    """Fit CLV again (scheduled) as of today, rescore customers and recompute the segments that read scores;
+    after a failure the old model waits one more interval."""
+    buffer = EventBuffer()
+    try:
+        async with runtime.sessions() as session:
+            model = await session.get(ClvModel, model_id)
+            if model is None:
+                return
+            await fit_clv(session, options_of(model))
+            model.next_run_at = None  # the new model carries the schedule on
+            await recompute_dependents(session, (), buffer, utcnow().date(), scores_changed=True)
+            await stage(session, runtime.outbox, buffer)
+            await session.commit()
+        runtime.relay.notify()
+    except Exception:
+        log.exception("clv_refit_failed", model_id=model_id)
+        async with runtime.sessions() as session:
+            model = await session.get(ClvModel, model_id)
+            if model is not None and model.rerun_every_hours:
+                model.next_run_at = utcnow() + timedelta(hours=model.rerun_every_hours)
+                await session.commit()
+
+
 async def sweep_forever(runtime: Runtime, every_seconds: float) -> None:
     """Recompute time-window segments regularly, so members whose events age out of the window leave."""
     while True:
@@ -51,3 +116,27 @@ async def sweep_once(runtime: Runtime, today: date | None = None) -> None:
         due = [s.id for s in await list_segments(session) if s.status == "ready" and has_time_window(s)]
     for segment_id in due:
         await run_backfill(runtime, segment_id, today)
+
+
+async def schedule_forever(runtime: Runtime, check_seconds: float) -> None:
+    """Re-segmentation on schedule: re-run due clusterings and CLV fits, recording their drift and parameters."""
+    while True:
+        await asyncio.sleep(check_seconds)
+        try:
+            await run_due(runtime)
+        except Exception:
+            log.exception("schedule_failed")
+
+
+async def run_due(runtime: Runtime) -> None:
+    """Run every scheduled clustering and CLV refit that is due now."""
+    async with runtime.sessions() as session:
+        clusterings = await due_clusterings(session, utcnow())
+        for clustering_id in clusterings:
+            await start_run(session, clustering_id)
+        model_id = await due_model(session, utcnow())
+        await session.commit()
+    for clustering_id in clusterings:
+        await run_clustering_job(runtime, clustering_id)
+    if model_id is not None:
+        await refit_clv(runtime, model_id)

@@ -16,7 +16,11 @@ MAX_LIST = 1000
 FIELD_OPS = ("eq", "neq", "in", "not_in", "gt", "gte", "lt", "lte", "between", "contains", "starts_with", "exists",
              "not_exists")  # fmt: skip
 ORDER_OPS = ("gt", "gte", "lt", "lte")
-SCORES = ("rfm_segment", "clv", "p_alive", "cluster")
+# Scores written by scoring runs into the replica's `scores` column; `cluster` names a cluster segment's id.
+SCORES = ("rfm_segment", "rfm_r", "rfm_f", "rfm_m", "clv", "clv_percentile", "p_alive", "expected_purchases",
+          "cluster")  # fmt: skip
+CLUSTER_OPS = ("eq", "neq", "in", "not_in", "exists", "not_exists")
+CLUSTER_KEY = "cluster_segments"  # scores[CLUSTER_KEY] = {cluster segment id: clustering id}
 BOUNDS = ("at_least", "at_most", "exactly")
 Scalar = str | int | float | bool
 
@@ -46,7 +50,7 @@ class Not:
 
 @dataclass(frozen=True)
 class FieldCondition:
-    """A trait (`source="traits"`) or computed trait (`source="computed"`) compared with a value."""
+    """A trait (`source="traits"`), computed trait (`"computed"`) or score (`"scores"`) compared with a value."""
 
     source: str
     keys: tuple[str, ...]
@@ -237,7 +241,24 @@ def _parse_score(raw: dict[str, Any], path: str, depth: int, counter: list[int])
     if raw["score"] not in SCORES:
         raise DefinitionInvalid(_join(path, "score"), f"must be one of {', '.join(SCORES)}")
     op, value = _parse_comparison(raw, path, ("score",))
+    if raw["score"] == "cluster":
+        if op not in CLUSTER_OPS:
+            raise DefinitionInvalid(_join(path, "op"), f"must be one of {', '.join(CLUSTER_OPS)} for clusters")
+        for item in value if isinstance(value, tuple) else [] if value is None else [value]:
+            _field_keys(item, _join(path, "value"))  # a segment id becomes a JSON key
     return ScoreCondition(raw["score"], op, value)
+
+
+def score_as_field(node: ScoreCondition) -> Node:
+    """The score condition as conditions on the `scores` column, so Python and SQL evaluate it like a trait."""
+    if node.score != "cluster":
+        return FieldCondition("scores", (node.score,), node.op, node.value)
+    if node.op in ("exists", "not_exists"):
+        return FieldCondition("scores", (CLUSTER_KEY,), node.op)
+    ids = node.value if isinstance(node.value, tuple) else (node.value,)
+    found = [FieldCondition("scores", (CLUSTER_KEY, str(i)), "exists") for i in ids]
+    member = found[0] if len(found) == 1 else Or(tuple(found))
+    return Not(member) if node.op in ("neq", "not_in") else member
 
 
 def _parse_segment(raw: dict[str, Any], path: str, depth: int, counter: list[int]) -> Node:
@@ -333,8 +354,7 @@ def compile_predicate(node: Node, today: date) -> Predicate:
     if isinstance(node, Behaviour):
         return _compile_behaviour(node, today)
     if isinstance(node, ScoreCondition):
-        test = compare(node.op, node.value)
-        return lambda f: test(f.scores.get(node.score))
+        return compile_predicate(score_as_field(node), today)
     return lambda f: node.segment_id in f.memberships
 
 

@@ -5,7 +5,7 @@ Every leaf is made never NULL, so NOT and OR agree with Python's two-valued logi
 value is false. On PostgreSQL a comparison is one strict jsonpath predicate (`jsonb_path_match`), which reads the
 value once and treats other types as unknown; elsewhere a `CASE WHEN <json type is right> THEN <comparison> ELSE
 false END` (CASE, unlike AND, fixes the evaluation order). Behaviour conditions sum `daily_counts` in a correlated
-subquery (json_each / jsonb_each). Score conditions are not pushed down (NotImplementedError)."""
+subquery (json_each / jsonb_each). Score conditions read the `scores` column like traits (`rules.score_as_field`)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from services.segmentation.rules import (
     Not,
     Or,
     ScoreCondition,
-    SegmentRef,
+    score_as_field,
     value_kind,
     window,
 )
@@ -46,8 +46,8 @@ def to_sql(
 ) -> ColumnElement[bool]:
     """A WHERE condition over `table` selecting the rows whose features match the definition on `today`.
 
-    Membership conditions need `member_sql(segment_id)`, a condition on the same rows; score conditions are not
-    pushed down yet and raise NotImplementedError."""
+    Membership conditions need `member_sql(segment_id)`, a condition on the same rows (NotImplementedError
+    without it); score conditions need a `scores` column."""
     if dialect_name not in _TYPES:
         raise NotImplementedError(f"segment rules on {dialect_name}")
     return _Compiler(table, today, dialect_name, member_sql).node(node)
@@ -68,10 +68,11 @@ class _Compiler:
             return self.field(node)
         if isinstance(node, Behaviour):
             return self.behaviour(node)
-        if isinstance(node, SegmentRef) and self.member_sql is not None:
+        if isinstance(node, ScoreCondition):
+            return self.node(score_as_field(node))
+        if self.member_sql is not None:
             return func.coalesce(self.member_sql(node.segment_id), false())
-        kind = "score" if isinstance(node, ScoreCondition) else "segment membership"
-        raise NotImplementedError(f"{kind} conditions are not pushed down to SQL")
+        raise NotImplementedError("segment membership conditions need member_sql")
 
     def json_type(self, column: Any, keys: tuple[str, ...]) -> ColumnElement[str]:
         """The JSON type name of the value at `keys`, NULL when absent."""

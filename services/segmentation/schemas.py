@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class FeaturesRead(BaseModel):
@@ -16,7 +16,27 @@ class FeaturesRead(BaseModel):
     profile_id: str
     traits: dict[str, Any]
     computed: dict[str, Any]
+    consent: dict[str, Any]
+    scores: dict[str, Any]
     updated_at: datetime
+
+
+class SegmentGoal(BaseModel):
+    """What a segment should achieve when targeted, e.g. a conversion rate of at least 3%."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metric: Literal["conversion_rate", "click_rate", "open_rate", "revenue_per_recipient"]
+    min: float | None = Field(default=None, ge=0)
+    max: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _bounded(self) -> SegmentGoal:
+        if self.min is None and self.max is None:
+            raise ValueError("a goal needs min or max")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("min must not exceed max")
+        return self
 
 
 class SegmentCreate(BaseModel):
@@ -27,6 +47,7 @@ class SegmentCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=2000)
     definition: dict[str, Any]
+    goal: SegmentGoal | None = None
 
 
 class SegmentUpdate(BaseModel):
@@ -37,6 +58,7 @@ class SegmentUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
     definition: dict[str, Any] | None = None
+    goal: SegmentGoal | None = None
 
 
 class SegmentRead(BaseModel):
@@ -48,6 +70,8 @@ class SegmentRead(BaseModel):
     name: str
     description: str
     definition: dict[str, Any]
+    kind: str
+    goal: dict[str, Any] | None
     status: str
     size: int
     last_computed_at: datetime | None
@@ -121,3 +145,92 @@ class SizeRead(BaseModel):
 
     at: datetime
     size: int
+
+
+class ClusteringCreate(BaseModel):
+    """An ML segmentation: features (computed traits such as `orders`, `traits.age`, `scores.clv`, or the derived
+    `days_since_last_order`, `days_since_last_visit`, `tenure_days`), `kmeans` or `gmm`, and k or "auto"."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=150)
+    features: list[str] = Field(min_length=1, max_length=30)
+    method: Literal["kmeans", "gmm"] = "kmeans"
+    k: int | Literal["auto"] = "auto"
+    min_share: float = Field(default=0.02, ge=0, le=0.5)
+    segment_id: str | None = Field(default=None, description="cluster only the members of this segment")
+    rerun_every_hours: float | None = Field(default=None, gt=0, le=24 * 366)
+
+    @model_validator(mode="after")
+    def _k_in_range(self) -> ClusteringCreate:
+        if self.k != "auto" and not 2 <= self.k <= 50:
+            raise ValueError("k must be 'auto' or a whole number from 2 to 50")
+        if len(set(self.features)) != len(self.features):
+            raise ValueError("features must not repeat")
+        return self
+
+
+class ClusteringUpdate(BaseModel):
+    """Rename a clustering or change its schedule."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=150)
+    rerun_every_hours: float | None = Field(default=None, gt=0, le=24 * 366)
+
+
+class ClusteringRead(BaseModel):
+    """A clustering, its job status (`queued`, `running`, `ready`, `error`) and its latest result."""
+
+    id: str
+    name: str
+    features: list[str]
+    method: str
+    k: int | Literal["auto"]
+    min_share: float
+    segment_id: str | None
+    status: str
+    progress: float
+    stage: str
+    last_error: str | None
+    published: bool
+    rerun_every_hours: float | None
+    next_run_at: datetime | None
+    created_at: datetime
+    latest_run: dict[str, Any] | None
+
+
+class ClvFitRequest(BaseModel):
+    """Fit BG/NBD + Gamma-Gamma on orders up to `calibration_end`; score each customer over `horizon` units."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    calibration_end: date | None = Field(default=None, description="default: today")
+    time_unit: Literal["days", "weeks"] = "weeks"
+    horizon: int = Field(default=52, ge=1, le=520)
+    discount_rate: float = Field(default=0.0, ge=0, lt=1, description="per time unit")
+    rerun_every_hours: float | None = Field(default=None, gt=0, le=24 * 366)
+
+
+class RfmCell(BaseModel):
+    """One cell of the RFM segment map: R score and combined FM score → segment name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    r: int = Field(ge=1, le=5)
+    fm: int = Field(ge=1, le=5)
+    name: str = Field(min_length=1, max_length=60)
+
+
+class RfmMap(BaseModel):
+    """The RFM segment map; cells left out name their customers "Other"."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cells: list[RfmCell] = Field(min_length=1, max_length=25)
+
+    @model_validator(mode="after")
+    def _unique_cells(self) -> RfmMap:
+        if len({(c.r, c.fm) for c in self.cells}) != len(self.cells):
+            raise ValueError("each (r, fm) cell may appear once")
+        return self

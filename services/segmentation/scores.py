@@ -1,7 +1,9 @@
-"""RFM over the feature replica: recency (days since the last order), frequency (orders), monetary (revenue)."""
+"""Scores over the feature replica: writing them per profile, and RFM (recency = days since the last order,
+frequency = orders, monetary = revenue) scored by quintiles and named from an editable segment map."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -9,8 +11,38 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.segmentation.models import ProfileFeatures
-from services.segmentation.rfm import name_segments, score_rfm, summarise_segments
+from services.segmentation.models import ProfileFeatures, Setting
+from services.segmentation.rfm import DEFAULT_SEGMENT_MAP, SegmentMap, name_segments, score_rfm, summarise_segments
+from shared.db import update_many
+
+RFM_KEYS = ("rfm_r", "rfm_f", "rfm_m", "rfm_segment")
+RFM_MAP_SETTING = "rfm_segment_map"
+CHUNK = 5000
+
+
+async def write_scores(session: AsyncSession, scores: Mapping[str, Mapping[str, Any]], owned: Iterable[str]) -> int:
+    """Set each profile's `owned` score keys to the given values; profiles not given lose those keys.
+    Other keys (another model's scores) are kept. Returns how many profiles changed."""
+    owned = tuple(owned)
+
+    def change(profile_id: str, current: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in current.items() if k not in owned} | dict(scores.get(profile_id, {}))
+
+    return await rewrite_scores(session, change)
+
+
+async def rewrite_scores(session: AsyncSession, change: Callable[[str, dict[str, Any]], dict[str, Any]]) -> int:
+    """Apply `change(profile_id, scores) -> new scores` to every profile; write only those that differ."""
+    changed: list[dict[str, Any]] = []
+    for profile_id, current in await session.execute(select(ProfileFeatures.profile_id, ProfileFeatures.scores)):
+        new = change(profile_id, dict(current or {}))
+        if new != current:
+            changed.append({"profile_id": profile_id, "scores": new})
+    for start in range(0, len(changed), CHUNK):
+        await update_many(session, ProfileFeatures.__table__, changed[start : start + CHUNK], key="profile_id")
+    for row in [obj for obj in session.identity_map.values() if isinstance(obj, ProfileFeatures)]:
+        session.expire(row, ["scores"])  # rows loaded before now hold the old scores
+    return len(changed)
 
 
 def _buyer(computed: dict[str, Any], as_of: datetime) -> tuple[float, float, float] | None:
@@ -21,14 +53,51 @@ def _buyer(computed: dict[str, Any], as_of: datetime) -> tuple[float, float, flo
     return recency, float(orders), float(computed.get("revenue") or 0.0)
 
 
-async def rfm_summary(session: AsyncSession, as_of: datetime) -> dict[str, Any]:
-    """RFM segments of every customer with an order: size, share and average R, F and M per segment."""
+async def _buyers(session: AsyncSession, as_of: datetime) -> list[tuple[str, tuple[float, float, float]]]:
     rows = await session.execute(select(ProfileFeatures.profile_id, ProfileFeatures.computed))
-    buyers = [(pid, values) for pid, computed in rows if (values := _buyer(computed, as_of)) is not None]
-    if not buyers:
-        return {"as_of": as_of, "customers": 0, "segments": []}
-    recency, frequency, monetary = (list(column) for column in zip(*(v for _, v in buyers), strict=True))
-    scores = score_rfm(recency, frequency, monetary)
-    names = name_segments(scores.r, scores.f, scores.m)
-    summaries = summarise_segments(names, recency, frequency, monetary)
-    return {"as_of": as_of, "customers": len(buyers), "segments": [asdict(s) for s in summaries]}
+    return [(pid, values) for pid, computed in rows if (values := _buyer(computed, as_of)) is not None]
+
+
+async def get_segment_map(session: AsyncSession) -> dict[tuple[int, int], str]:
+    """The RFM segment map in force: (R, FM) → name; the default grid until someone edits it."""
+    setting = await session.get(Setting, RFM_MAP_SETTING)
+    if setting is None:
+        return dict(DEFAULT_SEGMENT_MAP)
+    return {(int(cell["r"]), int(cell["fm"])): str(cell["name"]) for cell in setting.value}
+
+
+async def set_segment_map(session: AsyncSession, cells: list[dict[str, Any]]) -> dict[tuple[int, int], str]:
+    """Replace the RFM segment map; cells left out name their customers "Other"."""
+    setting = await session.get(Setting, RFM_MAP_SETTING)
+    if setting is None:
+        session.add(Setting(key=RFM_MAP_SETTING, value=cells))
+    else:
+        setting.value = cells
+    await session.flush()
+    return await get_segment_map(session)
+
+
+def map_cells(mapping: SegmentMap) -> list[dict[str, Any]]:
+    """The map as a list of {r, fm, name}, R descending then FM ascending."""
+    return [
+        {"r": r, "fm": fm, "name": name} for (r, fm), name in sorted(mapping.items(), key=lambda c: (-c[0][0], c[0][1]))
+    ]
+
+
+async def rfm_summary(session: AsyncSession, as_of: datetime, *, save: bool = False) -> dict[str, Any]:
+    """RFM segments of every customer with an order: size, share and average R, F and M per segment.
+    With `save`, each customer's R, F, M and segment become scores usable in segment rules."""
+    buyers = await _buyers(session, as_of)
+    scored: dict[str, dict[str, Any]] = {}
+    summaries: list[dict[str, Any]] = []
+    if buyers:
+        recency, frequency, monetary = (list(column) for column in zip(*(v for _, v in buyers), strict=True))
+        scores = score_rfm(recency, frequency, monetary)
+        names = name_segments(scores.r, scores.f, scores.m, await get_segment_map(session))
+        summaries = [asdict(s) for s in summarise_segments(names, recency, frequency, monetary)]
+        rows = zip(buyers, scores.r, scores.f, scores.m, names, strict=True)
+        scored = {pid: {"rfm_r": int(r), "rfm_f": int(f), "rfm_m": int(m), "rfm_segment": name}
+                  for (pid, _), r, f, m, name in rows}  # fmt: skip
+    if save:
+        await write_scores(session, scored, RFM_KEYS)
+    return {"as_of": as_of, "customers": len(buyers), "segments": summaries}

@@ -66,11 +66,15 @@ async def get_segment(session: AsyncSession, segment_id: str) -> Segment:
     return segment
 
 
-async def create_segment(session: AsyncSession, *, name: str, description: str, definition: Any) -> Segment:
+async def create_segment(
+    session: AsyncSession, *, name: str, description: str, definition: Any, goal: dict[str, Any] | None = None,
+    kind: str = "rules", segment_id: str | None = None,
+) -> Segment:  # fmt: skip
     """A new segment, `building` until its backfill has run."""
-    segment_id = new_id()
+    segment_id = segment_id or new_id()
     await validate_definition(session, segment_id, definition)
-    segment = Segment(id=segment_id, name=name, description=description, definition=definition, status="building")
+    segment = Segment(id=segment_id, name=name, description=description, definition=definition, goal=goal,
+                      kind=kind, status="building")  # fmt: skip
     session.add(segment)
     await session.flush()
     return segment
@@ -80,9 +84,12 @@ async def update_segment(session: AsyncSession, segment_id: str, changes: dict[s
     """Rename, describe or redefine a segment; a new definition makes it `building` again."""
     segment = await get_segment(session, segment_id)
     if "definition" in changes:
+        if segment.kind == "cluster":
+            raise Invalid("A cluster segment's members come from its clustering; its definition cannot change.",
+                          fields=[field_error("definition", "cluster segments are not editable")])  # fmt: skip
         await validate_definition(session, segment_id, changes["definition"])
         segment.definition, segment.status = changes["definition"], "building"
-    for key in ("name", "description"):
+    for key in ("name", "description", "goal"):
         if key in changes:
             setattr(segment, key, changes[key])
     segment.updated_at = utcnow()
@@ -110,20 +117,10 @@ def _member_sql(segment_id: str) -> ColumnElement[bool]:
 
 
 async def matching_ids(session: AsyncSession, node: Node, today: date) -> set[str]:
-    """Profile ids matching a definition: the condition runs in SQL; score conditions fall back to Python."""
-    try:
-        condition = to_sql(
-            node, ProfileFeatures.__table__, today, dialect_name=dialect_name(session), member_sql=_member_sql
-        )
-        return set((await session.scalars(select(ProfileFeatures.profile_id).where(condition))).all())
-    except NotImplementedError:
-        predicate = compile_predicate(node, today)
-        rows = await session.execute(
-            select(ProfileFeatures.profile_id, ProfileFeatures.traits, ProfileFeatures.computed)
-        )
-        memberships = await _memberships(session, None)
-        return {pid for pid, traits, computed in rows
-                if predicate(Features(traits, computed, {}, frozenset(memberships.get(pid, ()))))}  # fmt: skip
+    """Profile ids matching a definition; the whole condition runs in SQL."""
+    table = ProfileFeatures.__table__
+    condition = to_sql(node, table, today, dialect_name=dialect_name(session), member_sql=_member_sql)
+    return set((await session.scalars(select(ProfileFeatures.profile_id).where(condition))).all())
 
 
 async def backfill(session: AsyncSession, segment: Segment, events: EventBuffer, today: date) -> None:
@@ -209,7 +206,7 @@ async def evaluate_profiles(session: AsyncSession, profile_ids: set[str], events
     for profile_id in sorted(profile_ids):
         row, now_in = features.get(profile_id), set(current.get(profile_id, set()))
         for segment, predicate in compiled:
-            member = row is not None and predicate(Features(row.traits, row.computed, {}, frozenset(now_in)))
+            member = row is not None and predicate(Features(row.traits, row.computed, row.scores, frozenset(now_in)))
             if member and segment.id not in now_in:
                 await _enter(session, segment.id, [profile_id], events)
                 segment.size += 1
@@ -264,3 +261,17 @@ async def size_history(session: AsyncSession, segment_id: str) -> Sequence[Segme
 def has_time_window(segment: Segment) -> bool:
     """True when the definition counts events "in the last N days", so its members change as days pass."""
     return bool(dependencies(parse_definition(segment.definition)).events)
+
+
+async def recompute_dependents(
+    session: AsyncSession, segment_ids: Iterable[str], events: EventBuffer, today: date, *, scores_changed: bool
+) -> list[str]:
+    """Backfill the given segments, every segment that reads scores (when they changed) and every segment that
+    refers to one of those, in dependency order; return the ids recomputed."""
+    wanted, done = set(segment_ids), list[str]()
+    for segment, node in _ordered((await session.scalars(select(Segment))).all()):
+        needs = dependencies(node)
+        if segment.id in wanted or (scores_changed and needs.scores) or needs.segments & set(done):
+            await backfill(session, segment, events, today)
+            done.append(segment.id)
+    return done

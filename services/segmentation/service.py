@@ -47,12 +47,15 @@ async def _upsert(session: AsyncSession, message: ProfileUpserted) -> None:
                 profile_id=message.profile_id,
                 traits=message.traits,
                 computed=message.computed,
+                consent=message.consent,
+                scores={},
                 updated_at=message.occurred_at,
             )
         )
         await session.flush()
     elif row.updated_at <= message.occurred_at:  # a replayed older message never overwrites a newer one
-        row.traits, row.computed, row.updated_at = message.traits, message.computed, message.occurred_at
+        row.traits, row.computed, row.consent = message.traits, message.computed, message.consent
+        row.updated_at = message.occurred_at
 
 
 async def get_features(session: AsyncSession, profile_id: str) -> ProfileFeatures:

@@ -11,7 +11,7 @@ from services.profiles.ingest import apply_events
 from services.profiles.merging import undo_merge
 from services.profiles.models import EventCount, IdentityConflict, Merge, TimelineEvent
 from services.profiles.service import erase, get_profile, lookup
-from services.profiles.traits import public_computed
+from services.profiles.traits import merge_computed, public_computed, unmerge_computed
 from shared.bus import EventBuffer
 from tests.profiles.builders import event, identify, order, page
 
@@ -116,6 +116,17 @@ class TestComputed:
         shown = public_computed((await by_user(session, "buyer")).computed)
         assert shown["orders"] == 3 and shown["revenue"] == 60.0 and shown["average_order_value"] == 20.0
         assert shown["distinct_order_days"] == 2
+        assert sorted(shown["daily_revenue"].values()) == [20.0, 40.0]  # what segmentation fits CLV on
+
+    def test_daily_revenue_adds_on_merge_and_comes_back_out_on_undo(self) -> None:
+        kept = {"orders": 2, "order_days": ["2026-01-01", "2026-01-02"],
+                "daily_revenue": {"2026-01-01": 10.0, "2026-01-02": 5.0}}  # fmt: skip
+        merged = {"orders": 1, "order_days": ["2026-01-02"], "daily_revenue": {"2026-01-02": 7.5}}
+        combined = merge_computed(kept, merged)
+        assert combined["daily_revenue"] == {"2026-01-01": 10.0, "2026-01-02": 12.5}
+        restored = unmerge_computed(combined, merged)
+        assert restored["daily_revenue"] == {"2026-01-01": 10.0, "2026-01-02": 5.0}
+        assert restored["order_days"] == ["2026-01-01", "2026-01-02"]
 
     async def test_social_reviews_and_utm(self, session: AsyncSession) -> None:
         await apply(

@@ -184,11 +184,24 @@ class TestTraitOperators:
 
 class TestScoresAndMemberships:
     def test_compares_scores(self) -> None:
-        features = Features(scores={"rfm_segment": "champions", "clv": 120.5, "p_alive": 0.8, "cluster": 2})
+        features = Features(scores={"rfm_segment": "champions", "clv": 120.5, "p_alive": 0.8})
         assert matches({"score": "rfm_segment", "op": "in", "value": ["champions", "loyal"]}, features)
         assert matches({"score": "clv", "op": "gt", "value": 100}, features)
         assert matches({"score": "p_alive", "op": "between", "value": [0.5, 1]}, features)
-        assert not matches({"score": "cluster", "op": "eq", "value": 3}, features)
+
+    def test_cluster_names_a_cluster_segment(self) -> None:
+        features = Features(scores={"cluster_segments": {"seg2": "clustering1"}})
+        assert matches({"score": "cluster", "op": "eq", "value": "seg2"}, features)
+        assert not matches({"score": "cluster", "op": "eq", "value": "seg3"}, features)
+        assert matches({"score": "cluster", "op": "not_in", "value": ["seg3", "seg4"]}, features)
+        assert not matches({"score": "cluster", "op": "exists"}, Features())
+
+    def test_cluster_takes_only_equality_and_segment_ids(self) -> None:
+        for definition, path in (({"score": "cluster", "op": "gt", "value": "a"}, "op"),
+                                 ({"score": "cluster", "op": "eq", "value": 'a"b'}, "value")):  # fmt: skip
+            with pytest.raises(DefinitionInvalid) as caught:
+                parse_definition(definition)
+            assert caught.value.path == path
 
     def test_missing_score_does_not_match(self) -> None:
         assert not matches({"score": "clv", "op": "gt", "value": 0}, Features())
@@ -269,11 +282,6 @@ class TestReferences:
 
 
 class TestToSql:
-    def test_refuses_scores_for_now(self) -> None:
-        table = _features_table(MetaData())
-        with pytest.raises(NotImplementedError):
-            to_sql(parse_definition({"score": "clv", "op": "gt", "value": 1}), table, TODAY, dialect_name="sqlite")
-
     def test_refuses_other_databases(self) -> None:
         table = _features_table(MetaData())
         with pytest.raises(NotImplementedError):
@@ -334,6 +342,11 @@ EQUIVALENCE_DEFINITIONS: list[dict[str, Any]] = [
         ]
     },  # fmt: skip
     {"or": [{"not": {"trait": "age", "op": "lt", "value": 30}}, {"trait": "city", "op": "not_exists"}]},
+    {"score": "clv", "op": "gte", "value": 100},
+    {"score": "p_alive", "op": "lt", "value": 0.3},
+    {"score": "rfm_segment", "op": "in", "value": ["Champions", "Loyal"]},
+    {"score": "cluster", "op": "eq", "value": "s1"},
+    {"score": "cluster", "op": "not_in", "value": ["s1", "s2"]},
 ]
 CITIES = ["Lyon", "Paris", "Lille", "lyon", "Pau", "", 7, None, ["Lyon"], {"name": "Lyon"}, "Zürich", "Ôslo"]
 AGES = [20, 30, 30.0, 41.5, 55, "30", True, False, None, [30]]
@@ -343,7 +356,7 @@ DAILY_VALUES = [1, 2, 3, 0, 1.5, "2", True, None]
 
 def _features_table(metadata: MetaData) -> Table:
     return Table("rule_features", metadata, Column("id", Integer, primary_key=True),
-                 Column("traits", JSONType), Column("computed", JSONType))  # fmt: skip
+                 Column("traits", JSONType), Column("computed", JSONType), Column("scores", JSONType))  # fmt: skip
 
 
 def _maybe(rng: random.Random, choices: list[Any]) -> dict[str, Any]:
@@ -363,7 +376,16 @@ def _random_row(rng: random.Random, i: int) -> dict[str, Any]:
     if rng.random() < 0.6:
         computed["last_order_at"] = (TODAY - timedelta(days=rng.randint(0, 120))).isoformat() + "T10:00:00+00:00"
     computed["daily_counts"] = _random_daily(rng)
-    return {"id": i, "traits": traits, "computed": computed}
+    return {"id": i, "traits": traits, "computed": computed, "scores": _random_scores(rng)}
+
+
+def _random_scores(rng: random.Random) -> dict[str, Any]:
+    scores = {k: v["v"] for k, v in (("clv", _maybe(rng, [0, 50.5, 100, 250, "100", None])),
+              ("p_alive", _maybe(rng, [0.1, 0.29, 0.3, 0.9])),
+              ("rfm_segment", _maybe(rng, ["Champions", "Loyal", "Lost", 5]))) if v}  # fmt: skip
+    if rng.random() < 0.6:
+        scores["cluster_segments"] = {rng.choice(["s1", "s2", "s3"]): "c1"}
+    return scores
 
 
 def _random_daily(rng: random.Random) -> Any:
@@ -384,6 +406,7 @@ def _edge_rows(first_id: int) -> list[dict[str, Any]]:
         {
             "id": first_id + i,
             "traits": {},
+            "scores": {},
             "computed": {"daily_counts": {"Order Completed": {(TODAY - timedelta(days=ago)).isoformat(): 1}}},
         }  # fmt: skip
         for i, ago in enumerate(days_ago)
@@ -407,7 +430,7 @@ async def features_rows(database_url: str) -> Any:
 class TestSqlMatchesPython:
     async def test_counts_agree(self, features_rows: Any) -> None:
         engine, table, rows = features_rows
-        features = [Features(traits=r["traits"], computed=r["computed"]) for r in rows]
+        features = [Features(traits=r["traits"], computed=r["computed"], scores=r["scores"]) for r in rows]
         async with engine.connect() as conn:
             for definition in EQUIVALENCE_DEFINITIONS:
                 node = parse_definition(definition)
@@ -419,7 +442,7 @@ class TestSqlMatchesPython:
 
     async def test_matching_ids_agree(self, features_rows: Any) -> None:
         engine, table, rows = features_rows
-        definition = EQUIVALENCE_DEFINITIONS[-2]
+        definition = next(d for d in EQUIVALENCE_DEFINITIONS if "and" in d)
         node = parse_definition(definition)
         predicate = compile_predicate(node, TODAY)
         expected = {r["id"] for r in rows if predicate(Features(traits=r["traits"], computed=r["computed"]))}

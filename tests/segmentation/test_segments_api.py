@@ -3,59 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any
 
 import httpx
-import orjson
-import pytest
-from aiokafka import AIOKafkaProducer
 
-from services.segmentation.app import create_app
-from services.segmentation.config import Settings
 from services.segmentation.jobs import sweep_once
 from shared.db import utcnow
-from shared.events import PROFILES, SEGMENTS
-from tests.builders import auth, service_settings
-from tests.conftest import ANALYST_KEY, BACKENDS, MARKETER_KEY
+from shared.events import SEGMENTS
 from tests.helpers import TopicReader, wait_for
-
-ANALYST, MARKETER = auth(ANALYST_KEY), auth(MARKETER_KEY)
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-async def segmentation(
-    request: pytest.FixtureRequest, broker: str, tmp_path_factory: pytest.TempPathFactory, fresh_database: Any
-) -> AsyncIterator[httpx.AsyncClient]:
-    """A segmentation app consuming profile changes from the session broker."""
-    url = await fresh_database(request.param, "segmentation")
-    settings = service_settings(Settings, broker=broker, database_url=url, data_dir=tmp_path_factory.mktemp("sd"),
-                                consumer_group=f"seg-{uuid.uuid4().hex[:6]}")  # fmt: skip
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-            yield client
-
-
-async def publish_profiles(broker: str, *profiles: tuple[str, dict[str, Any], dict[str, Any]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=broker)
-    await producer.start()
-    for profile_id, traits, computed in profiles:
-        message = {"type": "profile.upserted.v1", "profile_id": profile_id, "traits": traits, "computed": computed,
-                   "consent": {}, "occurred_at": utcnow().isoformat()}  # fmt: skip
-        await producer.send_and_wait(PROFILES, orjson.dumps(message), key=profile_id.encode())
-    await producer.stop()
-
-
-async def features_of(client: httpx.AsyncClient, profile_id: str, key: str, value: Any) -> bool:
-    response = await client.get(f"/v1/profiles/{profile_id}/features", headers=ANALYST)
-    return response.status_code == 200 and response.json()["computed"].get(key) == value
-
-
-async def ready(client: httpx.AsyncClient, segment_id: str) -> dict[str, Any] | None:
-    body = (await client.get(f"/v1/segments/{segment_id}", headers=ANALYST)).json()
-    return body if body["status"] == "ready" else None
+from tests.segmentation.builders import ANALYST, MARKETER, features_of, publish_profiles, ready
 
 
 async def test_backfill_then_real_time_entered_and_exited(segmentation: httpx.AsyncClient, broker: str) -> None:
