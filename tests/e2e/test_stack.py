@@ -126,6 +126,49 @@ async def _lookup(url: str, user: str) -> dict:  # type: ignore[type-arg]
         return (await client.get(f"{url}/v1/profiles/lookup", params={"user_id": user}, headers=auth(ADMIN_KEY))).json()
 
 
+CDNOW = Path(__file__).parents[1] / "data" / "CDNOW_sample.txt"
+# Fader, Hardie & Lee (2005): BG/NBD on CDNOW's 1/10 sample, calibration to 1997-09-30, weeks; Gamma-Gamma.
+PUBLISHED = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426, "log_likelihood": -9582.4, "p": 6.25, "q": 3.74,
+             "gamma": 15.44}  # fmt: skip
+CDNOW_CUSTOMERS = {"computed": "first_order_at", "op": "lt", "value": "1998"}
+
+
+async def test_cdnow_imported_through_profiles_reproduces_the_published_clv_fit(stack: dict) -> None:  # type: ignore[type-arg]
+    urls, admin = stack["urls"], auth(ADMIN_KEY)
+    async with httpx.AsyncClient(timeout=60) as client:
+        job = await client.post(f"{urls['profiles']}/v1/imports/orders", params={"format": "cdnow"},
+                                content=CDNOW.read_bytes(), headers=admin | {"Content-Type": "text/csv"})  # fmt: skip
+        assert job.status_code == 202, job.text
+        created = await client.post(f"{urls['segmentation']}/v1/segments", headers=admin,
+                                    json={"name": "CDNOW", "definition": CDNOW_CUSTOMERS})  # fmt: skip
+        segment_url = f"{urls['segmentation']}/v1/segments/{created.json()['id']}"
+        report_url = f"{segment_url}/report"
+
+        async def all_orders_arrived() -> dict | None:  # type: ignore[type-arg]
+            report = (await client.get(report_url, headers=admin)).json()
+            return report if report["orders"] == 6919 and report["size"] == 2357 else None
+
+        await wait_for(all_orders_arrived, timeout=120)
+        fit = await client.post(f"{urls['segmentation']}/v1/clv/fit", headers=admin,
+                                json={"calibration_end": "1997-09-30", "time_unit": "weeks"})  # fmt: skip
+        assert fit.status_code == 201, fit.text
+        found = fit.json()["gamma_gamma"] | fit.json()["bgnbd"]  # the log-likelihood published is BG/NBD's
+        assert fit.json()["customers"] == 2357
+        for name, value in PUBLISHED.items():
+            assert abs(found[name] / value - 1) < 0.01, (name, found[name], value)
+
+        # Editing the segment backfills it: the same customers, narrowed to the top CLV decile.
+        top = {"and": [CDNOW_CUSTOMERS, {"score": "clv_percentile", "op": "gt", "value": 90}]}
+        edited = await client.patch(segment_url, headers=admin, json={"definition": top})
+        assert edited.status_code == 200 and edited.json()["status"] == "building"
+
+        async def rebuilt() -> dict | None:  # type: ignore[type-arg]
+            body = (await client.get(segment_url, headers=admin)).json()
+            return body if body["status"] == "ready" and body["size"] < 2357 else None
+
+        assert abs((await wait_for(rebuilt, timeout=30))["size"] - 235) <= 1
+
+
 def test_sigterm_stops_every_child(stack: dict) -> None:  # type: ignore[type-arg]
     process: subprocess.Popen[bytes] = stack["process"]  # type: ignore[assignment]
     children = psutil.Process(process.pid).children(recursive=True)
