@@ -28,6 +28,7 @@ class CommonSettings(BaseSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_idempotent_producer: bool = False  # tansu lacks it; Apache Kafka in compose turns it on
     kafka_compression: Literal["lz4", "zstd", "gzip", "snappy", "none"] = "lz4"  # gzip (level 9) costs CPU
+    kafka_fetch_max_wait_ms: int = Field(default=100, ge=1, le=5000)  # how long a consumer's fetch may wait
     admin_api_key: SecretStr | None = None
     write_key: SecretStr | None = None  # the default source's write key (tracking creates that source)
     link_secret: SecretStr = SecretStr("tessera-dev-link-secret")  # signs email open/click/unsubscribe tokens

@@ -71,6 +71,7 @@ class ConsumerWorker:
         on_committed: Callable[[], None] = lambda: None,
         max_records: int = 5000,
         attempts: int = 3,
+        fetch_max_wait_ms: int = 100,
     ) -> None:
         self.group_id = group_id
         self.handlers = handlers
@@ -87,6 +88,8 @@ class ConsumerWorker:
             auto_offset_reset="earliest",
             max_poll_records=max_records,
             max_partition_fetch_bytes=4 * 1024 * 1024,
+            # A broker may hold a fetch this long even when data arrives (tansu does): it bounds each hop's latency.
+            fetch_max_wait_ms=fetch_max_wait_ms,
         )
         self.processed = 0
         self.batches = 0

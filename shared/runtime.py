@@ -106,6 +106,7 @@ async def open_runtime(settings: ServiceSettings, spec: ServiceSpec) -> Runtime:
             session_factory=sessions,
             outbox=spec.outbox,
             on_committed=relay.notify,
+            fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
         )
         runtime.workers.append(worker)
         runtime.spawn(worker.run(), "consumer")
