@@ -131,7 +131,7 @@ class ClusterAssignment(Base):
     __tablename__ = "cluster_assignments"
 
     clustering_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    profile_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    profile_id: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)  # erasure and merges
     cluster: Mapped[int] = mapped_column(Integer)
 
 

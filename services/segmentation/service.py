@@ -9,7 +9,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.segmentation.models import ProfileFeatures
+from services.segmentation.models import ClusterAssignment, ProfileFeatures
 from shared.consuming import decode_contract
 from shared.errors import NotFound
 from shared.events import ProfileErased, ProfileMerged, ProfileUpserted
@@ -31,12 +31,18 @@ async def apply_profile_messages(session: AsyncSession, values: Sequence[Any]) -
             await _upsert(session, message)
             touched.add(message.profile_id)
         elif isinstance(message, ProfileMerged) and not message.undone:
-            await session.execute(delete(ProfileFeatures).where(ProfileFeatures.profile_id == message.merged_id))
+            await _forget(session, message.merged_id)
             touched.add(message.merged_id)
         elif isinstance(message, ProfileErased):
-            await session.execute(delete(ProfileFeatures).where(ProfileFeatures.profile_id == message.profile_id))
+            await _forget(session, message.profile_id)
             touched.add(message.profile_id)
     return touched
+
+
+async def _forget(session: AsyncSession, profile_id: str) -> None:
+    """Drop a profile's features, scores and cluster assignments (it was merged away or erased)."""
+    await session.execute(delete(ProfileFeatures).where(ProfileFeatures.profile_id == profile_id))
+    await session.execute(delete(ClusterAssignment).where(ClusterAssignment.profile_id == profile_id))
 
 
 async def _upsert(session: AsyncSession, message: ProfileUpserted) -> None:

@@ -63,6 +63,10 @@ async def _persona_batch(client: httpx.AsyncClient, broker: str, n: int) -> tupl
     return segment["id"], {f"c{m}{i:04d}": int(label) for i, label in enumerate(labels)}
 
 
+async def _gone(client: httpx.AsyncClient, profile_id: str) -> bool:
+    return (await client.get(f"/v1/profiles/{profile_id}/features", headers=ANALYST)).status_code == 404
+
+
 class TestClusterings:
     async def test_clusters_recover_personas_and_published_segments_stay_stable(
         self, segmentation: httpx.AsyncClient, broker: str
@@ -113,11 +117,16 @@ class TestClusterings:
     async def test_a_scheduled_clustering_runs_again_when_due(
         self, segmentation: httpx.AsyncClient, broker: str
     ) -> None:
-        batch, _ = await _persona_batch(segmentation, broker, 200)
+        batch, planted = await _persona_batch(segmentation, broker, 200)
         body = {"name": "Weekly", "features": FEATURES[:3], "k": 2, "segment_id": batch, "rerun_every_hours": 168}
         clustering = (await segmentation.post("/v1/clusterings", json=body, headers=MARKETER)).json()
         first = await wait_for(lambda: settled(segmentation, clustering["id"]), timeout=60)
         assert first["next_run_at"] is not None
+        erased = sorted(planted)[0]  # an erased profile leaves the clustering with its features
+        await publish_messages(
+            broker, [{"type": "profile.erased.v1", "profile_id": erased, "occurred_at": utcnow().isoformat()}]
+        )
+        await wait_for(lambda: _gone(segmentation, erased))
         runtime = segmentation._transport.app.state.runtime  # type: ignore[attr-defined]
         async with runtime.sessions() as session:
             (await session.get(Clustering, clustering["id"])).next_run_at = utcnow() - timedelta(minutes=1)
@@ -125,6 +134,7 @@ class TestClusterings:
         await run_due(runtime)
         drift = (await segmentation.get(f"/v1/clusterings/{clustering['id']}/drift", headers=ANALYST)).json()
         assert drift["runs"] == 2 and drift["reports"][0]["adjusted_rand"] > 0.95
+        assert drift["reports"][0]["common_profiles"] == 199 and drift["reports"][0]["profiles"] == 199
 
     async def test_bad_requests_get_422_with_the_field(self, segmentation: httpx.AsyncClient) -> None:
         cases = [({"name": "x", "features": ["nope.x.y"]}, "features[0]"), ({"name": "x", "features": ["orders"], "k": 1}, "body"),

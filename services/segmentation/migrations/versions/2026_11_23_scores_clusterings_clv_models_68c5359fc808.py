@@ -27,6 +27,9 @@ def upgrade() -> None:
         sa.Column("cluster", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("clustering_id", "profile_id", name=op.f("pk_cluster_assignments")),
     )
+    with op.batch_alter_table("cluster_assignments", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_cluster_assignments_profile_id"), ["profile_id"], unique=False)
+
     op.create_table(
         "clustering_runs",
         sa.Column("id", sa.String(length=32), nullable=False),
@@ -136,4 +139,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_clustering_runs_clustering_id"))
 
     op.drop_table("clustering_runs")
+    with op.batch_alter_table("cluster_assignments", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_cluster_assignments_profile_id"))
+
     op.drop_table("cluster_assignments")
