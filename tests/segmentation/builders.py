@@ -56,3 +56,9 @@ async def settled(client: httpx.AsyncClient, clustering_id: str) -> dict[str, An
     """The clustering once its job has finished (ready or error)."""
     body = (await client.get(f"/v1/clusterings/{clustering_id}", headers=ANALYST)).json()
     return body if body["status"] in ("ready", "error") else None
+
+
+async def count_matching(client: httpx.AsyncClient, definition: dict[str, Any], count: int) -> bool:
+    """Whether exactly `count` profiles in the replica match a definition (profiles arrive on many partitions)."""
+    response = await client.post("/v1/segments/preview", json={"definition": definition}, headers=ANALYST)
+    return response.status_code == 200 and response.json()["count"] == count

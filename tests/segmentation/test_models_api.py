@@ -20,7 +20,7 @@ from tests.segmentation import personas
 from tests.segmentation.builders import (
     ANALYST,
     MARKETER,
-    features_of,
+    count_matching,
     profile_message,
     publish_messages,
     ready,
@@ -57,7 +57,7 @@ async def _persona_batch(client: httpx.AsyncClient, broker: str, n: int) -> tupl
     messages = [profile_message(f"c{m}{i:04d}", {"batch": m}, dict(zip(names, map(float, row), strict=True)))
                 for i, row in enumerate(matrix)]  # fmt: skip
     await publish_messages(broker, messages)
-    await wait_for(lambda: features_of(client, f"c{m}{n - 1:04d}", "orders", float(matrix[-1][0])))
+    await wait_for(lambda: count_matching(client, {"trait": "batch", "op": "eq", "value": m}, n))
     segment = await _segment(client, f"batch {m}", {"trait": "batch", "op": "eq", "value": m})
     assert segment["size"] == n
     return segment["id"], {f"c{m}{i:04d}": int(label) for i, label in enumerate(labels)}
@@ -169,7 +169,7 @@ class TestLifetimeValue:
         messages = _cdnow_messages(prefix)
         await publish_messages(broker, messages)
         last = messages[-1]
-        await wait_for(lambda: features_of(segmentation, last["profile_id"], "orders", last["computed"]["orders"]))
+        await wait_for(lambda: count_matching(segmentation, {"trait": "source", "op": "eq", "value": prefix}, 2357))
         response = await segmentation.post("/v1/clv/fit", headers=MARKETER,
                                            json={"calibration_end": "1997-09-30", "time_unit": "weeks", "horizon": 39})  # fmt: skip
         assert response.status_code == 201, response.text
@@ -214,7 +214,7 @@ class TestRfmScores:
         await publish_messages(broker, [profile_message(f"rf{m}{i}", {"rfm": m}, {
             "orders": 1 + i, "revenue": 10.0 * (1 + i), "last_order_at": (now - timedelta(days=100 - i)).isoformat()})
             for i in range(50)])  # fmt: skip
-        await wait_for(lambda: features_of(segmentation, f"rf{m}49", "orders", 50))
+        await wait_for(lambda: count_matching(segmentation, {"trait": "rfm", "op": "eq", "value": m}, 50))
         cells = [
             {"r": r, "fm": fm, "name": "Top" if r + fm >= 9 else "Rest"} for r in range(1, 6) for fm in range(1, 6)
         ]

@@ -11,14 +11,14 @@ from services.segmentation.jobs import sweep_once
 from shared.db import utcnow
 from shared.events import SEGMENTS
 from tests.helpers import TopicReader, wait_for
-from tests.segmentation.builders import ANALYST, MARKETER, features_of, publish_profiles, ready
+from tests.segmentation.builders import ANALYST, MARKETER, count_matching, features_of, publish_profiles, ready
 
 
 async def test_backfill_then_real_time_entered_and_exited(segmentation: httpx.AsyncClient, broker: str) -> None:
     m = uuid.uuid4().hex[:8]
     big, small = f"big{m}", f"small{m}"
     await publish_profiles(broker, (big, {"city": m}, {"orders": 5}), (small, {"city": m}, {"orders": 1}))
-    await wait_for(lambda: features_of(segmentation, small, "orders", 1))
+    await wait_for(lambda: count_matching(segmentation, {"trait": "city", "op": "eq", "value": m}, 2))
     definition = {"and": [{"trait": "city", "op": "eq", "value": m}, {"computed": "orders", "op": "gte", "value": 3}]}
     created = await segmentation.post(
         "/v1/segments", json={"name": "Loyal", "definition": definition}, headers=MARKETER
@@ -67,7 +67,7 @@ async def test_sweep_drops_members_whose_events_leave_the_window(segmentation: h
 async def test_preview_counts_without_saving(segmentation: httpx.AsyncClient, broker: str) -> None:
     m = uuid.uuid4().hex[:8]
     await publish_profiles(broker, *[(f"p{m}{i}", {"plan": m}, {"orders": i}) for i in range(4)])
-    await wait_for(lambda: features_of(segmentation, f"p{m}3", "orders", 3))
+    await wait_for(lambda: count_matching(segmentation, {"trait": "plan", "op": "eq", "value": m}, 4))
     definition = {
         "and": [{"trait": "plan", "op": "eq", "value": m}, {"computed": "orders", "op": "between", "value": [1, 2]}]
     }
@@ -107,10 +107,10 @@ async def test_membership_cycles_are_refused(segmentation: httpx.AsyncClient) ->
 async def test_rfm_summary_names_the_best_customers_champions(segmentation: httpx.AsyncClient, broker: str) -> None:
     m = uuid.uuid4().hex[:6]
     now = utcnow()
-    profiles = [(f"r{m}{i}", {}, {"orders": 1 + i, "revenue": 20.0 * (1 + i) ** 2,
+    profiles = [(f"r{m}{i}", {"rfm": m}, {"orders": 1 + i, "revenue": 20.0 * (1 + i) ** 2,
                                   "last_order_at": (now - timedelta(days=200 - 10 * i)).isoformat()}) for i in range(20)]  # fmt: skip
     await publish_profiles(broker, *profiles)
-    await wait_for(lambda: features_of(segmentation, f"r{m}19", "orders", 20))
+    await wait_for(lambda: count_matching(segmentation, {"trait": "rfm", "op": "eq", "value": m}, 20))
     body = (await segmentation.get("/v1/rfm/summary", headers=ANALYST)).json()
     names = {s["segment"]: s for s in body["segments"]}
     assert body["customers"] >= 20 and "Champions" in names
