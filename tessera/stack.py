@@ -18,6 +18,8 @@ from shared.auth import generate_key
 from tessera.broker import die_with_parent, log_file, port_is_free, start_broker, stop_process
 
 SERVICES = {"tracking": 8001, "profiles": 8002, "segmentation": 8003, "campaigns": 8004}
+# Campaigns settings fields that name another service of the stack.
+CAMPAIGNS_PEERS = {"PROFILES_URL": "profiles", "SEGMENTATION_URL": "segmentation", "TRACKING_PUBLIC_URL": "tracking"}
 
 
 class StackError(RuntimeError):
@@ -75,7 +77,19 @@ def service_env(config: StackConfig, keys: dict[str, str], name: str) -> dict[st
     )
     env[f"TESSERA_{name.upper()}_HOST"] = config.host
     env[f"TESSERA_{name.upper()}_PORT"] = str(config.ports[name])
+    if name == "campaigns":
+        env.update(campaigns_peers(config, env))
     return env
+
+
+def campaigns_peers(config: StackConfig, env: dict[str, str]) -> dict[str, str]:
+    """The other services' URLs for campaigns, on this stack; a field set by either of its variables is kept."""
+    urls = {}
+    for suffix, service in CAMPAIGNS_PEERS.items():
+        # `TESSERA_TRACKING_PUBLIC_URL` (tracking's public URL) is also campaigns' common fallback for this field.
+        if not {f"TESSERA_CAMPAIGNS_{suffix}", f"TESSERA_{suffix}"} & set(env):
+            urls[f"TESSERA_CAMPAIGNS_{suffix}"] = config.url(service)
+    return urls
 
 
 class Stack:

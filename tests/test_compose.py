@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ("tracking", "profiles", "segmentation", "campaigns")
 REQUIRED = ("database_url", "kafka_bootstrap_servers", "host", "port")
 # Set in compose ahead of the campaigns Settings fields they will fill; drop each entry once its field exists.
-NOT_YET_IN_SETTINGS = {"TESSERA_CAMPAIGNS_SMTP_HOST", "TESSERA_CAMPAIGNS_SMTP_PORT"}
+NOT_YET_IN_SETTINGS: set[str] = set()
 # ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}
 INTERPOLATION = re.compile(r"\$\{(\w+)(?:(:?[-?])([^}]*))?\}")
 
@@ -164,3 +164,10 @@ class TestInfrastructure:
         env = environment(compose, "campaigns")
         assert (env["TESSERA_CAMPAIGNS_SMTP_HOST"], env["TESSERA_CAMPAIGNS_SMTP_PORT"]) == ("mailpit", "1025")
         assert service(compose, "campaigns")["depends_on"]["mailpit"]["condition"] == "service_healthy"
+
+    def test_campaigns_reach_profiles_and_segmentation_by_service_name(self, compose: dict[str, Any]) -> None:
+        env, depends_on = environment(compose, "campaigns"), service(compose, "campaigns")["depends_on"]
+        for name in ("profiles", "segmentation"):
+            assert env[f"TESSERA_CAMPAIGNS_{name.upper()}_URL"] == f"http://{name}:{default_port(name)}"
+            assert depends_on[name]["condition"] == "service_healthy"
+        assert env["TESSERA_CAMPAIGNS_TRACKING_PUBLIC_URL"] == f"http://localhost:{default_port('tracking')}"

@@ -1,14 +1,145 @@
-"""Campaigns' HTTP API."""
+"""Campaigns' HTTP API: campaigns, launch and pause, results, A/B winners, audience exports, segment goals."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from typing import Annotated, Any, Literal
 
-from services.campaigns import service
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response, status
+
+from services.campaigns import exports, jobs, service
+from services.campaigns.performance import segments_performance
+from services.campaigns.results import campaign_results
+from services.campaigns.schemas import CampaignCreate, CampaignRead, CampaignUpdate
 from shared.auth import authorize
 from shared.deps import SessionDep
+from shared.errors import Conflict
 
-router = APIRouter(prefix="/v1", tags=["audiences"], dependencies=[Depends(authorize)])
+Outcome = Literal["pending", "sent", "held_out", "skipped", "waiting", "failed", "unknown"]
+router = APIRouter(prefix="/v1", tags=["campaigns"], dependencies=[Depends(authorize)])
+
+
+def _start_after_commit(tasks: BackgroundTasks, request: Request, campaign_id: str) -> None:
+    # Background tasks run after the response, i.e. after the commit; the runtime owns (and stops) the run.
+    runtime = request.app.state.runtime
+
+    async def start() -> None:
+        runtime.spawn(jobs.run_campaign(runtime, campaign_id), f"campaign-{campaign_id}")
+
+    tasks.add_task(start)
+
+
+@router.post("/campaigns", response_model=CampaignRead, status_code=status.HTTP_201_CREATED)
+async def create_campaign(body: CampaignCreate, session: SessionDep) -> CampaignRead:
+    """Create a draft campaign; every variant's templates must render against a sample profile (else 422)."""
+    campaign = await service.create_campaign(session, body.model_dump(mode="json"))
+    return CampaignRead.model_validate(campaign)
+
+
+@router.get("/campaigns", response_model=list[CampaignRead])
+async def list_campaigns(session: SessionDep) -> list[CampaignRead]:
+    """Every campaign, newest first."""
+    return [CampaignRead.model_validate(c) for c in await service.list_campaigns(session)]
+
+
+@router.get("/campaigns/{campaign_id}", response_model=CampaignRead)
+async def get_campaign(campaign_id: str, session: SessionDep) -> CampaignRead:
+    """A campaign with its status and progress."""
+    return CampaignRead.model_validate(await service.get_campaign(session, campaign_id))
+
+
+@router.patch("/campaigns/{campaign_id}", response_model=CampaignRead)
+async def update_campaign(campaign_id: str, body: CampaignUpdate, session: SessionDep) -> CampaignRead:
+    """Change a draft, scheduled or paused campaign."""
+    changes = body.model_dump(mode="json", exclude_unset=True)
+    return CampaignRead.model_validate(await service.update_campaign(session, campaign_id, changes))
+
+
+@router.post("/campaigns/{campaign_id}/launch", response_model=CampaignRead)
+async def launch_campaign(
+    campaign_id: str, session: SessionDep, tasks: BackgroundTasks, request: Request
+) -> CampaignRead:
+    """Send now, wait for the scheduled time, or start sending to each profile entering a target segment;
+    a paused campaign resumes, sending nobody twice."""
+    campaign = await service.launch(session, campaign_id)
+    if campaign.status == "running":
+        _start_after_commit(tasks, request, campaign.id)
+    return CampaignRead.model_validate(campaign)
+
+
+@router.post("/campaigns/{campaign_id}/pause", response_model=CampaignRead)
+async def pause_campaign(campaign_id: str, session: SessionDep) -> CampaignRead:
+    """Stop sending after the chunk in flight."""
+    return CampaignRead.model_validate(await service.pause(session, campaign_id))
+
+
+@router.post("/campaigns/{campaign_id}/winner", response_model=CampaignRead)
+async def pick_winner(campaign_id: str, session: SessionDep, request: Request) -> CampaignRead:
+    """End the A/B test now: the best variant on its metric goes to the rest of the audience."""
+    campaign = await service.get_campaign(session, campaign_id)
+    if campaign.status != "testing":
+        raise Conflict(f"The campaign is {campaign.status}, not testing.")
+    runtime = request.app.state.runtime
+    runtime.spawn(jobs.pick_winner(runtime, campaign_id), f"winner-{campaign_id}")
+    return CampaignRead.model_validate(campaign)
+
+
+@router.get("/campaigns/{campaign_id}/results")
+async def get_results(
+    campaign_id: str, session: SessionDep, by: Literal["variant", "segment"] = "variant", sequential: bool = False
+) -> dict[str, Any]:
+    """Sent, delivered, human and machine opens, clicks, unsubscribes, conversions, revenue per variant (or target
+    segment); lift against the holdout with 95% intervals and p-values; tests between variants; SRM check."""
+    campaign = await service.get_campaign(session, campaign_id)
+    return await campaign_results(session, campaign, by=by, sequential=sequential)
+
+
+@router.get("/campaigns/{campaign_id}/exposures")
+async def list_exposures(
+    campaign_id: str, session: SessionDep, outcome: Outcome | None = None, cursor: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:  # fmt: skip
+    """Who the campaign sent to, held out or skipped (with the reason), with cursor pagination."""
+    rows = await service.exposures_page(session, campaign_id, outcome=outcome, after=cursor, limit=limit)
+    items = [{"profile_id": r.profile_id, "outcome": r.outcome, "variant_id": r.variant_id, "reason": r.reason,
+              "segment_id": r.segment_id, "at": r.at} for r in rows]  # fmt: skip
+    return {"items": items, "next_cursor": rows[-1].id if len(rows) == limit else None}
+
+
+@router.get("/campaigns/{campaign_id}/exports")
+async def list_exports(campaign_id: str, session: SessionDep) -> list[dict[str, Any]]:
+    """A campaign's audience exports: size, added and removed since the one before, push status."""
+    await service.get_campaign(session, campaign_id)
+    return [
+        {
+            "id": e.id,
+            "created_at": e.created_at,
+            "rows": len(e.rows),
+            "added": e.added,
+            "removed": len(e.removed),
+            "pushed": e.pushed,
+            "push_error": e.push_error,
+        }
+        for e in await exports.list_exports(session, campaign_id)
+    ]
+
+
+@router.get("/campaigns/{campaign_id}/exports/{export_id}.csv")
+async def download_export(
+    campaign_id: str,
+    export_id: str,
+    session: SessionDep,
+    platform: Literal["google_ads", "meta"] = "google_ads",
+    part: Literal["all", "added", "removed"] = "all",
+) -> Response:
+    """The export as a customer-list CSV of SHA-256 hashes in the platform's columns (all, added or removed)."""
+    body = await exports.export_csv(session, campaign_id, export_id, platform, part)
+    return Response(body, media_type="text/csv")
+
+
+@router.get("/segments-performance")
+async def get_segments_performance(session: SessionDep, request: Request) -> dict[str, Any]:
+    """Each segment with a goal: the measured rate of the campaigns that targeted it, against the goal."""
+    return await segments_performance(session, request.app.state.runtime.extras["platform"])
 
 
 @router.get("/audiences/{segment_id}/size")

@@ -5,15 +5,42 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.campaigns import api
+from services.campaigns.clients import Platform, platform_client
 from services.campaigns.config import Settings, get_settings
 from services.campaigns.consumer import HANDLERS
+from services.campaigns.jobs import http_client, schedule_forever
 from services.campaigns.models import outbox
-from shared.runtime import ServiceSpec, create_service_app
+from shared.runtime import Runtime, ServiceSpec, create_service_app
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the campaigns app; connections open in the lifespan."""
+    settings = settings or get_settings()
+
+    async def start(runtime: Runtime) -> None:
+        client = platform_client(settings)
+        runtime.extras["platform_http"] = client
+        runtime.extras["platform"] = Platform(
+            client,
+            segmentation_url=settings.segmentation_url.rstrip("/"),
+            profiles_url=settings.profiles_url.rstrip("/"),
+        )
+        runtime.extras["http"] = http_client()
+        if settings.schedule_check_seconds > 0:
+            runtime.spawn(schedule_forever(runtime, settings.schedule_check_seconds), "campaign-schedule")
+
+    async def stop(runtime: Runtime) -> None:
+        for name in ("platform_http", "http"):
+            if name in runtime.extras:
+                await runtime.extras[name].aclose()
+
     spec = ServiceSpec(
-        name="campaigns", title="Tessera campaigns", routers=[api.router], outbox=outbox, handlers=HANDLERS
+        name="campaigns",
+        title="Tessera campaigns",
+        routers=[api.router],
+        outbox=outbox,
+        handlers=HANDLERS,
+        on_startup=[start],
+        on_shutdown=[stop],
     )
-    return create_service_app(settings or get_settings(), spec)
+    return create_service_app(settings, spec)

@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from shared.config import ServiceSettings
@@ -15,6 +16,20 @@ class Settings(ServiceSettings):
     service_name: str = "campaigns"
     port: int = 8004
     consumer_group: str = "campaigns"
+    # Where the other services answer (their REST APIs give audiences and contact data).
+    profiles_url: str = "http://127.0.0.1:8002"
+    segmentation_url: str = "http://127.0.0.1:8003"
+    # How recipients' mail clients reach tracking's open pixel, click redirect and unsubscribe link.
+    tracking_public_url: str = "http://127.0.0.1:8001"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_concurrency: int = Field(default=10, ge=1, le=200)  # connections sending at once
+    send_rate_per_second: float = Field(default=1000.0, ge=0)  # 0: no limit
+    mail_from: str = "Tessera <marketing@tessera.invalid>"
+    schedule_check_seconds: float = 5.0  # scheduled launches, A/B winners and triggered sends are looked for this often
 
 
 @lru_cache

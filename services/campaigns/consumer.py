@@ -1,4 +1,5 @@
-"""Campaigns' consumer: `tessera.segments.v1` → the membership replica."""
+"""Campaigns' consumers: `tessera.segments.v1` → the membership replica and triggered sends;
+`tessera.events.v1` → opens, clicks, unsubscribes and conversions of recipients."""
 
 from __future__ import annotations
 
@@ -6,15 +7,22 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.campaigns.service import apply_segment_messages
+from services.campaigns.measurement import record_events
+from services.campaigns.service import apply_segment_messages, queue_triggers
 from shared.bus import EventBuffer
 from shared.consuming import Handler, Received
-from shared.events import SEGMENTS
+from shared.events import EVENTS, SEGMENTS
 
 
 async def handle_segments(session: AsyncSession, messages: Sequence[Received], events: EventBuffer) -> None:
-    """Apply a batch of segment entries and exits."""
-    await apply_segment_messages(session, [m.value for m in messages])
+    """Apply a batch of segment entries and exits; queue entries into triggered campaigns' segments."""
+    entered = await apply_segment_messages(session, [m.value for m in messages])
+    await queue_triggers(session, entered)
 
 
-HANDLERS: dict[str, Handler] = {SEGMENTS: handle_segments}
+async def handle_events(session: AsyncSession, messages: Sequence[Received], events: EventBuffer) -> None:
+    """Keep what recipients did: email interactions and goal events."""
+    await record_events(session, [m.value for m in messages])
+
+
+HANDLERS: dict[str, Handler] = {SEGMENTS: handle_segments, EVENTS: handle_events}

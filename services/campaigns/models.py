@@ -1,15 +1,19 @@
-"""Campaigns' tables: the replica of segment memberships it targets."""
+"""Campaigns' tables: campaigns, exposures (who was sent, held out or skipped), what recipients did afterwards,
+the identities that tie later events to recipients, suppressions, audience exports, and the membership replica."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import String
+from sqlalchemy import BigInteger, Float, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import UTCDateTime, new_metadata
+from shared.db import JSONType, UTCDateTime, new_id, new_metadata, utcnow
 from shared.inbox import inbox_table
 from shared.outbox import outbox_table
+
+BigId = BigInteger().with_variant(Integer, "sqlite")
 
 
 class Base(DeclarativeBase):
@@ -28,3 +32,122 @@ class SegmentMember(Base):
     segment_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     profile_id: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Campaign(Base):
+    """A campaign: audience, channel, variants, holdout, schedule, caps, attribution, and where its run stands."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    # draft | scheduled | running | testing (A/B: waiting for the winner) | active (triggered) | paused | completed
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    channel: Mapped[str] = mapped_column(String(20))  # email | audience_export | webhook
+    goal_event: Mapped[str] = mapped_column(String(200), default="Order Completed")
+    target_segments: Mapped[list[str]] = mapped_column(JSONType)
+    exclude_segments: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    variants: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)  # id, name, weight, subject, body
+    holdout_percent: Mapped[float] = mapped_column(Float, default=0.0)
+    schedule: Mapped[dict[str, Any]] = mapped_column(JSONType)  # {"type": "now" | "at" | "on_entry", "at": …}
+    frequency_cap: Mapped[dict[str, Any] | None] = mapped_column(JSONType)  # {"max": N, "days": D}
+    attribution: Mapped[dict[str, Any]] = mapped_column(JSONType)  # {"model": …, "window_days": …}
+    ab_test: Mapped[dict[str, Any] | None] = mapped_column(JSONType)  # {"test_percent", "wait_hours", "metric"}
+    webhook_url: Mapped[str | None] = mapped_column(String(2000))
+    progress: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    winner_variant_id: Mapped[str | None] = mapped_column(String(32))
+    last_error: Mapped[str | None] = mapped_column(String(2000))
+    launched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    test_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Exposure(Base):
+    """What a campaign did to one profile: sent (variant), held out, skipped (reason), waiting for an A/B winner,
+    or pending while its mail is in flight (a pending row left by a crash is never sent again)."""
+
+    __tablename__ = "exposures"
+    __table_args__ = (UniqueConstraint("campaign_id", "profile_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[str] = mapped_column(String(32))
+    profile_id: Mapped[str] = mapped_column(String(32), index=True)
+    segment_id: Mapped[str | None] = mapped_column(String(32))  # the target segment the profile came through
+    outcome: Mapped[str] = mapped_column(String(20))  # pending | sent | held_out | skipped | waiting | failed | unknown
+    variant_id: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Interaction(Base):
+    """An open, click or unsubscribe of a campaign's mail, from `tessera.events.v1` (deduplicated by message id)."""
+
+    __tablename__ = "interactions"
+
+    message_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(String(32), index=True)
+    profile_id: Mapped[str] = mapped_column(String(32))
+    variant_id: Mapped[str | None] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(20))  # human_open | machine_open | click | unsubscribe
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Conversion(Base):
+    """A goal event of a known recipient (sent or held out), from `tessera.events.v1`."""
+
+    __tablename__ = "conversions"
+
+    message_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    profile_id: Mapped[str] = mapped_column(String(32), index=True)
+    event: Mapped[str] = mapped_column(String(200))
+    revenue: Mapped[float] = mapped_column(Float, default=0.0)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class KnownIdentity(Base):
+    """An identifier of a profile a campaign reached, so its later events (orders by user id) are recognised."""
+
+    __tablename__ = "known_identities"
+
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(String(500), primary_key=True)
+    profile_id: Mapped[str] = mapped_column(String(32), index=True)
+
+
+class Suppression(Base):
+    """An email address (by SHA-256) that must not be mailed: a permanent SMTP failure bounced it."""
+
+    __tablename__ = "suppressions"
+
+    email_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(500))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AudienceExport(Base):
+    """One export of a campaign's audience as hashed identifiers, and what changed since the one before."""
+
+    __tablename__ = "audience_exports"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    campaign_id: Mapped[str] = mapped_column(String(32), index=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    rows: Mapped[list[list[str]]] = mapped_column(JSONType)  # [email hash, phone hash]
+    added: Mapped[int] = mapped_column(Integer)
+    removed: Mapped[list[list[str]]] = mapped_column(JSONType)
+    pushed: Mapped[str | None] = mapped_column(String(20))  # None | ok | failed
+    push_error: Mapped[str | None] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TriggerRequest(Base):
+    """A profile that entered a triggered campaign's segment, waiting to be processed (at most once)."""
+
+    __tablename__ = "trigger_requests"
+
+    campaign_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    profile_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    segment_id: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -9,12 +9,14 @@ from fastapi import APIRouter, Depends, Query, Request, status
 
 from services.profiles import service
 from services.profiles.merging import undo_merge
-from services.profiles.models import Profile
+from services.profiles.models import Identity, Profile
 from services.profiles.reports import GroupBy, web_report
 from services.profiles.schemas import (
     ConflictRead,
     ConsentPut,
     MergeRead,
+    ProfileBatchRead,
+    ProfileBatchRequest,
     ProfilePage,
     ProfileRead,
     TimelineItem,
@@ -22,21 +24,31 @@ from services.profiles.schemas import (
     TraitsPatch,
 )  # fmt: skip
 from services.profiles.traits import public_computed
-from shared.auth import authorize
+from shared.auth import authorize, require_role
 from shared.deps import EventsDep, SessionDep
 from shared.errors import Invalid
 
 router = APIRouter(prefix="/v1", tags=["profiles"], dependencies=[Depends(authorize)])
+# A batch read is a POST (the ids do not fit a URL) that changes nothing: analysts may run it.
+read_only_router = APIRouter(prefix="/v1", tags=["profiles"], dependencies=[Depends(require_role("analyst"))])
 Limit = Annotated[int, Query(ge=1, le=500)]
 
 
-async def _read(session: SessionDep, profile: Profile) -> ProfileRead:
-    identities = await service.identities_of(session, profile.id)
+def _to_read(profile: Profile, identities: list[Identity]) -> ProfileRead:
     return ProfileRead(
         id=profile.id, traits=profile.traits, computed=public_computed(profile.computed), consent=profile.consent,
         first_seen_at=profile.first_seen_at, last_seen_at=profile.last_seen_at,
         identities=[{"kind": i.kind, "value": i.value} for i in identities],  # type: ignore[misc]
     )  # fmt: skip
+
+
+async def _read(session: SessionDep, profile: Profile) -> ProfileRead:
+    return _to_read(profile, await service.identities_of(session, profile.id))
+
+
+async def _read_many(session: SessionDep, profiles: list[Profile]) -> list[ProfileRead]:
+    identities = await service.identities_by_profile(session, [p.id for p in profiles])
+    return [_to_read(p, identities[p.id]) for p in profiles]
 
 
 @router.get("/profiles", response_model=ProfilePage)
@@ -46,8 +58,14 @@ async def list_profiles(
     """Profiles, filtered by `traits.<name>=<value>` query parameters, with cursor pagination."""
     filters = {k.removeprefix("traits."): v for k, v in request.query_params.items() if k.startswith("traits.")}
     rows = await service.list_profiles(session, trait_filters=filters, after=cursor, limit=limit)
-    items = [await _read(session, p) for p in rows]
+    items = await _read_many(session, rows)
     return ProfilePage(items=items, next_cursor=rows[-1].id if len(rows) == limit else None)
+
+
+@read_only_router.post("/profiles/batch", response_model=ProfileBatchRead)
+async def get_profiles_batch(body: ProfileBatchRequest, session: SessionDep) -> ProfileBatchRead:
+    """Up to 1000 profiles by id, in the order asked; unknown ids are left out, merged-away ids give the survivor."""
+    return ProfileBatchRead(items=await _read_many(session, await service.get_profiles(session, body.ids)))
 
 
 @router.get("/profiles/lookup", response_model=ProfileRead)

@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.timeline_retention_days > 0:
             runtime.spawn(_retention_loop(runtime, settings.timeline_retention_days), "timeline-retention")
 
-    routers = [api.router, imports_api.router]
+    routers = [api.read_only_router, api.router, imports_api.router]
     spec = ServiceSpec(
         name="profiles", title="Tessera profiles", routers=routers, outbox=outbox, handlers=HANDLERS, on_startup=[start]
     )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 Channel = Literal["email", "ads", "analytics"]
+ProfileId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
 class IdentityRead(BaseModel):
@@ -44,6 +45,20 @@ class ProfilePage(BaseModel):
 
     items: list[ProfileRead]
     next_cursor: str | None
+
+
+class ProfileBatchRequest(BaseModel):
+    """Profile ids to read at once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[ProfileId] = Field(min_length=1, max_length=1000)
+
+
+class ProfileBatchRead(BaseModel):
+    """The profiles that exist, in the order asked; a merged-away id gives the profile it was merged into."""
+
+    items: list[ProfileRead]
 
 
 class TraitsPatch(BaseModel):

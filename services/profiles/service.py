@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -58,6 +58,41 @@ async def lookup(session: AsyncSession, *, user_id: str | None, anonymous_id: st
 async def identities_of(session: AsyncSession, profile_id: str) -> list[Identity]:
     """The identities pointing at a profile."""
     return list((await session.scalars(select(Identity).where(Identity.profile_id == profile_id))).all())
+
+
+async def get_profiles(session: AsyncSession, profile_ids: Sequence[str]) -> list[Profile]:
+    """The profiles behind the ids that exist, in the order asked, each once; a merged-away id gives its survivor."""
+    wanted = list(dict.fromkeys(profile_ids))
+    rows = await _profiles_by_id(session, wanted)
+    for _ in range(10):  # one query per level of merge chain, as deep as `get_profile` follows
+        targets = {p.merged_into for p in rows.values() if p.merged_into and p.merged_into not in rows}
+        if not targets:
+            break
+        rows |= await _profiles_by_id(session, targets)
+    found = (_survivor(rows, profile_id) for profile_id in wanted)
+    return list({p.id: p for p in found if p is not None}.values())
+
+
+def _survivor(rows: dict[str, Profile], profile_id: str) -> Profile | None:
+    profile = rows.get(profile_id)
+    for _ in range(10):
+        if profile is None or profile.merged_into is None:
+            break
+        profile = rows.get(profile.merged_into)
+    return profile
+
+
+async def _profiles_by_id(session: AsyncSession, ids: Iterable[str]) -> dict[str, Profile]:
+    return {p.id: p for p in (await session.scalars(select(Profile).where(Profile.id.in_(list(ids))))).all()}
+
+
+async def identities_by_profile(session: AsyncSession, profile_ids: Sequence[str]) -> dict[str, list[Identity]]:
+    """The identities pointing at each of the profiles (an empty list for one with none)."""
+    found: dict[str, list[Identity]] = {profile_id: [] for profile_id in profile_ids}
+    if profile_ids:
+        for identity in (await session.scalars(select(Identity).where(Identity.profile_id.in_(profile_ids)))).all():
+            found[identity.profile_id].append(identity)
+    return found
 
 
 async def list_profiles(

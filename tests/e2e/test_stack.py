@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,33 +14,17 @@ import psutil
 import pytest
 
 from shared.events import SEGMENTS
-from tessera.broker import free_port
 from tests.builders import auth
 from tests.conftest import ADMIN_KEY, WRITE_KEY
+from tests.e2e.stack import tessera_up
 from tests.helpers import TopicReader, wait_for
-
-SERVICES = ("tracking", "profiles", "segmentation", "campaigns")
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
     """The embedded stack on free ports; yields its URLs and process."""
-    data_dir: Path = tmp_path_factory.mktemp("stack")
-    ports = {name: free_port() for name in SERVICES}
-    env = {**os.environ, "TESSERA_DATA_DIR": str(data_dir), "TESSERA_BROKER_PORT": str(free_port()),
-           "TESSERA_ADMIN_API_KEY": ADMIN_KEY, "TESSERA_WRITE_KEY": WRITE_KEY}  # fmt: skip
-    env.update({f"TESSERA_{name.upper()}_PORT": str(port) for name, port in ports.items()})
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tessera.cli", "up"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    line = process.stdout.readline().decode() if process.stdout else ""  # "READY <urls>" once all /ready answer
-    if not line.startswith("READY"):
-        process.kill()
-        raise AssertionError(f"tessera up did not get ready: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-    urls = {n: f"http://127.0.0.1:{p}" for n, p in ports.items()}
-    yield {"process": process, "urls": urls, "data_dir": data_dir, "broker": f"127.0.0.1:{env['TESSERA_BROKER_PORT']}"}
-    if process.poll() is None:
-        process.kill()
+    with tessera_up(tmp_path_factory.mktemp("stack")) as running:
+        yield running
 
 
 async def test_all_four_services_are_ready(stack: dict) -> None:  # type: ignore[type-arg]

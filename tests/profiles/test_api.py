@@ -11,9 +11,14 @@ import httpx
 import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
+from sqlalchemy import event as sa_event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from services.profiles import service
 from services.profiles.app import create_app
 from services.profiles.config import Settings
+from services.profiles.models import Identity, Profile
+from shared.db import utcnow
 from shared.events import EVENTS, PROFILES, SEGMENTS
 from tests.builders import auth, service_settings
 from tests.conftest import ADMIN_KEY, ANALYST_KEY, BACKENDS, MARKETER_KEY
@@ -172,6 +177,87 @@ class TestRest:
         ]
         assert [r.status_code for r in checks] == [400, 404, 422, 422, 404, 422, 422]
         assert all(set(r.json()["error"]) == {"code", "message", "fields"} for r in checks)
+
+
+class TestBatchRead:
+    async def test_found_missing_and_merged_ids_in_the_order_asked(
+        self, profiles: httpx.AsyncClient, broker: str
+    ) -> None:
+        m = mark()
+        await send(broker, *[identify(f"b{i}-{m}", city=f"C{i}") for i in range(3)], page(f"ba-{m}"),
+                   identify(f"bu-{m}", email=f"b{m}@example.com"))  # fmt: skip
+        first, second, third = [(await profile_of(profiles, user_id=f"b{i}-{m}"))["id"] for i in range(3)]
+        await profile_of(profiles, anonymous_id=f"ba-{m}")
+        await send(broker, identify(f"bu-{m}", f"ba-{m}", at=timedelta(minutes=3)))
+        merge = await wait_for(lambda: _merge_of(profiles, f"bu-{m}"))
+        asked = [third, "missing", merge["merged_id"], first, merge["kept_id"], second, third]
+        response = await profiles.post("/v1/profiles/batch", json={"ids": asked}, headers=ANALYST)
+        assert response.status_code == 200
+        items = response.json()["items"]
+        assert [p["id"] for p in items] == [third, merge["kept_id"], first, second]
+        assert items[0]["traits"] == {"city": "C2"}
+        assert {(i["kind"], i["value"]) for i in items[1]["identities"]} >= {
+            ("user_id", f"bu-{m}"),
+            ("anonymous_id", f"ba-{m}"),
+        }
+
+    async def test_only_unknown_ids_give_no_items(self, profiles: httpx.AsyncClient) -> None:
+        response = await profiles.post("/v1/profiles/batch", json={"ids": ["nope", "x" * 64]}, headers=ANALYST)
+        assert response.status_code == 200 and response.json() == {"items": []}
+
+    async def test_needs_a_key_but_analysts_may_call_it(self, profiles: httpx.AsyncClient) -> None:
+        body = {"ids": ["nope"]}
+        assert (await profiles.post("/v1/profiles/batch", json=body)).status_code == 401
+        assert (await profiles.post("/v1/profiles/batch", json=body, headers=ANALYST)).status_code == 200
+        assert (await profiles.post("/v1/profiles/batch", json=body, headers=MARKETER)).status_code == 200
+
+    @pytest.mark.parametrize(
+        ("ids", "field"),
+        [([], "body.ids"), ([f"p{i}" for i in range(1001)], "body.ids"), (["ok", ""], "body.ids.1"),
+         (["x" * 65], "body.ids.0"), ("p1", "body.ids")],
+    )  # fmt: skip
+    async def test_bad_ids_are_422_naming_the_field(self, profiles: httpx.AsyncClient, ids: Any, field: str) -> None:
+        response = await profiles.post("/v1/profiles/batch", json={"ids": ids}, headers=ANALYST)
+        assert response.status_code == 422
+        assert [f["field"] for f in response.json()["error"]["fields"]] == [field]
+
+    async def test_a_thousand_ids_are_accepted(self, profiles: httpx.AsyncClient, broker: str) -> None:
+        m = mark()
+        await send(broker, identify(f"k-{m}"))
+        pid = (await profile_of(profiles, user_id=f"k-{m}"))["id"]
+        ids = [f"none-{i}" for i in range(999)] + [pid]
+        response = await profiles.post("/v1/profiles/batch", json={"ids": ids}, headers=ANALYST)
+        assert response.status_code == 200 and [p["id"] for p in response.json()["items"]] == [pid]
+
+
+class TestGetProfiles:
+    async def test_follows_merge_chains_in_a_query_per_level(
+        self, session: AsyncSession, profiles_engine: AsyncEngine
+    ) -> None:
+        now = utcnow()
+        rows = {key: Profile(id=f"{key}-{mark()}", first_seen_at=now, last_seen_at=now) for key in "abcd"}
+        rows["c"].merged_into, rows["b"].merged_into = rows["b"].id, rows["a"].id  # c → b → a
+        session.add_all(rows.values())
+        await session.flush()  # no relationship orders the inserts: profiles first
+        session.add(Identity(kind="user_id", value=f"u-{mark()}", profile_id=rows["a"].id))
+        await session.flush()
+        statements: list[str] = []
+        listen = ("before_cursor_execute", lambda *args: statements.append(args[2]))
+        sa_event.listen(profiles_engine.sync_engine, *listen)
+        try:
+            found = await service.get_profiles(session, [rows["c"].id, rows["d"].id, "missing"])
+            identities = await service.identities_by_profile(session, [p.id for p in found])
+        finally:
+            sa_event.remove(profiles_engine.sync_engine, *listen)
+        assert [p.id for p in found] == [rows["a"].id, rows["d"].id]
+        assert [len(identities[p.id]) for p in found] == [1, 0]
+        assert len(statements) == 4  # the ids asked, then b, then a, then every identity at once
+
+
+async def _merge_of(client: httpx.AsyncClient, user_id: str) -> dict[str, Any] | None:
+    pid = (await client.get("/v1/profiles/lookup", params={"user_id": user_id}, headers=ANALYST)).json()["id"]
+    merges = (await client.get(f"/v1/profiles/{pid}/merges", headers=ANALYST)).json()
+    return merges[0] if merges else None
 
 
 async def _count_timeline(client: httpx.AsyncClient, pid: str, n: int) -> bool:

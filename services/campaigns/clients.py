@@ -1,0 +1,48 @@
+"""HTTP clients of the services campaigns reads from: segmentation (audiences, goals) and profiles (contacts)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+
+PAGE = 1000
+
+
+class Platform:
+    """Segmentation's and profiles' REST APIs, with the service's key."""
+
+    def __init__(self, client: httpx.AsyncClient, *, segmentation_url: str, profiles_url: str) -> None:
+        self.client, self.segmentation_url, self.profiles_url = client, segmentation_url, profiles_url
+
+    async def segment_members(self, segment_id: str) -> AsyncIterator[str]:
+        """Every member of a segment, page by page."""
+        cursor: str | None = None
+        while True:
+            params: dict[str, Any] = {"limit": PAGE} | ({"cursor": cursor} if cursor else {})
+            response = await self.client.get(f"{self.segmentation_url}/v1/segments/{segment_id}/members", params=params)
+            response.raise_for_status()
+            body = response.json()
+            for item in body["items"]:
+                yield item["profile_id"]
+            if not (cursor := body.get("next_cursor")):
+                return
+
+    async def profiles(self, profile_ids: list[str]) -> list[dict[str, Any]]:
+        """The profiles (traits, consent, identities) of up to 1000 ids; unknown ids are left out."""
+        response = await self.client.post(f"{self.profiles_url}/v1/profiles/batch", json={"ids": profile_ids})
+        response.raise_for_status()
+        return list(response.json()["items"])
+
+    async def segments(self) -> list[dict[str, Any]]:
+        """Every segment, with its goal."""
+        response = await self.client.get(f"{self.segmentation_url}/v1/segments")
+        response.raise_for_status()
+        return list(response.json())
+
+
+def platform_client(settings: Any) -> httpx.AsyncClient:
+    """An HTTP client authorised with the service's key (the admin key until service keys exist)."""
+    key = settings.admin_api_key.get_secret_value() if settings.admin_api_key else ""
+    return httpx.AsyncClient(headers={"Authorization": f"Bearer {key}"}, timeout=httpx.Timeout(30.0, connect=5.0))

@@ -1,0 +1,305 @@
+"""A campaign run, one chunk of recipients at a time: eligibility (consent, bounces, frequency cap) before
+assignment, so holdout and variants are comparable; exposures recorded before any mail leaves (a `pending` row
+left by a crash is never sent again); SMTP results applied after."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.campaigns.assignment import Variant, assign, bucket
+from services.campaigns.audiences import normalise_email, sha256_hex
+from services.campaigns.models import Campaign, Exposure, KnownIdentity, Suppression
+from shared.bus import EventBuffer
+from shared.db import insert_many, upsert, utcnow
+from shared.events import CAMPAIGNS, CampaignExposure
+
+CONSENT_OF_CHANNEL = {"email": "email", "audience_export": "ads", "webhook": None}
+IDENTITY_KINDS = ("user_id", "anonymous_id", "email")
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A profile about to be sent to: where its mail goes, its traits, and its variant."""
+
+    exposure_id: int
+    profile_id: str
+    email: str | None
+    traits: dict[str, Any]
+    variant: dict[str, Any]
+    segment_id: str | None
+    phone: str | None = None
+
+
+def phone_of(profile: dict[str, Any]) -> str | None:
+    """The profile's phone number as given (an identity, else a trait); normalised when hashed."""
+    for identity in profile.get("identities", []):
+        if identity["kind"] == "phone":
+            return str(identity["value"])
+    trait = profile.get("traits", {}).get("phone")
+    return trait if isinstance(trait, str) else None
+
+
+def email_of(profile: dict[str, Any]) -> str | None:
+    """The profile's email address: its `email` identity, else its `email` trait."""
+    for identity in profile.get("identities", []):
+        if identity["kind"] == "email":
+            return normalise_email(identity["value"])
+    trait = profile.get("traits", {}).get("email")
+    return normalise_email(trait) if isinstance(trait, str) else None
+
+
+async def mark_interrupted(session: AsyncSession, campaign_id: str) -> None:
+    """Pending exposures of an interrupted run may or may not have been mailed: never send them again."""
+    await session.execute(
+        update(Exposure)
+        .where(Exposure.campaign_id == campaign_id, Exposure.outcome == "pending")
+        .values(outcome="unknown", reason="interrupted while sending")
+    )
+
+
+async def exposed(session: AsyncSession, campaign_id: str) -> set[str]:
+    """Profiles this campaign already did something with (they are never processed again)."""
+    query = select(Exposure.profile_id).where(Exposure.campaign_id == campaign_id)
+    return set((await session.scalars(query)).all())
+
+
+async def _skip_reason(session: AsyncSession, campaign: Campaign, profile: dict[str, Any], now: datetime) -> str | None:
+    consent = CONSENT_OF_CHANNEL[campaign.channel]
+    granted = (profile.get("consent", {}).get(consent) or {}).get("granted") if consent else True
+    email = email_of(profile)
+    if campaign.channel == "email" and email is None:
+        return "no_email"
+    if not granted:
+        return f"no_{consent}_consent"
+    if campaign.channel == "email" and await session.get(Suppression, sha256_hex(email or "")) is not None:
+        return "bounced"
+    cap = campaign.frequency_cap
+    if (
+        cap
+        and await _recent_sends(session, profile["id"], campaign.channel, now - timedelta(days=cap["days"]))
+        >= cap["max"]
+    ):
+        return "frequency_cap"
+    return None
+
+
+async def _recent_sends(session: AsyncSession, profile_id: str, channel: str, since: datetime) -> int:
+    query = (
+        select(func.count())
+        .select_from(Exposure)
+        .where(
+            Exposure.profile_id == profile_id,
+            Exposure.channel == channel,
+            Exposure.outcome == "sent",
+            Exposure.at > since,
+        )
+    )
+    return int(await session.scalar(query) or 0)
+
+
+def arm_of(campaign: Campaign, profile_id: str) -> tuple[str, str | None]:
+    """("held_out", None), ("waiting", None) for the rest of an A/B test, or ("pending", variant id)."""
+    variants = [Variant(v["id"], v["weight"]) for v in campaign.variants]
+    if campaign.winner_variant_id:
+        variants = [Variant(campaign.winner_variant_id, 1.0)]
+    chosen = assign(campaign.id, profile_id, variants, holdout_percent=campaign.holdout_percent)
+    if chosen.holdout:
+        return "held_out", None
+    test = campaign.ab_test
+    if (
+        test
+        and not campaign.winner_variant_id
+        and bucket(f"{campaign.id}:test", profile_id) >= test["test_percent"] / 100
+    ):
+        return "waiting", None
+    return "pending", chosen.variant_id
+
+
+async def plan_chunk(
+    session: AsyncSession,
+    campaign: Campaign,
+    profiles: Sequence[dict[str, Any]],
+    segment_of: dict[str, str],
+    events: EventBuffer,
+) -> list[Recipient]:
+    """Record an exposure per profile (skipped with its reason, held out, waiting or pending) and return the
+    pending ones to send; the caller commits before sending."""
+    now = utcnow()
+    rows, recipients = [], []
+    for profile in profiles:
+        reason = await _skip_reason(session, campaign, profile, now)
+        outcome, variant_id = ("skipped", None) if reason else arm_of(campaign, profile["id"])
+        rows.append(
+            {
+                "campaign_id": campaign.id,
+                "profile_id": profile["id"],
+                "segment_id": segment_of.get(profile["id"]),
+                "outcome": outcome,
+                "variant_id": variant_id,
+                "reason": reason,
+                "channel": campaign.channel,
+                "at": now,
+            }
+        )
+    await insert_many(session, Exposure.__table__, rows)
+    await _remember_identities(session, [p for p, r in zip(profiles, rows, strict=True) if r["outcome"] != "skipped"])
+    ids = await _exposure_ids(session, campaign.id, [r["profile_id"] for r in rows])
+    variants = {v["id"]: v for v in campaign.variants}
+    for profile, row in zip(profiles, rows, strict=True):
+        if row["outcome"] == "pending":
+            recipients.append(
+                Recipient(
+                    ids[profile["id"]],
+                    profile["id"],
+                    email_of(profile),
+                    profile.get("traits", {}),
+                    variants[row["variant_id"]],
+                    row["segment_id"],
+                    phone_of(profile),
+                )
+            )
+        elif row["outcome"] in ("skipped", "held_out"):
+            _publish(events, campaign.id, profile["id"], row["outcome"], None, row["reason"], now)
+    _count(campaign, [r["outcome"] for r in rows])
+    return recipients
+
+
+async def _exposure_ids(session: AsyncSession, campaign_id: str, profile_ids: list[str]) -> dict[str, int]:
+    query = select(Exposure.profile_id, Exposure.id).where(
+        Exposure.campaign_id == campaign_id, Exposure.profile_id.in_(profile_ids)
+    )
+    return {str(pid): int(eid) for pid, eid in (await session.execute(query)).all()}
+
+
+async def _remember_identities(session: AsyncSession, profiles: Sequence[dict[str, Any]]) -> None:
+    """Identities of recipients, so their later orders (by user id, anonymous id or email) are recognised."""
+    rows = {
+        (i["kind"], i["value"]): p["id"]
+        for p in profiles
+        for i in p.get("identities", [])
+        if i["kind"] in IDENTITY_KINDS
+    }
+    rows |= {("profile", p["id"]): p["id"] for p in profiles}
+    values = [{"kind": k, "value": v[:500], "profile_id": pid} for (k, v), pid in rows.items()]
+    await upsert(session, KnownIdentity.__table__, values, keys=["kind", "value"], replace=("profile_id",))
+
+
+def _publish(
+    events: EventBuffer,
+    campaign_id: str,
+    profile_id: str,
+    outcome: str,
+    variant_id: str | None,
+    reason: str | None,
+    at: datetime,
+) -> None:
+    exposure = CampaignExposure(
+        campaign_id=campaign_id,
+        profile_id=profile_id,
+        outcome=outcome,  # type: ignore[arg-type]
+        variant_id=variant_id,
+        reason=reason,
+        occurred_at=at,
+    )
+    events.add(CAMPAIGNS, exposure, key=profile_id)
+
+
+def _count(campaign: Campaign, outcomes: Sequence[str]) -> None:
+    progress = dict(campaign.progress or {})
+    progress["processed"] = progress.get("processed", 0) + len(outcomes)
+    for outcome in outcomes:
+        key = "sending" if outcome == "pending" else outcome
+        progress[key] = progress.get(key, 0) + 1
+    campaign.progress = progress
+
+
+async def apply_results(
+    session: AsyncSession,
+    campaign: Campaign,
+    recipients: Sequence[Recipient],
+    results: dict[int, tuple[str, str]],
+    events: EventBuffer,
+) -> None:
+    """Set each pending exposure to sent or failed (a bounce also suppresses the address) and publish it."""
+    now, outcomes = utcnow(), []
+    for recipient in recipients:
+        outcome, detail = results.get(recipient.exposure_id, ("failed", "not attempted"))
+        final = "sent" if outcome == "sent" else "failed"
+        await session.execute(
+            update(Exposure)
+            .where(Exposure.id == recipient.exposure_id)
+            .values(outcome=final, reason=detail or None, at=now)
+        )
+        if outcome == "bounced" and recipient.email:
+            await upsert(
+                session,
+                Suppression.__table__,
+                [{"email_sha256": sha256_hex(recipient.email), "reason": detail[:500], "at": now}],
+                keys=["email_sha256"],
+                replace=("reason", "at"),
+            )
+        reason = None if final == "sent" else ("bounced" if outcome == "bounced" else "failed")
+        _publish(
+            events,
+            campaign.id,
+            recipient.profile_id,
+            "sent" if final == "sent" else "skipped",
+            recipient.variant["id"],
+            reason,
+            now,
+        )
+        outcomes.append(final)
+    progress = dict(campaign.progress or {})
+    progress["sending"] = max(progress.get("sending", 0) - len(outcomes), 0)
+    for outcome in outcomes:
+        progress[outcome] = progress.get(outcome, 0) + 1
+    campaign.progress = progress
+
+
+async def plan_waiting(
+    session: AsyncSession,
+    campaign: Campaign,
+    profiles: Sequence[dict[str, Any]],
+    waiting: set[str],
+    events: EventBuffer,
+) -> list[Recipient]:
+    """Turn waiting exposures into pending ones with the winning variant (or skipped, if no longer eligible)."""
+    now, recipients = utcnow(), []
+    winner = next(v for v in campaign.variants if v["id"] == campaign.winner_variant_id)
+    found = {p["id"]: p for p in profiles}
+    ids = await _exposure_ids(session, campaign.id, sorted(waiting))
+    for profile_id in sorted(waiting):
+        profile = found.get(profile_id)
+        reason = "profile_gone" if profile is None else await _skip_reason(session, campaign, profile, now)
+        outcome = "skipped" if reason else "pending"
+        await session.execute(
+            update(Exposure)
+            .where(Exposure.id == ids[profile_id])
+            .values(outcome=outcome, reason=reason, variant_id=None if reason else winner["id"], at=now)
+        )
+        if reason:
+            _publish(events, campaign.id, profile_id, "skipped", None, reason, now)
+        elif profile is not None:
+            recipients.append(
+                Recipient(
+                    ids[profile_id],
+                    profile_id,
+                    email_of(profile),
+                    profile.get("traits", {}),
+                    winner,
+                    None,
+                    phone_of(profile),
+                )
+            )
+    progress = dict(campaign.progress or {})
+    progress["waiting"] = max(progress.get("waiting", 0) - len(waiting), 0)
+    progress["sending"] = progress.get("sending", 0) + len(recipients)
+    progress["skipped"] = progress.get("skipped", 0) + len(waiting) - len(recipients)
+    campaign.progress = progress
+    return recipients

@@ -1,0 +1,299 @@
+"""Campaign runs as background jobs: audience from segmentation, contacts from profiles, mail over SMTP, chunk by
+chunk with a commit before and after each send; scheduled launches, A/B winners and triggered sends."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator, Sequence
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import structlog
+from sqlalchemy import delete, select
+
+from services.campaigns import delivery, exports
+from services.campaigns.clients import Platform
+from services.campaigns.delivery import Recipient
+from services.campaigns.mailer import SmtpConfig, deliver
+from services.campaigns.messages import LinkSigner, compose
+from services.campaigns.models import Campaign, Exposure, TriggerRequest
+from services.campaigns.results import winner_of
+from services.campaigns.service import scheduled_time
+from services.campaigns.templates import TemplateError
+from shared.bus import EventBuffer
+from shared.db import utcnow
+from shared.outbox import stage
+from shared.runtime import Runtime
+
+log = structlog.get_logger(__name__)
+CHUNK = 500
+Results = dict[int, tuple[str, str]]
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+async def collect_audience(platform: Platform, campaign: Campaign) -> dict[str, str]:
+    """profile → the first target segment it is in, less the members of the exclusion segments."""
+    audience: dict[str, str] = {}
+    for segment_id in campaign.target_segments:
+        async for profile_id in platform.segment_members(segment_id):
+            audience.setdefault(profile_id, segment_id)
+    for segment_id in campaign.exclude_segments:
+        async for profile_id in platform.segment_members(segment_id):
+            audience.pop(profile_id, None)
+    return audience
+
+
+async def run_campaign(runtime: Runtime, campaign_id: str) -> None:
+    """Send a running campaign to its audience (resuming: already exposed profiles are never processed again)."""
+    running: set[str] = runtime.extras.setdefault("running", set())
+    if campaign_id in running:
+        return
+    running.add(campaign_id)
+    try:
+        await _run(runtime, campaign_id)
+    except Exception as exc:
+        log.exception("campaign_run_failed", campaign_id=campaign_id)
+        await _set_status(runtime, campaign_id, "paused", f"{type(exc).__name__}: {exc}"[:2000])
+    finally:
+        running.discard(campaign_id)
+
+
+async def _run(runtime: Runtime, campaign_id: str) -> None:
+    async with runtime.sessions() as session:
+        campaign = await session.get(Campaign, campaign_id)
+        if campaign is None or campaign.status != "running":
+            return
+        await delivery.mark_interrupted(session, campaign_id)
+        await session.commit()
+    if campaign.winner_variant_id:
+        await _send_waiting(runtime, campaign_id)
+    else:
+        audience = await collect_audience(runtime.extras["platform"], campaign)
+        async with runtime.sessions() as session:
+            done = await delivery.exposed(session, campaign_id)
+        todo = sorted(set(audience) - done)
+        await _progress(runtime, campaign_id, audience=len(audience))
+        for chunk in _chunks(todo):
+            if not await _still(runtime, campaign_id, "running"):
+                return
+            await process_chunk(runtime, campaign_id, list(chunk), audience)
+    await _finish(runtime, campaign_id)
+
+
+async def process_chunk(runtime: Runtime, campaign_id: str, profile_ids: list[str], segment_of: dict[str, str]) -> None:
+    """Plan a chunk (exposures committed), send it, record the results (committed)."""
+    profiles = await runtime.extras["platform"].profiles(profile_ids)
+    buffer = EventBuffer()
+    async with runtime.sessions() as session:
+        campaign = await _campaign(session, campaign_id)
+        recipients = await delivery.plan_chunk(session, campaign, profiles, segment_of, buffer)
+        await _commit(runtime, session, buffer)
+    await _send_and_record(runtime, campaign_id, recipients)
+
+
+async def _send_and_record(runtime: Runtime, campaign_id: str, recipients: list[Recipient]) -> None:
+    async with runtime.sessions() as session:
+        campaign = await _campaign(session, campaign_id)
+    results = await send(runtime, campaign, recipients) if recipients else {}
+    buffer = EventBuffer()
+    async with runtime.sessions() as session:
+        campaign = await _campaign(session, campaign_id)
+        await delivery.apply_results(session, campaign, recipients, results, buffer)
+        if campaign.channel == "audience_export" and recipients:
+            await exports.add_to_pending_export(session, campaign, recipients)
+        await _commit(runtime, session, buffer)
+
+
+async def send(runtime: Runtime, campaign: Campaign, recipients: Sequence[Recipient]) -> Results:
+    """Deliver over the campaign's channel; one (outcome, detail) per exposure id."""
+    if campaign.channel == "email":
+        return await _send_mail(runtime, campaign, recipients)
+    if campaign.channel == "webhook":
+        return await exports.post_to_webhook(runtime.extras["http"], campaign, recipients)
+    return {r.exposure_id: ("sent", "") for r in recipients}  # audience exports: the export is the delivery
+
+
+async def _send_mail(runtime: Runtime, campaign: Campaign, recipients: Sequence[Recipient]) -> Results:
+    settings: Any = runtime.settings  # the campaigns Settings
+    messages, results = await asyncio.to_thread(_compose_all, settings, campaign, recipients)
+    password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+    config = SmtpConfig(
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.smtp_username,
+        password,
+        settings.smtp_starttls,
+        settings.smtp_concurrency,
+        settings.send_rate_per_second,
+    )
+    for delivered in await deliver(config, messages):
+        results[delivered.key] = (delivered.outcome, delivered.detail)
+    return results
+
+
+def _compose_all(settings: Any, campaign: Campaign, recipients: Sequence[Recipient]) -> tuple[list[Any], Results]:
+    """Render every mail (CPU-bound: run in a thread); a template that fails marks its exposure failed."""
+    messages, failed = [], {}
+    secret = settings.link_secret.get_secret_value()
+    for r in recipients:
+        links = LinkSigner(settings.tracking_public_url.rstrip("/"), secret, campaign.id, r.variant["id"], r.profile_id)
+        try:
+            messages.append(
+                (
+                    r.exposure_id,
+                    compose(
+                        to=r.email or "", sender=settings.mail_from, variant=r.variant, traits=r.traits, links=links
+                    ),
+                )
+            )
+        except TemplateError as exc:
+            failed[r.exposure_id] = ("failed", f"template: {exc.message}"[:500])
+    return messages, failed
+
+
+async def _send_waiting(runtime: Runtime, campaign_id: str) -> None:
+    """After an A/B test: the winning variant goes to everyone still waiting."""
+    while await _still(runtime, campaign_id, "running"):
+        async with runtime.sessions() as session:
+            query = select(Exposure.profile_id, Exposure.segment_id).where(
+                Exposure.campaign_id == campaign_id, Exposure.outcome == "waiting"
+            )
+            waiting = dict((await session.execute(query.limit(CHUNK))).all())
+        if not waiting:
+            return
+        profiles = await runtime.extras["platform"].profiles(list(waiting))
+        buffer = EventBuffer()
+        async with runtime.sessions() as session:
+            campaign = await _campaign(session, campaign_id)
+            recipients = await delivery.plan_waiting(session, campaign, profiles, set(waiting), buffer)
+            await _commit(runtime, session, buffer)
+        await _send_and_record(runtime, campaign_id, recipients)
+
+
+async def _finish(runtime: Runtime, campaign_id: str) -> None:
+    async with runtime.sessions() as session:
+        campaign = await _campaign(session, campaign_id)
+        if campaign.status != "running":
+            return
+        waiting = campaign.ab_test and not campaign.winner_variant_id and campaign.progress.get("waiting")
+        if waiting:
+            campaign.status = "testing"
+            campaign.test_ends_at = utcnow() + timedelta(hours=campaign.ab_test["wait_hours"])  # type: ignore[index]
+        else:
+            campaign.status = "completed"
+        if campaign.channel == "audience_export":
+            await exports.close_pending_export(session, campaign, runtime.extras["http"])
+        campaign.updated_at = utcnow()
+        await session.commit()
+
+
+async def pick_winner(runtime: Runtime, campaign_id: str) -> str | None:
+    """End an A/B test: the variant best on its metric wins and goes to the rest of the audience."""
+    async with runtime.sessions() as session:
+        campaign = await _campaign(session, campaign_id)
+        if campaign.status != "testing":
+            return campaign.winner_variant_id
+        campaign.winner_variant_id = await winner_of(session, campaign)
+        campaign.status, campaign.updated_at = "running", utcnow()
+        await session.commit()
+    await run_campaign(runtime, campaign_id)
+    return campaign.winner_variant_id
+
+
+async def process_triggers(runtime: Runtime) -> None:
+    """Send triggered campaigns to the profiles that entered their segments since the last look."""
+    async with runtime.sessions() as session:
+        query = (
+            select(TriggerRequest)
+            .join(Campaign, Campaign.id == TriggerRequest.campaign_id)
+            .where(Campaign.status == "active")
+        )
+        requests = (await session.scalars(query.limit(CHUNK))).all()
+        by_campaign: dict[str, dict[str, str]] = {}
+        for r in requests:
+            by_campaign.setdefault(r.campaign_id, {})[r.profile_id] = r.segment_id
+        done = {c: await delivery.exposed(session, c) for c in by_campaign}
+        for r in requests:
+            await session.execute(
+                delete(TriggerRequest).where(
+                    TriggerRequest.campaign_id == r.campaign_id, TriggerRequest.profile_id == r.profile_id
+                )
+            )
+        await session.commit()
+    for campaign_id, segment_of in by_campaign.items():
+        todo = sorted(set(segment_of) - done[campaign_id])
+        if todo:
+            await process_chunk(runtime, campaign_id, todo, segment_of)
+
+
+async def schedule_forever(runtime: Runtime, every_seconds: float) -> None:
+    """Launch scheduled campaigns when due, end A/B tests, resume interrupted runs, send triggered mail."""
+    while True:
+        await asyncio.sleep(every_seconds)
+        try:
+            await run_due(runtime)
+        except Exception:
+            log.exception("campaign_schedule_failed")
+
+
+async def run_due(runtime: Runtime) -> None:
+    """One look at everything time-driven (see `schedule_forever`)."""
+    now = utcnow()
+    async with runtime.sessions() as session:
+        campaigns = (
+            await session.scalars(select(Campaign).where(Campaign.status.in_(("scheduled", "testing", "running"))))
+        ).all()
+        for c in campaigns:
+            at = scheduled_time(c)
+            if c.status == "scheduled" and at is not None and at <= now:
+                c.status = "running"
+        await session.commit()
+    for c in campaigns:
+        if c.status == "testing" and c.test_ends_at is not None and c.test_ends_at <= now:
+            await pick_winner(runtime, c.id)
+        elif c.status == "running":
+            await run_campaign(runtime, c.id)
+    await process_triggers(runtime)
+
+
+async def _campaign(session: Any, campaign_id: str) -> Campaign:
+    campaign = await session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise LookupError(f"campaign {campaign_id} is gone")
+    return campaign  # type: ignore[no-any-return]
+
+
+async def _commit(runtime: Runtime, session: Any, buffer: EventBuffer) -> None:
+    await stage(session, runtime.outbox, buffer)
+    await session.commit()
+    runtime.relay.notify()
+
+
+async def _still(runtime: Runtime, campaign_id: str, status: str) -> bool:
+    async with runtime.sessions() as session:
+        return await session.scalar(select(Campaign.status).where(Campaign.id == campaign_id)) == status
+
+
+async def _progress(runtime: Runtime, campaign_id: str, **values: int) -> None:
+    async with runtime.sessions() as session:
+        campaign = await _campaign(session, campaign_id)
+        campaign.progress = dict(campaign.progress or {}) | values
+        await session.commit()
+
+
+async def _set_status(runtime: Runtime, campaign_id: str, status: str, error: str | None) -> None:
+    async with runtime.sessions() as session:
+        campaign = await session.get(Campaign, campaign_id)
+        if campaign is not None:
+            campaign.status, campaign.last_error, campaign.updated_at = status, error, utcnow()
+            await session.commit()
+
+
+def http_client() -> httpx.AsyncClient:
+    """The client used for webhooks and audience pushes."""
+    return httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))

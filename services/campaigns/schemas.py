@@ -1,0 +1,143 @@
+"""Request and response models of the campaigns API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+
+from services.campaigns.attribution import MODELS
+
+AttributionModel = Literal["last_touch", "first_touch", "linear", "position_based", "time_decay"]
+assert set(MODELS) == set(AttributionModel.__args__)  # type: ignore[attr-defined]
+
+
+class VariantIn(BaseModel):
+    """One version of the message: its share of the (non-holdout) audience and its templates (Jinja2)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    weight: float = Field(default=1.0, gt=0, le=1000)
+    subject: str = Field(default="", max_length=1000)
+    body: str = Field(default="", max_length=100_000)
+
+
+class Schedule(BaseModel):
+    """When to send: on launch, at a time, or to each profile as it enters a target segment."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["now", "at", "on_entry"] = "now"
+    at: datetime | None = None
+
+    @model_validator(mode="after")
+    def _time_for_at(self) -> Schedule:
+        if (self.type == "at") != (self.at is not None):
+            raise ValueError("`at` is required with type 'at' and only then")
+        if self.at is not None and self.at.tzinfo is None:
+            raise ValueError("`at` needs a time zone")
+        return self
+
+
+class FrequencyCap(BaseModel):
+    """At most `max` sends of this channel per profile in `days` days, across campaigns."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max: int = Field(ge=1, le=1000)
+    days: int = Field(ge=1, le=365)
+
+
+class Attribution(BaseModel):
+    """How conversions inside the window after a send are credited."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: AttributionModel = "last_touch"
+    window_days: int = Field(default=7, ge=1, le=90)
+
+
+class AbTest(BaseModel):
+    """Send to a test share first, wait, pick the best variant by `metric`, send it to the rest."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    test_percent: float = Field(gt=0, lt=100)
+    wait_hours: float = Field(ge=0, le=24 * 30)
+    metric: Literal["open_rate", "click_rate", "conversion_rate"] = "click_rate"
+
+
+class CampaignCreate(BaseModel):
+    """A campaign (see README: Campaigns)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    channel: Literal["email", "audience_export", "webhook"] = "email"
+    goal_event: str = Field(default="Order Completed", min_length=1, max_length=200)
+    target_segments: list[str] = Field(min_length=1, max_length=20)
+    exclude_segments: list[str] = Field(default_factory=list, max_length=20)
+    variants: list[VariantIn] = Field(min_length=1, max_length=10)
+    holdout_percent: float = Field(default=0.0, ge=0, le=90)
+    schedule: Schedule = Field(default_factory=Schedule)
+    frequency_cap: FrequencyCap | None = None
+    attribution: Attribution = Field(default_factory=Attribution)
+    ab_test: AbTest | None = None
+    webhook_url: HttpUrl | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CampaignCreate:
+        if len({v.name for v in self.variants}) != len(self.variants):
+            raise ValueError("variant names must differ")
+        if self.ab_test is not None and (len(self.variants) < 2 or self.schedule.type == "on_entry"):
+            raise ValueError("an A/B test needs two variants or more and a one-off schedule")
+        if self.channel == "webhook" and self.webhook_url is None:
+            raise ValueError("the webhook channel needs webhook_url")
+        return self
+
+
+class CampaignUpdate(BaseModel):
+    """Fields to change while the campaign is a draft, scheduled or paused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    goal_event: str | None = Field(default=None, min_length=1, max_length=200)
+    target_segments: list[str] | None = Field(default=None, min_length=1, max_length=20)
+    exclude_segments: list[str] | None = Field(default=None, max_length=20)
+    variants: list[VariantIn] | None = Field(default=None, min_length=1, max_length=10)
+    holdout_percent: float | None = Field(default=None, ge=0, le=90)
+    schedule: Schedule | None = None
+    frequency_cap: FrequencyCap | None = None
+    attribution: Attribution | None = None
+    webhook_url: HttpUrl | None = None
+
+
+class CampaignRead(BaseModel):
+    """A campaign with its status and progress (audience, processed, sent, held out, skipped, failed)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    status: str
+    channel: str
+    goal_event: str
+    target_segments: list[str]
+    exclude_segments: list[str]
+    variants: list[dict[str, Any]]
+    holdout_percent: float
+    schedule: dict[str, Any]
+    frequency_cap: dict[str, Any] | None
+    attribution: dict[str, Any]
+    ab_test: dict[str, Any] | None
+    webhook_url: str | None
+    progress: dict[str, Any]
+    winner_variant_id: str | None
+    last_error: str | None
+    launched_at: datetime | None
+    test_ends_at: datetime | None
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,92 @@
+"""Personalised mail and its SMTP delivery against a real SMTP server (aiosmtpd)."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from services.campaigns.mailer import SmtpConfig, deliver
+from services.campaigns.messages import LinkSigner, compose
+from shared.tokens import verify_token
+from tests.campaigns.smtp_sink import Sink, html_of, smtp_sink
+
+SECRET = "test-secret"
+VARIANT = {"id": "v1", "name": "A", "subject": "Hi {{ first_name | default('there') }}, {{ '{{ 7*7 }}' }}",
+           "body": '<p>Hello {{ first_name | default("friend") }}</p><a href="https://shop.example/sale?x=1">Sale</a>'
+                   '<a href="{{ unsubscribe_url }}">Unsubscribe</a>'}  # fmt: skip
+
+
+def signer(profile_id: str = "p1") -> LinkSigner:
+    return LinkSigner("http://track.example", SECRET, "c1", "v1", profile_id)
+
+
+def token_of(url: str) -> dict[str, object]:
+    return verify_token(url.rsplit("/", 1)[1].removesuffix(".gif"), SECRET)
+
+
+class TestCompose:
+    def test_personalises_and_tracks_every_link(self) -> None:
+        message = compose(to="ada@example.com", sender="Shop <s@shop.example>", variant=VARIANT,
+                          traits={"first_name": "Ada"}, links=signer())  # fmt: skip
+        assert message["Subject"] == "Hi Ada, {{ 7*7 }}"
+        html = html_of(message)
+        assert "Hello Ada" in html and "https://shop.example/sale" not in html.split('href="')[1]
+        click = re.search(r'href="(http://track\.example/v1/c/[^"]+)"', html)
+        assert click and token_of(click.group(1)) == {"k": "c", "p": "p1", "c": "c1", "v": "v1",
+                                                       "l": "https://shop.example/sale?x=1"}  # fmt: skip
+        pixel = re.search(r'src="(http://track\.example/v1/o/[^"]+\.gif)"', html)
+        assert pixel and token_of(pixel.group(1))["k"] == "o"
+
+    def test_one_click_unsubscribe_header_and_link(self) -> None:
+        message = compose(to="a@example.com", sender="s@shop.example", variant=VARIANT, traits={}, links=signer())
+        header = message["List-Unsubscribe"].strip("<>")
+        assert token_of(header) == {"k": "u", "p": "p1", "c": "c1", "v": "v1"}
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert "Hello friend" in html_of(message) and message["Subject"].startswith("Hi there,")
+
+    def test_a_template_without_an_unsubscribe_link_gets_one(self) -> None:
+        variant = {"id": "v1", "name": "A", "subject": "x", "body": '<a href="https://shop.example/">Shop</a>'}
+        message = compose(to="a@example.com", sender="s@x.example", variant=variant, traits={}, links=signer())
+        footer = re.search(r'href="(http://track\.example/v1/u/[^"]+)">Unsubscribe', html_of(message))
+        assert footer and token_of(footer.group(1))["k"] == "u"
+
+    def test_a_trait_cannot_inject_headers_or_template_code(self) -> None:
+        traits = {"first_name": "Eve\r\nBcc: all@example.com {{ 7*7 }}"}
+        message = compose(to="e@example.com", sender="s@shop.example", variant=VARIANT, traits=traits, links=signer())
+        assert message["Bcc"] is None and "49" not in message["Subject"]
+
+
+@pytest.fixture
+def sink() -> Iterator[tuple[Sink, int]]:
+    with smtp_sink() as running:
+        yield running
+
+
+class TestDeliver:
+    async def test_accepted_bounced_and_deferred(self, sink: tuple[Sink, int]) -> None:
+        server, port = sink
+        server.bounce.add("gone@example.com")
+        server.defer.add("busy@example.com")
+        addresses = ["a@example.com", "gone@example.com", "busy@example.com", "b@example.com"]
+        messages = [(i, compose(to=a, sender="s@shop.example", variant=VARIANT, traits={}, links=signer(str(i))))
+                    for i, a in enumerate(addresses)]  # fmt: skip
+        results = {d.key: d for d in await deliver(SmtpConfig("127.0.0.1", port, concurrency=2), messages)}
+        assert [results[i].outcome for i in range(4)] == ["sent", "bounced", "failed", "sent"]
+        assert results[1].detail.startswith("550") and results[2].detail.startswith("451")
+        assert sorted(m["To"] for m in server.messages) == ["a@example.com", "b@example.com"]
+
+    async def test_rate_limit_spreads_sends(self, sink: tuple[Sink, int]) -> None:
+        _, port = sink
+        messages = [(i, compose(to=f"r{i}@example.com", sender="s@x.example", variant=VARIANT, traits={}, links=signer()))
+                    for i in range(10)]  # fmt: skip
+        started = time.monotonic()
+        await deliver(SmtpConfig("127.0.0.1", port, concurrency=5, rate_per_second=50), messages)
+        assert time.monotonic() - started >= 0.17  # 10 sends at 50/s take at least 9 intervals of 20 ms
+
+    async def test_an_unreachable_server_fails_without_raising(self) -> None:
+        message = compose(to="a@example.com", sender="s@x.example", variant=VARIANT, traits={}, links=signer())
+        [result] = await deliver(SmtpConfig("127.0.0.1", 1, concurrency=1), [(7, message)])
+        assert (result.key, result.outcome) == (7, "failed")

@@ -1,0 +1,43 @@
+"""`tessera up` as a subprocess on free ports, for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from tessera.broker import free_port
+from tests.conftest import ADMIN_KEY, WRITE_KEY
+
+SERVICES = ("tracking", "profiles", "segmentation", "campaigns")
+
+
+@contextmanager
+def tessera_up(data_dir: Path, **extra_env: str) -> Iterator[dict[str, Any]]:
+    """The embedded stack; yields its URLs, process, data dir and broker address; killed afterwards if alive."""
+    ports = {name: free_port() for name in SERVICES}
+    env = {**os.environ, "TESSERA_DATA_DIR": str(data_dir), "TESSERA_BROKER_PORT": str(free_port()),
+           "TESSERA_ADMIN_API_KEY": ADMIN_KEY, "TESSERA_WRITE_KEY": WRITE_KEY, **extra_env}  # fmt: skip
+    env.update({f"TESSERA_{name.upper()}_PORT": str(port) for name, port in ports.items()})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tessera.cli", "up"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    line = process.stdout.readline().decode() if process.stdout else ""  # "READY <urls>" once all /ready answer
+    if not line.startswith("READY"):
+        process.kill()
+        raise AssertionError(f"tessera up did not get ready: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+    urls = {n: f"http://127.0.0.1:{p}" for n, p in ports.items()}
+    try:
+        yield {
+            "process": process,
+            "urls": urls,
+            "data_dir": data_dir,
+            "broker": f"127.0.0.1:{env['TESSERA_BROKER_PORT']}",
+        }
+    finally:
+        if process.poll() is None:
+            process.kill()

@@ -1,0 +1,62 @@
+"""`tessera up` gives each service process the environment it needs: campaigns finds the stack's other services."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from services.campaigns.config import Settings as CampaignsSettings
+from tessera.stack import StackConfig, service_env
+
+KEYS = {"admin_api_key": "tsk_admin", "write_key": "twk_write"}
+PORTS = {"tracking": 9101, "profiles": 9102, "segmentation": 9103, "campaigns": 9104}
+
+
+@pytest.fixture
+def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StackConfig:
+    """A stack on unusual ports, started from an environment without `TESSERA_` variables."""
+    for var in [v for v in os.environ if v.startswith("TESSERA_")]:
+        monkeypatch.delenv(var)
+    return StackConfig(data_dir=tmp_path, ports=dict(PORTS))
+
+
+def campaigns_settings(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> CampaignsSettings:
+    """The campaigns Settings that process would read."""
+    for var, value in env.items():
+        if var.startswith("TESSERA_"):
+            monkeypatch.setenv(var, value)
+    return CampaignsSettings()
+
+
+class TestCampaignsEnv:
+    def test_points_at_the_stacks_own_services(self, config: StackConfig, monkeypatch: pytest.MonkeyPatch) -> None:
+        settings = campaigns_settings(service_env(config, KEYS, "campaigns"), monkeypatch)
+        assert (settings.profiles_url, settings.segmentation_url, settings.tracking_public_url) == (
+            "http://127.0.0.1:9102",
+            "http://127.0.0.1:9103",
+            "http://127.0.0.1:9101",
+        )
+        assert (settings.host, settings.port) == ("127.0.0.1", 9104)
+
+    def test_keeps_the_smtp_defaults(self, config: StackConfig, monkeypatch: pytest.MonkeyPatch) -> None:
+        settings = campaigns_settings(service_env(config, KEYS, "campaigns"), monkeypatch)
+        assert (settings.smtp_host, settings.smtp_port) == ("127.0.0.1", 1025)
+
+    def test_an_explicit_variable_wins(self, config: StackConfig, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("TESSERA_CAMPAIGNS_PROFILES_URL", "http://crm.internal:8002")
+        monkeypatch.setenv("TESSERA_TRACKING_PUBLIC_URL", "https://t.example.com")  # also campaigns' fallback
+        settings = campaigns_settings(service_env(config, KEYS, "campaigns"), monkeypatch)
+        assert settings.profiles_url == "http://crm.internal:8002"
+        assert settings.tracking_public_url == "https://t.example.com"
+        assert settings.segmentation_url == "http://127.0.0.1:9103"
+
+    @pytest.mark.parametrize("name", ["tracking", "profiles", "segmentation"])
+    def test_other_services_get_no_campaigns_variables(self, config: StackConfig, name: str) -> None:
+        env = service_env(config, KEYS, name)
+        assert not [var for var in env if var.startswith("TESSERA_CAMPAIGNS_")]
+        assert (env[f"TESSERA_{name.upper()}_HOST"], env[f"TESSERA_{name.upper()}_PORT"]) == (
+            "127.0.0.1",
+            str(PORTS[name]),
+        )
