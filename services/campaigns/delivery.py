@@ -303,3 +303,51 @@ async def plan_waiting(
     progress["skipped"] = progress.get("skipped", 0) + len(waiting) - len(recipients)
     campaign.progress = progress
     return recipients
+
+
+async def plan_export(
+    session: AsyncSession, campaign: Campaign, profiles: Sequence[dict[str, Any]], segment_of: dict[str, str],
+    events: EventBuffer,
+) -> list[Recipient]:  # fmt: skip
+    """An audience export's chunk: every current member is (re)recorded as uploaded, held out or skipped (ads
+    consent), and the uploaded ones are returned; exports run again and again, so exposures are upserted."""
+    now, rows, recipients = utcnow(), [], []
+    for profile in profiles:
+        reason = await _skip_reason(session, campaign, profile, now)
+        outcome, variant_id = ("skipped", None) if reason else arm_of(campaign, profile["id"])
+        outcome = "sent" if outcome == "pending" else outcome
+        rows.append(
+            {
+                "campaign_id": campaign.id,
+                "profile_id": profile["id"],
+                "segment_id": segment_of.get(profile["id"]),
+                "outcome": outcome,
+                "variant_id": variant_id,
+                "reason": reason,
+                "channel": campaign.channel,
+                "at": now,
+            }
+        )
+        if outcome == "sent":
+            recipients.append(
+                Recipient(
+                    0,
+                    profile["id"],
+                    email_of(profile),
+                    {},
+                    {"id": variant_id},
+                    rows[-1]["segment_id"],
+                    phone_of(profile),
+                )
+            )
+        _publish(events, campaign.id, profile["id"], outcome, variant_id, reason, now)
+    await upsert(
+        session,
+        Exposure.__table__,
+        rows,
+        keys=["campaign_id", "profile_id"],
+        replace=("segment_id", "outcome", "variant_id", "reason", "at"),
+    )
+    await _remember_identities(session, [p for p, r in zip(profiles, rows, strict=True) if r["outcome"] != "skipped"])
+    _count(campaign, [r["outcome"] for r in rows])
+    return recipients

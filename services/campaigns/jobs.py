@@ -70,7 +70,9 @@ async def _run(runtime: Runtime, campaign_id: str) -> None:
             return
         await delivery.mark_interrupted(session, campaign_id)
         await session.commit()
-    if campaign.winner_variant_id:
+    if campaign.channel == "audience_export":
+        await _run_export(runtime, campaign)
+    elif campaign.winner_variant_id:
         await _send_waiting(runtime, campaign_id)
     else:
         audience = await collect_audience(runtime.extras["platform"], campaign)
@@ -83,6 +85,20 @@ async def _run(runtime: Runtime, campaign_id: str) -> None:
                 return
             await process_chunk(runtime, campaign_id, list(chunk), audience)
     await _finish(runtime, campaign_id)
+
+
+async def _run_export(runtime: Runtime, campaign: Campaign) -> None:
+    """Upload the whole current audience (hashed), recording what was added and removed since the last export."""
+    audience = await collect_audience(runtime.extras["platform"], campaign)
+    await _progress(runtime, campaign.id, audience=len(audience), processed=0, sent=0, held_out=0, skipped=0)
+    for chunk in _chunks(sorted(audience)):
+        profiles = await runtime.extras["platform"].profiles(list(chunk))
+        buffer = EventBuffer()
+        async with runtime.sessions() as session:
+            current = await _campaign(session, campaign.id)
+            recipients = await delivery.plan_export(session, current, profiles, audience, buffer)
+            await exports.add_to_pending_export(session, current, recipients)
+            await _commit(runtime, session, buffer)
 
 
 async def process_chunk(runtime: Runtime, campaign_id: str, profile_ids: list[str], segment_of: dict[str, str]) -> None:
@@ -104,8 +120,6 @@ async def _send_and_record(runtime: Runtime, campaign_id: str, recipients: list[
     async with runtime.sessions() as session:
         campaign = await _campaign(session, campaign_id)
         await delivery.apply_results(session, campaign, recipients, results, buffer)
-        if campaign.channel == "audience_export" and recipients:
-            await exports.add_to_pending_export(session, campaign, recipients)
         await _commit(runtime, session, buffer)
 
 

@@ -138,7 +138,8 @@ async def update_campaign(session: AsyncSession, campaign_id: str, changes: dict
 async def launch(session: AsyncSession, campaign_id: str) -> Campaign:
     """Start (or resume) a campaign: scheduled ones wait for their time, triggered ones become active."""
     campaign = await get_campaign(session, campaign_id)
-    if campaign.status not in EDITABLE:
+    again = campaign.channel == "audience_export" and campaign.status == "completed"  # each run is a new export
+    if campaign.status not in EDITABLE and not again:
         raise Conflict(f"The campaign is {campaign.status}; only draft, scheduled or paused campaigns launch.")
     kind, at = campaign.schedule.get("type", "now"), scheduled_time(campaign)
     waits = kind == "at" and at is not None and at > utcnow()

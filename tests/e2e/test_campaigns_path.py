@@ -4,9 +4,13 @@ later → results with attribution and uplift."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+import threading
 import uuid
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -153,3 +157,148 @@ async def _check_results(client: httpx.AsyncClient, urls: dict[str, str], campai
     assert results["sample_ratio"]["computable"] and len(results["between_variants"]) == 1
     by_segment = (await client.get(url, params={"by": "segment"}, headers=ADMIN)).json()
     assert [s["treated"]["conversions"] for s in by_segment["segments"]] == [15]
+
+
+async def _create(client: httpx.AsyncClient, urls: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+    created = await client.post(f"{urls['campaigns']}/v1/campaigns", headers=ADMIN, json=body)
+    assert created.status_code == 201, created.text
+    launched = await client.post(f"{urls['campaigns']}/v1/campaigns/{created.json()['id']}/launch", headers=ADMIN)
+    assert launched.status_code == 200, launched.text
+    return dict(launched.json())
+
+
+async def _status(client: httpx.AsyncClient, urls: dict[str, str], campaign_id: str, wanted: str) -> dict[str, Any]:
+    async def reached() -> dict[str, Any] | None:
+        body = (await client.get(f"{urls['campaigns']}/v1/campaigns/{campaign_id}", headers=ADMIN)).json()
+        return body if body["status"] == wanted else None
+
+    return await wait_for(reached, timeout=60)
+
+
+def _variants(n: int) -> list[dict[str, Any]]:
+    return [{"name": f"V{i}", "subject": f"Offer {i} for {{{{ first_name }}}}", "body": BODY} for i in range(n)]
+
+
+async def test_an_ab_test_sends_the_winner_to_everyone_else(stack: dict[str, Any]) -> None:
+    urls, sink, m = stack["urls"], stack["sink"], uuid.uuid4().hex[:8]
+    async with httpx.AsyncClient(timeout=30) as client:
+        segment_id = await _audience(client, urls, m)
+        campaign = await _create(client, urls, {"name": "A/B", "target_segments": [segment_id], "variants": _variants(2),
+                                                "ab_test": {"test_percent": 40, "wait_hours": 24, "metric": "click_rate"}})  # fmt: skip
+        testing = await _status(client, urls, campaign["id"], "testing")
+        test_mail = [msg for msg in sink.messages if msg["To"].startswith(f"{m}-")]
+        assert len(test_mail) == testing["progress"]["sent"] and 20 <= len(test_mail) <= 70
+        for message in (msg for msg in test_mail if msg["X-Tessera-Variant"] == campaign["variants"][1]["id"]):
+            await client.get(_link(message, "c"), follow_redirects=False)  # only the second variant gets clicks
+
+        async def clicks_counted() -> bool:
+            body = (
+                await client.get(f"{urls['campaigns']}/v1/campaigns/{campaign['id']}/results", headers=ADMIN)
+            ).json()
+            return body["variants"][1]["clicks"] > 0
+
+        await wait_for(clicks_counted, timeout=30)
+        assert (
+            await client.post(f"{urls['campaigns']}/v1/campaigns/{campaign['id']}/winner", headers=ADMIN)
+        ).status_code == 200
+        done = await _status(client, urls, campaign["id"], "completed")
+        assert done["winner_variant_id"] == campaign["variants"][1]["id"]
+        everyone = [msg for msg in sink.messages if msg["To"].startswith(f"{m}-")]
+        assert len(everyone) == done["progress"]["sent"] == 108 and len({msg["To"] for msg in everyone}) == 108
+        rest = everyone[len(test_mail) :]
+        assert {msg["X-Tessera-Variant"] for msg in rest} == {done["winner_variant_id"]}
+
+
+async def test_a_triggered_campaign_mails_each_profile_entering_its_segment(stack: dict[str, Any]) -> None:
+    urls, sink, m = stack["urls"], stack["sink"], uuid.uuid4().hex[:8]
+    async with httpx.AsyncClient(timeout=30) as client:
+        definition = {"trait": "vip", "op": "eq", "value": m}
+        segment = (await client.post(f"{urls['segmentation']}/v1/segments", headers=ADMIN,
+                                     json={"name": "VIP", "definition": definition})).json()  # fmt: skip
+        campaign = await _create(client, urls, {"name": "Welcome VIP", "target_segments": [segment["id"]],
+                                                "variants": _variants(1), "schedule": {"type": "on_entry"}})  # fmt: skip
+        assert campaign["status"] == "active"
+        await _post_events(client, urls["tracking"], [{"type": "identify", "userId": f"vip-{m}", "traits": {
+            "email": f"vip-{m}@example.com", "first_name": "Grace", "vip": m, "consent": {"email": True}}}])  # fmt: skip
+
+        async def mailed() -> list[Any]:
+            return sink.to(f"vip-{m}@example.com")
+
+        [message] = await wait_for(mailed, timeout=30)
+        assert message["Subject"] == "Offer 0 for Grace"
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    bodies: list[dict[str, Any]] = []
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+async def test_an_audience_export_uploads_hashes_incrementally(stack: dict[str, Any]) -> None:
+    urls, m = stack["urls"], uuid.uuid4().hex[:8]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        async with httpx.AsyncClient(timeout=30) as client:
+            people = [{"type": "identify", "userId": f"ad-{m}-{i}", "traits": {"email": f" Ad{i}-{m}@Example.com ",
+                       "phone": f"+1 415 555 26{i:02d}", "club": m, "consent": {"ads": i % 2 == 0}}} for i in range(20)]  # fmt: skip
+            await _post_events(client, urls["tracking"], people)
+            segment_id = await _segment_of(client, urls, {"trait": "club", "op": "eq", "value": m}, 20)
+            campaign = await _create(client, urls, {"name": "Lookalike seed", "channel": "audience_export",
+                                                    "target_segments": [segment_id], "variants": _variants(1),
+                                                    "webhook_url": f"http://127.0.0.1:{server.server_port}/audience"})  # fmt: skip
+            await _status(client, urls, campaign["id"], "completed")
+            [export] = (
+                await client.get(f"{urls['campaigns']}/v1/campaigns/{campaign['id']}/exports", headers=ADMIN)
+            ).json()
+            assert (export["rows"], export["added"], export["removed"], export["pushed"]) == (10, 10, 0, "ok")
+            csv = (await client.get(f"{urls['campaigns']}/v1/campaigns/{campaign['id']}/exports/{export['id']}.csv",
+                                    params={"platform": "meta"}, headers=ADMIN)).text  # fmt: skip
+            assert hashlib.sha256(f"ad0-{m}@example.com".encode()).hexdigest() in csv and "example.com" not in csv
+            assert hashlib.sha256(b"14155552600").hexdigest() in csv and len(csv.splitlines()) == 11
+            assert _Receiver.bodies[-1]["export_id"] == export["id"] and len(_Receiver.bodies[-1]["added"]) == 10
+
+            await _post_events(client, urls["tracking"], [{"type": "identify", "userId": f"ad-{m}-0",
+                                                           "traits": {"club": "left"}}])  # fmt: skip
+            await _segment_count(client, urls, segment_id, 19)
+            await client.post(f"{urls['campaigns']}/v1/campaigns/{campaign['id']}/launch", headers=ADMIN)
+
+            async def second_export() -> list[dict[str, Any]] | None:
+                found = (
+                    await client.get(f"{urls['campaigns']}/v1/campaigns/{campaign['id']}/exports", headers=ADMIN)
+                ).json()
+                return found if len(found) == 2 else None
+
+            latest = (await wait_for(second_export, timeout=30))[0]
+            assert (latest["rows"], latest["added"], latest["removed"]) == (9, 0, 1)
+    finally:
+        server.shutdown()
+
+
+async def _segment_of(client: httpx.AsyncClient, urls: dict[str, str], definition: dict[str, Any], size: int) -> str:
+    async def replicated() -> bool:
+        r = await client.post(
+            f"{urls['segmentation']}/v1/segments/preview", json={"definition": definition}, headers=ADMIN
+        )
+        return r.json().get("count") == size
+
+    await wait_for(replicated, timeout=60)
+    created = await client.post(
+        f"{urls['segmentation']}/v1/segments", headers=ADMIN, json={"name": "s", "definition": definition}
+    )
+    await _segment_count(client, urls, created.json()["id"], size)
+    return str(created.json()["id"])
+
+
+async def _segment_count(client: httpx.AsyncClient, urls: dict[str, str], segment_id: str, size: int) -> None:
+    async def sized() -> bool:
+        body = (await client.get(f"{urls['segmentation']}/v1/segments/{segment_id}", headers=ADMIN)).json()
+        return body["status"] == "ready" and body["size"] == size
+
+    await wait_for(sized, timeout=30)
