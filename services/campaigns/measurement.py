@@ -47,7 +47,8 @@ async def record_events(session: AsyncSession, values: Sequence[Any]) -> None:
     if not wanted:
         return
     seen = await _seen(session, [str(v.get("messageId")) for v in wanted])
-    fresh = [v for v in wanted if str(v.get("messageId")) not in seen and _at(v) is not None]
+    unique = {str(v.get("messageId")): v for v in wanted}  # a redelivery may repeat a message within one batch
+    fresh = [v for mid, v in unique.items() if mid not in seen and _at(v) is not None]
     profiles = await _profiles_of(session, fresh)
     interactions, conversions = [], []
     for value in fresh:
