@@ -17,11 +17,12 @@ import httpx
 import pytest
 
 from services.campaigns import stats
+from shared.events import CAMPAIGNS
 from tests.builders import auth
 from tests.campaigns.smtp_sink import html_of, smtp_sink
 from tests.conftest import ADMIN_KEY, WRITE_KEY
 from tests.e2e.stack import tessera_up
-from tests.helpers import wait_for
+from tests.helpers import TopicReader, wait_for
 
 USERS = 120
 ADMIN = auth(ADMIN_KEY)
@@ -116,8 +117,39 @@ async def test_a_campaign_reaches_the_right_people_and_measures_what_they_did(st
         for message in mine:
             first = f"Name{message['To'].split('-')[-1].split('@')[0]}"
             assert first in message["Subject"] and f"Hello {first}" in html_of(message)
+        async with TopicReader(stack["broker"], CAMPAIGNS) as reader:
+            published = await reader.wait_until(lambda v: v.get("campaign_id") == campaign["id"], count=USERS)
+        assert sorted({v["outcome"] for v in published}) == ["held_out", "sent", "skipped"]
         await _interact(client, urls, mine, emails, sent, held, m)
         await _check_results(client, urls, campaign, len(sent), len(held))
+        await _check_unsubscribed(client, urls, mine[-1]["To"], emails)
+        await _check_goal(client, urls, segment_id, len(sent))
+
+
+async def _check_unsubscribed(
+    client: httpx.AsyncClient, urls: dict[str, str], address: str, emails: dict[str, str]
+) -> None:
+    """The unsubscribe link went through tracking to profiles: email consent is off."""
+    profile_id = next(p for p, e in emails.items() if e == address)
+
+    async def consent_off() -> bool:
+        body = (await client.get(f"{urls['profiles']}/v1/profiles/{profile_id}", headers=ADMIN)).json()
+        return body["consent"]["email"]["granted"] is False
+
+    await wait_for(consent_off, timeout=30)
+
+
+async def _check_goal(client: httpx.AsyncClient, urls: dict[str, str], segment_id: str, sent: int) -> None:
+    """A goal on the segment is compared with what the campaign measured there."""
+    goal = {"metric": "conversion_rate", "min": 0.5}
+    assert (
+        await client.patch(f"{urls['segmentation']}/v1/segments/{segment_id}", json={"goal": goal}, headers=ADMIN)
+    ).status_code == 200
+    body = (await client.get(f"{urls['campaigns']}/v1/segments-performance", headers=ADMIN)).json()
+    [row] = [r for r in body["segments"] if r["segment_id"] == segment_id]
+    [measured] = row["campaigns"]
+    assert row["goal"] == goal and measured["met"] is False and row["met"] is False
+    assert measured["recipients"] == sent and measured["value"] == pytest.approx(15 / sent, abs=1e-6)
 
 
 async def _interact(client: httpx.AsyncClient, urls: dict[str, str], mine: list[Any], emails: dict[str, str],
