@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.campaigns import api
+from services.campaigns import api, social_api
 from services.campaigns.clients import Platform, platform_client
 from services.campaigns.config import Settings, get_settings
 from services.campaigns.consumer import HANDLERS
@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     spec = ServiceSpec(
         name="campaigns",
         title="Tessera campaigns",
-        routers=[api.router],
+        routers=[api.router, social_api.router],
         outbox=outbox,
         handlers=HANDLERS,
         on_startup=[start],

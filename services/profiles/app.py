@@ -7,7 +7,7 @@ import asyncio
 import structlog
 from fastapi import FastAPI
 
-from services.profiles import api, imports_api
+from services.profiles import api, feedback_api, imports_api, journeys_api
 from services.profiles.config import Settings, get_settings
 from services.profiles.consumer import HANDLERS
 from services.profiles.models import outbox
@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.timeline_retention_days > 0:
             runtime.spawn(_retention_loop(runtime, settings.timeline_retention_days), "timeline-retention")
 
-    routers = [api.read_only_router, api.router, imports_api.router]
+    routers = [api.read_only_router, api.router, imports_api.router, feedback_api.router, journeys_api.router]
     spec = ServiceSpec(
         name="profiles", title="Tessera profiles", routers=routers, outbox=outbox, handlers=HANDLERS, on_startup=[start]
     )
