@@ -30,6 +30,7 @@ SAMPLE_TRAITS = {
     "age": 36,
 }
 EDITABLE = ("draft", "scheduled", "paused")
+NULLABLE = ("frequency_cap", "webhook_url", "ab_test")  # null clears these; other fields always have a value
 
 
 def parse_segment_message(value: Any) -> SegmentMessage:
@@ -127,6 +128,9 @@ async def update_campaign(session: AsyncSession, campaign_id: str, changes: dict
     campaign = await get_campaign(session, campaign_id)
     if campaign.status not in EDITABLE:
         raise Conflict(f"A {campaign.status} campaign cannot be changed; pause it first.")
+    nulled = sorted(k for k, v in changes.items() if v is None and k not in NULLABLE)
+    if nulled:
+        raise Invalid(f"{nulled[0]} cannot be null.", fields=[field_error(k, "must not be null") for k in nulled])
     if "variants" in changes:
         changes["variants"] = _variants(changes["variants"], campaign.variants)
     for key, value in changes.items():

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from services.profiles import api, feedback_api, imports_api, journeys_api
 from services.profiles.config import Settings, get_settings
-from services.profiles.consumer import HANDLERS
+from services.profiles.consumer import handlers
 from services.profiles.models import outbox
 from services.profiles.service import prune_timeline
 from shared.runtime import Runtime, ServiceSpec, create_service_app
@@ -42,6 +42,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     routers = [api.read_only_router, api.router, imports_api.router, feedback_api.router, journeys_api.router]
     spec = ServiceSpec(
-        name="profiles", title="Tessera profiles", routers=routers, outbox=outbox, handlers=HANDLERS, on_startup=[start]
+        name="profiles",
+        title="Tessera profiles",
+        routers=routers,
+        outbox=outbox,
+        handlers=handlers(settings.points_per_event),
+        on_startup=[start],
     )
     return create_service_app(settings, spec)

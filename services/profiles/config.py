@@ -2,9 +2,18 @@
 
 from functools import lru_cache
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.config import ServiceSettings
+
+DEFAULT_POINTS: dict[str, float] = {
+    "Contest Entered": 10,
+    "Content Submitted": 20,
+    "Review Submitted": 5,
+    "Comment Posted": 1,
+    "Post Shared": 2,
+}
 
 
 class Settings(ServiceSettings):
@@ -16,6 +25,8 @@ class Settings(ServiceSettings):
     port: int = 8002
     consumer_group: str = "profiles"
     timeline_retention_days: int = 730  # interactions older than this leave the timeline (0: keep forever)
+    # Gamification: points a profile earns per event name (`TESSERA_PROFILES_POINTS_PER_EVENT` as JSON).
+    points_per_event: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_POINTS))
 
 
 @lru_cache

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -19,9 +19,14 @@ from shared.events import EVENTS, SEGMENTS, SegmentEntered, SegmentExited
 _segment_message: TypeAdapter[SegmentEntered | SegmentExited] = TypeAdapter(SegmentEntered | SegmentExited)
 
 
-async def handle_events(session: AsyncSession, messages: Sequence[Received], events: EventBuffer) -> None:
-    """Apply a batch of tracked events to profiles."""
-    await apply_events(session, [m.value for m in messages], events)
+def events_handler(points: Mapping[str, float] | None = None) -> Handler:
+    """The handler of `tessera.events.v1`, awarding `points` per event name (the setting when None)."""
+
+    async def handle_events(session: AsyncSession, messages: Sequence[Received], events: EventBuffer) -> None:
+        """Apply a batch of tracked events to profiles."""
+        await apply_events(session, [m.value for m in messages], events, points=points)
+
+    return handle_events
 
 
 async def handle_segments(session: AsyncSession, messages: Sequence[Received], events: EventBuffer) -> None:
@@ -45,4 +50,9 @@ async def handle_segments(session: AsyncSession, messages: Sequence[Received], e
             )
 
 
-HANDLERS: dict[str, Handler] = {EVENTS: handle_events, SEGMENTS: handle_segments}
+def handlers(points: Mapping[str, float] | None = None) -> dict[str, Handler]:
+    """Topic → handler for the profiles consumer."""
+    return {EVENTS: events_handler(points), SEGMENTS: handle_segments}
+
+
+HANDLERS: dict[str, Handler] = handlers()

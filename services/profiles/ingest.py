@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import TypeAdapter
 from sqlalchemy import insert
 
 from services.profiles.batch import Batch, ProfileState, recent_counts
+from services.profiles.config import get_settings
+from services.profiles.feedback import feedback_row, insert_items
 from services.profiles.identity import Key, alias_identities, event_identities
 from services.profiles.merging import merge_in_batch
 from services.profiles.models import IdentityConflict, processed_messages
-from services.profiles.traits import CONSENT_CHANNELS, apply_event, apply_traits, public_computed, set_consent
+from services.profiles.traits import (
+    CONSENT_CHANNELS,
+    add_engagement,
+    apply_event,
+    apply_traits,
+    public_computed,
+    set_consent,
+)  # fmt: skip
 from shared.bus import EventBuffer
 from shared.consuming import decode_contract
 from shared.db import new_id, utcnow
@@ -28,8 +37,11 @@ def parse_event(value: Any) -> TrackedEvent:
     return decode_contract(_tracked_event, value, "tracked event")
 
 
-async def apply_events(session: Any, values: Sequence[Any], events: EventBuffer) -> None:
-    """Apply new events (ids already applied are skipped) and publish each changed profile once."""
+async def apply_events(
+    session: Any, values: Sequence[Any], events: EventBuffer, *, points: Mapping[str, float] | None = None
+) -> None:
+    """Apply new events (ids already applied are skipped) and publish each changed profile once;
+    `points` per event name default to the `points_per_event` setting."""
     parsed = [parse_event(v) for v in values]
     fresh = await unseen(session, processed_messages, {e.messageId for e in parsed})
     todo: list[TrackedEvent] = []
@@ -41,12 +53,16 @@ async def apply_events(session: Any, values: Sequence[Any], events: EventBuffer)
         return
     batch = Batch(session)
     await _load(batch, todo)
+    points = get_settings().points_per_event if points is None else points
+    feedback: list[dict[str, Any]] = []
     for event in todo:
         target = await (
             _resolve_alias(batch, event, events) if event.type == "alias" else _resolve(batch, event, events)
         )
         _apply(batch, target, event)
+        _engage(target, event, points, feedback)
     await batch.flush()
+    await insert_items(session, feedback)  # after the flush: their profiles exist by now
     await mark_processed(session, processed_messages, [e.messageId for e in todo])
     await _publish(batch, events)
 
@@ -166,6 +182,15 @@ def _apply(batch: Batch, target: ProfileState, event: TrackedEvent) -> None:
            "name": name, "occurred_at": at, "session_id": change.id if change else None,
            "properties": event.properties, "context": context}  # fmt: skip
     batch.record(target, row, name, at.date())
+
+
+def _engage(target: ProfileState, event: TrackedEvent, points: Mapping[str, float], feedback: list[Any]) -> None:
+    """Points for the event and, for a comment, mention, review or survey answer, a feedback item."""
+    earned = points.get(event.event, 0.0) if event.type == "track" and event.event else 0.0
+    item = feedback_row(event, target.id)
+    if item is not None:
+        feedback.append(item)
+    add_engagement(target.computed, points=earned, compound=item["compound"] if item else None)
 
 
 async def _publish(batch: Batch, events: EventBuffer) -> None:

@@ -1,11 +1,11 @@
-"""Profiles' tables: profiles, identities, timeline, daily counts, sessions, merges, conflicts, imports."""
+"""Profiles' tables: profiles, identities, timeline, daily counts, sessions, merges, conflicts, imports, feedback."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import JSONType, UTCDateTime, new_id, new_metadata, utcnow
@@ -152,3 +152,28 @@ class SegmentMember(Base):
     segment_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     profile_id: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FeedbackItem(Base):
+    """A comment, mention, review or survey answer with its sentiment, answered or not.
+
+    `profile_id` is the profile the event first belonged to: readers follow `merged_into`, and erasing the
+    profile deletes the item with it."""
+
+    __tablename__ = "feedback_items"
+    __table_args__ = (Index("ix_feedback_items_received_id", "received_at", "id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    profile_id: Mapped[str] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"), index=True)
+    event: Mapped[str] = mapped_column(String(50))
+    text: Mapped[str] = mapped_column(Text, default="")
+    platform: Mapped[str | None] = mapped_column(String(100))
+    product_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    post_id: Mapped[str | None] = mapped_column(String(200))
+    rating: Mapped[float | None] = mapped_column(Float)
+    compound: Mapped[float | None] = mapped_column(Float)
+    label: Mapped[str | None] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -125,3 +125,40 @@ class ConflictRead(BaseModel):
     profile_ids: list[str]
     identities: list[list[str]]
     created_at: datetime
+
+
+class FeedbackRead(BaseModel):
+    """A feedback item: who said what where, its sentiment, and whether it was answered."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    message_id: str
+    profile_id: str  # the live profile (a merged-away author gives the profile it was merged into)
+    event: str
+    text: str
+    platform: str | None
+    product_id: str | None
+    post_id: str | None
+    rating: float | None
+    compound: float | None
+    label: Literal["positive", "negative", "neutral"] | None
+    status: Literal["open", "responded", "closed"]
+    received_at: datetime
+    responded_at: datetime | None
+
+
+class FeedbackPage(BaseModel):
+    """Feedback items newest first, and the cursor of the next (older) page."""
+
+    items: list[FeedbackRead]
+    next_cursor: str | None
+
+
+class FeedbackRespond(BaseModel):
+    """An answer to a feedback item: when (default now) and whether it also closes the item."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    close: bool = False
+    responded_at: datetime | None = None

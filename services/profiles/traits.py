@@ -12,7 +12,7 @@ SESSION_GAP = timedelta(minutes=30)
 SOCIAL = {"Post Liked": "likes", "Comment Posted": "comments", "Post Shared": "shares"}
 CONSENT_CHANNELS = ("email", "ads", "analytics")
 ADDITIVE = ("event_count", "page_views", "sessions", "session_seconds", "bounces", "orders", "revenue", "likes",
-            "comments", "shares", "reviews", "rating_sum")  # fmt: skip
+            "comments", "shares", "reviews", "rating_sum", "sentiment_sum", "sentiment_count", "points")  # fmt: skip
 NON_SESSION_SOURCES = ("import:", "email")  # imported history and email pixels are not visits
 
 
@@ -86,6 +86,15 @@ def apply_event(computed: dict[str, Any], event: Any, new_session_id: Callable[[
     if str(event.sourceId).startswith(NON_SESSION_SOURCES):
         return None
     return _apply_session(computed, event, new_session_id, campaign or {})
+
+
+def add_engagement(computed: dict[str, Any], *, points: float, compound: float | None) -> None:
+    """Count gamification points and one feedback sentiment score (kept as sum and count, so merges add up)."""
+    if points:
+        computed["points"] = round(computed.get("points", 0) + points, 6)
+    if compound is not None:
+        computed["sentiment_sum"] = round(computed.get("sentiment_sum", 0.0) + compound, 6)
+        computed["sentiment_count"] = computed.get("sentiment_count", 0) + 1
 
 
 def _apply_order(computed: dict[str, Any], event: Any) -> None:
@@ -214,5 +223,8 @@ def public_computed(computed: dict[str, Any]) -> dict[str, Any]:
     shown["bounce_rate"] = round(computed.get("bounces", 0) / sessions, 6) if sessions else 0.0
     shown["average_order_value"] = round(computed.get("revenue", 0.0) / orders, 6) if orders else 0.0
     shown["average_rating"] = round(computed.get("rating_sum", 0.0) / reviews, 6) if reviews else None
+    scored = computed.get("sentiment_count", 0)
+    shown["average_sentiment"] = round(computed.get("sentiment_sum", 0.0) / scored, 6) if scored else None
+    shown["points"] = computed.get("points", 0)
     shown["social_interactions"] = sum(computed.get(k, 0) for k in ("likes", "comments", "shares"))
     return shown

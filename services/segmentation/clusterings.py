@@ -265,7 +265,7 @@ async def create_clustering(session: AsyncSession, *, name: str, features: list[
 async def update_clustering(session: AsyncSession, clustering_id: str, changes: dict[str, Any]) -> Clustering:
     """Rename a clustering or change its schedule (the next run moves accordingly)."""
     clustering = await get_clustering(session, clustering_id)
-    if "name" in changes:
+    if changes.get("name") is not None:
         clustering.name = changes["name"]
     if "rerun_every_hours" in changes:
         every = changes["rerun_every_hours"]

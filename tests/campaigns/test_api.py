@@ -125,3 +125,14 @@ class TestLifeCycle:
         assert (
             await campaigns.get(f"/v1/campaigns/{campaign['id']}/results?by=day", headers=ANALYST)
         ).status_code == 422
+
+    async def test_null_for_a_required_field_is_a_422_not_a_500(self, campaigns: httpx.AsyncClient) -> None:
+        campaign = await create(campaigns)
+        response = await campaigns.patch(f"/v1/campaigns/{campaign['id']}", json={"name": None, "attribution": None},
+                                         headers=MARKETER)  # fmt: skip
+        assert response.status_code == 422
+        assert {f["field"] for f in response.json()["error"]["fields"]} == {"name", "attribution"}
+        cleared = await campaigns.patch(
+            f"/v1/campaigns/{campaign['id']}", json={"frequency_cap": None}, headers=MARKETER
+        )
+        assert cleared.status_code == 200 and cleared.json()["frequency_cap"] is None
