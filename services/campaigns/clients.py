@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import date
 from typing import Any
 
 import httpx
@@ -40,6 +41,14 @@ class Platform:
         response = await self.client.get(f"{self.segmentation_url}/v1/segments")
         response.raise_for_status()
         return list(response.json())
+
+    async def social_engagement(self, start: date | None, end: date | None) -> dict[str, Any]:
+        """Profiles' social engagement per segment (people behind likes, comments, shares, ad clicks) in a period."""
+        params = {name: day.isoformat() for name, day in (("from", start), ("to", end)) if day}
+        response = await self.client.get(f"{self.profiles_url}/v1/reports/social-engagement", params=params)
+        response.raise_for_status()
+        body = response.json()
+        return body if isinstance(body, dict) else {}
 
 
 def platform_client(settings: Any) -> httpx.AsyncClient:

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.campaigns.measurement import record_events
 from services.campaigns.service import apply_segment_messages, queue_triggers
+from services.campaigns.social_import import record_social_events
 from shared.bus import EventBuffer
 from shared.consuming import Handler, Received
 from shared.events import EVENTS, SEGMENTS
@@ -21,8 +22,9 @@ async def handle_segments(session: AsyncSession, messages: Sequence[Received], e
 
 
 async def handle_events(session: AsyncSession, messages: Sequence[Received], events: EventBuffer) -> None:
-    """Keep what recipients did: email interactions and goal events."""
+    """Keep what recipients did (email interactions, goal events) and what social reports need."""
     await record_events(session, [m.value for m in messages])
+    await record_social_events(session, [m.value for m in messages])
 
 
 HANDLERS: dict[str, Handler] = {SEGMENTS: handle_segments, EVENTS: handle_events}
