@@ -255,7 +255,9 @@ async def _top(session: AsyncSession, posts: Sequence[PostFigures]) -> list[dict
 async def segment_engagement(session: AsyncSession, platform: Any, period: Period) -> dict[str, Any]:
     """Engagement per segment from profiles (people behind likes, shares, comments and ad clicks), in the same
     envelope as the other groupings (`daily` and `top_content` still from our posts)."""
-    body = await platform.social_engagement(period.start, period.end)
+    # Profiles reports a half-open range [from, to): open ends become the last 28 days, the last day included.
+    end = (period.end or date.today()) + timedelta(days=1)
+    body = await platform.social_engagement(period.start or end - timedelta(days=29), end)
     segments = body.get("segments") if isinstance(body, dict) else None
     if not isinstance(segments, list) or not all(isinstance(s, dict) for s in segments):
         raise Unavailable("Profiles answered the segment report in an unexpected shape.")

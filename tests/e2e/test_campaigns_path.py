@@ -334,3 +334,23 @@ async def _segment_count(client: httpx.AsyncClient, urls: dict[str, str], segmen
         return body["status"] == "ready" and body["size"] == size
 
     await wait_for(sized, timeout=30)
+
+
+async def test_social_engagement_by_segment_counts_the_people_behind_interactions(stack: dict[str, Any]) -> None:
+    urls, m = stack["urls"], uuid.uuid4().hex[:8]
+    async with httpx.AsyncClient(timeout=30) as client:
+        fans = [{"type": "identify", "userId": f"fan-{m}-{i}", "traits": {"fandom": m}} for i in range(6)]
+        likes = [{"type": "track", "userId": f"fan-{m}-{i}", "event": "Post Liked", "properties": {"platform": "instagram",
+                  "post_id": "p1"}} for i in range(2)]  # fmt: skip
+        await _post_events(client, urls["tracking"], fans + likes)
+        segment_id = await _segment_of(client, urls, {"trait": "fandom", "op": "eq", "value": m}, 6)
+
+        async def counted() -> dict[str, Any] | None:
+            body = (
+                await client.get(f"{urls['campaigns']}/v1/social/engagement", params={"by": "segment"}, headers=ADMIN)
+            ).json()
+            row = next((g for g in body.get("groups", []) if g.get("segment_id") == segment_id), None)
+            return row if row and row["likes"] == 2 else None
+
+        row = await wait_for(counted, timeout=30)
+        assert (row["people"], row["engaged_people"], row["engagement_rate"]) == (6, 2, pytest.approx(2 / 6))
