@@ -149,7 +149,7 @@ async def run_funnel(body: FunnelRequest, session: SessionDep) -> FunnelRead:
 @router.get("/journeys/paths", response_model=PathsRead)
 async def get_paths(
     session: SessionDep,
-    conversion: Annotated[str, Query(min_length=1, max_length=200, pattern=NO_NUL)],
+    conversion: Annotated[str, Query(min_length=1, max_length=200, pattern=NO_NUL)] = "Order Completed",
     start: Annotated[datetime | None, Query(alias="from")] = None,
     end: Annotated[datetime | None, Query(alias="to")] = None,
     max_length: Annotated[int, Query(ge=1, le=20)] = 5,

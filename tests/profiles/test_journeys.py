@@ -337,7 +337,7 @@ class TestApi:
         assert field in [f["field"] for f in response.json()["error"]["fields"]]
 
     @pytest.mark.parametrize(("path", "params", "field"), [
-        ("/v1/journeys/paths", {}, "query.conversion"),
+        ("/v1/journeys/paths", {"conversion": ""}, "query.conversion"),
         ("/v1/journeys/paths", {"conversion": "X", "max_length": 0}, "query.max_length"),
         ("/v1/journeys/paths", {"conversion": "X", "from": "0001-01-01T00:00:00+14:00"}, "from"),
         ("/v1/reports/social-engagement", {"from": "2026-11-01T00:00:00Z"}, "query.to"),
