@@ -69,38 +69,42 @@ async def exposed(session: AsyncSession, campaign_id: str) -> set[str]:
     return set((await session.scalars(query)).all())
 
 
-async def _skip_reason(session: AsyncSession, campaign: Campaign, profile: dict[str, Any], now: datetime) -> str | None:
+async def skip_reasons(
+    session: AsyncSession, campaign: Campaign, profiles: Sequence[dict[str, Any]], now: datetime
+) -> dict[str, str | None]:
+    """Why each profile may not be reached on the campaign's channel (None: it may), one query per check."""
     consent = CONSENT_OF_CHANNEL[campaign.channel]
-    granted = (profile.get("consent", {}).get(consent) or {}).get("granted") if consent else True
-    email = email_of(profile)
-    if campaign.channel == "email" and email is None:
-        return "no_email"
-    if not granted:
-        return f"no_{consent}_consent"
-    if campaign.channel == "email" and await session.get(Suppression, sha256_hex(email or "")) is not None:
-        return "bounced"
+    emails = {p["id"]: email_of(p) for p in profiles}
+    bounced = await _suppressed(session, [e for e in emails.values() if e]) if campaign.channel == "email" else set()
+    capped = await _capped(session, campaign, [p["id"] for p in profiles], now)
+    reasons: dict[str, str | None] = {}
+    for profile in profiles:
+        email, pid = emails[profile["id"]], profile["id"]
+        granted = (profile.get("consent", {}).get(consent) or {}).get("granted") if consent else True
+        reasons[pid] = ("no_email" if campaign.channel == "email" and email is None else
+                        f"no_{consent}_consent" if not granted else
+                        "bounced" if email is not None and sha256_hex(email) in bounced else
+                        "frequency_cap" if pid in capped else None)  # fmt: skip
+    return reasons
+
+
+async def _suppressed(session: AsyncSession, emails: list[str]) -> set[str]:
+    hashes = [sha256_hex(e) for e in emails]
+    query = select(Suppression.email_sha256).where(Suppression.email_sha256.in_(hashes))
+    return set((await session.scalars(query)).all()) if hashes else set()
+
+
+async def _capped(session: AsyncSession, campaign: Campaign, profile_ids: list[str], now: datetime) -> set[str]:
+    """Profiles already sent `max` times on this channel within the cap's days (across campaigns)."""
     cap = campaign.frequency_cap
-    if (
-        cap
-        and await _recent_sends(session, profile["id"], campaign.channel, now - timedelta(days=cap["days"]))
-        >= cap["max"]
-    ):
-        return "frequency_cap"
-    return None
-
-
-async def _recent_sends(session: AsyncSession, profile_id: str, channel: str, since: datetime) -> int:
-    query = (
-        select(func.count())
-        .select_from(Exposure)
-        .where(
-            Exposure.profile_id == profile_id,
-            Exposure.channel == channel,
-            Exposure.outcome == "sent",
-            Exposure.at > since,
-        )
-    )
-    return int(await session.scalar(query) or 0)
+    if not cap or not profile_ids:
+        return set()
+    since = now - timedelta(days=cap["days"])
+    query = (select(Exposure.profile_id)
+             .where(Exposure.profile_id.in_(profile_ids), Exposure.channel == campaign.channel,
+                    Exposure.outcome == "sent", Exposure.at > since)
+             .group_by(Exposure.profile_id).having(func.count() >= cap["max"]))  # fmt: skip
+    return set((await session.scalars(query)).all())
 
 
 def arm_of(campaign: Campaign, profile_id: str) -> tuple[str, str | None]:
@@ -132,8 +136,9 @@ async def plan_chunk(
     pending ones to send; the caller commits before sending."""
     now = utcnow()
     rows, recipients = [], []
+    reasons = await skip_reasons(session, campaign, profiles, now)
     for profile in profiles:
-        reason = await _skip_reason(session, campaign, profile, now)
+        reason = reasons[profile["id"]]
         outcome, variant_id = ("skipped", None) if reason else arm_of(campaign, profile["id"])
         rows.append(
             {
@@ -228,14 +233,16 @@ async def apply_results(
 ) -> None:
     """Set each pending exposure to sent or failed (a bounce also suppresses the address) and publish it."""
     now, outcomes = utcnow(), []
+    sent = [r.exposure_id for r in recipients if results.get(r.exposure_id, ("",))[0] == "sent"]
+    for start in range(0, len(sent), 1000):  # one statement for the usual case
+        query = update(Exposure).where(Exposure.id.in_(sent[start : start + 1000]))
+        await session.execute(query.values(outcome="sent", reason=None, at=now))
     for recipient in recipients:
         outcome, detail = results.get(recipient.exposure_id, ("failed", "not attempted"))
         final = "sent" if outcome == "sent" else "failed"
-        await session.execute(
-            update(Exposure)
-            .where(Exposure.id == recipient.exposure_id)
-            .values(outcome=final, reason=detail or None, at=now)
-        )
+        if final == "failed":
+            query = update(Exposure).where(Exposure.id == recipient.exposure_id)
+            await session.execute(query.values(outcome=final, reason=detail or None, at=now))
         if outcome == "bounced" and recipient.email:
             await upsert(
                 session,
@@ -274,9 +281,10 @@ async def plan_waiting(
     winner = next(v for v in campaign.variants if v["id"] == campaign.winner_variant_id)
     found = {p["id"]: p for p in profiles}
     ids = await _exposure_ids(session, campaign.id, sorted(waiting))
+    reasons = await skip_reasons(session, campaign, list(found.values()), now)
     for profile_id in sorted(waiting):
         profile = found.get(profile_id)
-        reason = "profile_gone" if profile is None else await _skip_reason(session, campaign, profile, now)
+        reason = "profile_gone" if profile is None else reasons[profile_id]
         outcome = "skipped" if reason else "pending"
         await session.execute(
             update(Exposure)
@@ -312,8 +320,9 @@ async def plan_export(
     """An audience export's chunk: every current member is (re)recorded as uploaded, held out or skipped (ads
     consent), and the uploaded ones are returned; exports run again and again, so exposures are upserted."""
     now, rows, recipients = utcnow(), [], []
+    reasons = await skip_reasons(session, campaign, profiles, now)
     for profile in profiles:
-        reason = await _skip_reason(session, campaign, profile, now)
+        reason = reasons[profile["id"]]
         outcome, variant_id = ("skipped", None) if reason else arm_of(campaign, profile["id"])
         outcome = "sent" if outcome == "pending" else outcome
         rows.append(

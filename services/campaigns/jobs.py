@@ -4,7 +4,9 @@ chunk with a commit before and after each send; scheduled launches, A/B winners 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +18,7 @@ from services.campaigns import delivery, exports
 from services.campaigns.clients import Platform
 from services.campaigns.delivery import Recipient
 from services.campaigns.mailer import SmtpConfig, deliver
-from services.campaigns.messages import LinkSigner, compose
+from services.campaigns.messages import LinkSigner, Mail, compose
 from services.campaigns.models import Campaign, Exposure, TriggerRequest
 from services.campaigns.results import winner_of
 from services.campaigns.service import scheduled_time
@@ -80,11 +82,69 @@ async def _run(runtime: Runtime, campaign_id: str) -> None:
             done = await delivery.exposed(session, campaign_id)
         todo = sorted(set(audience) - done)
         await _progress(runtime, campaign_id, audience=len(audience))
-        for chunk in _chunks(todo):
-            if not await _still(runtime, campaign_id, "running"):
-                return
-            await process_chunk(runtime, campaign_id, list(chunk), audience)
+        await _pipeline(runtime, campaign_id, [list(c) for c in _chunks(todo)], audience)
     await _finish(runtime, campaign_id)
+
+
+@dataclass
+class Planned:
+    """A chunk whose exposures are committed, with its mail rendered (email) or not (other channels)."""
+
+    recipients: list[Recipient]
+    mails: list[tuple[int, Mail]] = field(default_factory=list)
+    failed: Results = field(default_factory=dict)
+
+
+async def _pipeline(runtime: Runtime, campaign_id: str, chunks: list[list[str]], segment_of: dict[str, str]) -> None:
+    """Plan and render the next chunk while the current one is on the wire (SMTP would otherwise sit idle)."""
+    ready: asyncio.Queue[Planned | Exception | None] = asyncio.Queue(maxsize=1)
+
+    async def plan_all() -> None:
+        try:
+            for chunk in chunks:
+                if not await _still(runtime, campaign_id, "running"):
+                    break
+                await ready.put(await _plan(runtime, campaign_id, chunk, segment_of))
+        except Exception as exc:  # handed to the sending side, which stops the run with it
+            await ready.put(exc)
+            return
+        await ready.put(None)
+
+    planner = asyncio.create_task(plan_all())
+    try:
+        while (item := await ready.get()) is not None:
+            if isinstance(item, Exception):
+                raise item
+            await _deliver_and_record(runtime, campaign_id, item)
+    finally:
+        planner.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await planner
+
+
+async def _plan(runtime: Runtime, campaign_id: str, profile_ids: list[str], segment_of: dict[str, str]) -> Planned:
+    profiles = await runtime.extras["platform"].profiles(profile_ids)
+    buffer = EventBuffer()
+    async with runtime.sessions() as session:
+        campaign = await _campaign(session, campaign_id)
+        recipients = await delivery.plan_chunk(session, campaign, profiles, segment_of, buffer)
+        await _commit(runtime, session, buffer)
+    if campaign.channel != "email" or not recipients:
+        return Planned(recipients)
+    mails, failed = await asyncio.to_thread(_compose_all, runtime.settings, campaign, recipients)
+    return Planned(recipients, mails, failed)
+
+
+async def _deliver_and_record(runtime: Runtime, campaign_id: str, planned: Planned) -> None:
+    async with runtime.sessions() as session:
+        campaign = await _campaign(session, campaign_id)
+    if campaign.channel == "email":
+        results = dict(planned.failed)
+        for delivered in await deliver(_smtp_config(runtime.settings), planned.mails):
+            results[delivered.key] = (delivered.outcome, delivered.detail)
+    else:
+        results = await send(runtime, campaign, planned.recipients) if planned.recipients else {}
+    await _record(runtime, campaign_id, planned.recipients, results)
 
 
 async def _run_export(runtime: Runtime, campaign: Campaign) -> None:
@@ -116,6 +176,10 @@ async def _send_and_record(runtime: Runtime, campaign_id: str, recipients: list[
     async with runtime.sessions() as session:
         campaign = await _campaign(session, campaign_id)
     results = await send(runtime, campaign, recipients) if recipients else {}
+    await _record(runtime, campaign_id, recipients, results)
+
+
+async def _record(runtime: Runtime, campaign_id: str, recipients: list[Recipient], results: Results) -> None:
     buffer = EventBuffer()
     async with runtime.sessions() as session:
         campaign = await _campaign(session, campaign_id)
@@ -133,24 +197,22 @@ async def send(runtime: Runtime, campaign: Campaign, recipients: Sequence[Recipi
 
 
 async def _send_mail(runtime: Runtime, campaign: Campaign, recipients: Sequence[Recipient]) -> Results:
-    settings: Any = runtime.settings  # the campaigns Settings
-    messages, results = await asyncio.to_thread(_compose_all, settings, campaign, recipients)
-    password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
-    config = SmtpConfig(
-        settings.smtp_host,
-        settings.smtp_port,
-        settings.smtp_username,
-        password,
-        settings.smtp_starttls,
-        settings.smtp_concurrency,
-        settings.send_rate_per_second,
-    )
-    for delivered in await deliver(config, messages):
+    messages, results = await asyncio.to_thread(_compose_all, runtime.settings, campaign, recipients)
+    for delivered in await deliver(_smtp_config(runtime.settings), messages):
         results[delivered.key] = (delivered.outcome, delivered.detail)
     return results
 
 
-def _compose_all(settings: Any, campaign: Campaign, recipients: Sequence[Recipient]) -> tuple[list[Any], Results]:
+def _smtp_config(settings: Any) -> SmtpConfig:
+    """Where and how the campaigns Settings say to send."""
+    password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+    return SmtpConfig(settings.smtp_host, settings.smtp_port, settings.smtp_username, password,
+                      settings.smtp_starttls, settings.smtp_concurrency, settings.send_rate_per_second)  # fmt: skip
+
+
+def _compose_all(
+    settings: Any, campaign: Campaign, recipients: Sequence[Recipient]
+) -> tuple[list[tuple[int, Mail]], Results]:
     """Render every mail (CPU-bound: run in a thread); a template that fails marks its exposure failed."""
     messages, failed = [], {}
     secret = settings.link_secret.get_secret_value()

@@ -6,9 +6,10 @@ import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from email.message import EmailMessage
 
 import aiosmtplib
+
+from services.campaigns.messages import Mail
 
 TRANSIENT_TRIES = 3
 
@@ -55,9 +56,9 @@ class SmtpConfig:
     rate_per_second: float = 0.0
 
 
-async def deliver(config: SmtpConfig, messages: Sequence[tuple[int, EmailMessage]]) -> list[Delivery]:
+async def deliver(config: SmtpConfig, messages: Sequence[tuple[int, Mail]]) -> list[Delivery]:
     """Send every message over up to `concurrency` connections; one result per message, in no particular order."""
-    queue: asyncio.Queue[tuple[int, EmailMessage]] = asyncio.Queue()
+    queue: asyncio.Queue[tuple[int, Mail]] = asyncio.Queue()
     for item in messages:
         queue.put_nowait(item)
     limiter, results = RateLimiter(config.rate_per_second), list[Delivery]()
@@ -67,7 +68,7 @@ async def deliver(config: SmtpConfig, messages: Sequence[tuple[int, EmailMessage
 
 
 async def _worker(
-    config: SmtpConfig, queue: asyncio.Queue[tuple[int, EmailMessage]], limiter: RateLimiter, results: list[Delivery]
+    config: SmtpConfig, queue: asyncio.Queue[tuple[int, Mail]], limiter: RateLimiter, results: list[Delivery]
 ) -> None:
     smtp: aiosmtplib.SMTP | None = None
     try:
@@ -85,7 +86,7 @@ async def _worker(
 
 
 async def _send(
-    config: SmtpConfig, smtp: aiosmtplib.SMTP | None, key: int, message: EmailMessage
+    config: SmtpConfig, smtp: aiosmtplib.SMTP | None, key: int, message: Mail
 ) -> tuple[aiosmtplib.SMTP | None, Delivery]:
     """One message, reconnecting after a dropped connection; 5xx answers are permanent (bounced)."""
     detail = ""
@@ -93,7 +94,7 @@ async def _send(
         try:
             if smtp is None or not smtp.is_connected:
                 smtp = await _connect(config)
-            refused, _ = await smtp.send_message(message)
+            refused, _ = await smtp.sendmail(message.sender, [message.to], message.raw)
             if refused:
                 code, text = next(iter(refused.values()))
                 return smtp, Delivery(key, "bounced" if code >= 500 else "failed", f"{code} {text}")

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
 import time
 from collections.abc import Iterator
+from email.message import EmailMessage
 
 import pytest
 
 from services.campaigns.mailer import SmtpConfig, deliver
-from services.campaigns.messages import LinkSigner, compose
+from services.campaigns.messages import LinkSigner, Mail, compose
 from shared.tokens import verify_token
 from tests.campaigns.smtp_sink import Sink, html_of, smtp_sink
 
@@ -23,14 +26,21 @@ def signer(profile_id: str = "p1") -> LinkSigner:
     return LinkSigner("http://track.example", SECRET, "c1", "v1", profile_id)
 
 
+def parsed(mail: Mail) -> EmailMessage:
+    """The composed bytes as a mail client reads them."""
+    message = email.message_from_bytes(mail.raw, policy=email.policy.default)
+    assert isinstance(message, EmailMessage) and message.defects == []
+    return message
+
+
 def token_of(url: str) -> dict[str, object]:
     return verify_token(url.rsplit("/", 1)[1].removesuffix(".gif"), SECRET)
 
 
 class TestCompose:
     def test_personalises_and_tracks_every_link(self) -> None:
-        message = compose(to="ada@example.com", sender="Shop <s@shop.example>", variant=VARIANT,
-                          traits={"first_name": "Ada"}, links=signer())  # fmt: skip
+        message = parsed(compose(to="ada@example.com", sender="Shop <s@shop.example>", variant=VARIANT,
+                                 traits={"first_name": "Ada"}, links=signer()))  # fmt: skip
         assert message["Subject"] == "Hi Ada, {{ 7*7 }}"
         html = html_of(message)
         assert "Hello Ada" in html and "https://shop.example/sale" not in html.split('href="')[1]
@@ -41,7 +51,9 @@ class TestCompose:
         assert pixel and token_of(pixel.group(1))["k"] == "o"
 
     def test_one_click_unsubscribe_header_and_link(self) -> None:
-        message = compose(to="a@example.com", sender="s@shop.example", variant=VARIANT, traits={}, links=signer())
+        message = parsed(
+            compose(to="a@example.com", sender="s@shop.example", variant=VARIANT, traits={}, links=signer())
+        )
         header = message["List-Unsubscribe"].strip("<>")
         assert token_of(header) == {"k": "u", "p": "p1", "c": "c1", "v": "v1"}
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -49,13 +61,27 @@ class TestCompose:
 
     def test_a_template_without_an_unsubscribe_link_gets_one(self) -> None:
         variant = {"id": "v1", "name": "A", "subject": "x", "body": '<a href="https://shop.example/">Shop</a>'}
-        message = compose(to="a@example.com", sender="s@x.example", variant=variant, traits={}, links=signer())
+        message = parsed(compose(to="a@example.com", sender="s@x.example", variant=variant, traits={}, links=signer()))
         footer = re.search(r'href="(http://track\.example/v1/u/[^"]+)">Unsubscribe', html_of(message))
         assert footer and token_of(footer.group(1))["k"] == "u"
 
+    def test_non_ascii_subjects_and_bodies_survive_encoding(self) -> None:
+        variant = {
+            "id": "v1",
+            "name": "A",
+            "subject": "Für {{ first_name }} — 🎁",
+            "body": "<p>Grüße, {{ first_name }}</p>",
+        }
+        message = parsed(compose(to="z@example.com", sender="Café Ünïcode <s@x.example>", variant=variant,
+                                 traits={"first_name": "Zoë"}, links=signer()))  # fmt: skip
+        assert message["Subject"] == "Für Zoë — 🎁" and "Grüße, Zoë" in html_of(message)
+        assert message["From"].addresses[0].display_name == "Café Ünïcode"
+
     def test_a_trait_cannot_inject_headers_or_template_code(self) -> None:
         traits = {"first_name": "Eve\r\nBcc: all@example.com {{ 7*7 }}"}
-        message = compose(to="e@example.com", sender="s@shop.example", variant=VARIANT, traits=traits, links=signer())
+        message = parsed(
+            compose(to="e@example.com", sender="s@shop.example", variant=VARIANT, traits=traits, links=signer())
+        )
         assert message["Bcc"] is None and "49" not in message["Subject"]
 
 
@@ -87,6 +113,6 @@ class TestDeliver:
         assert time.monotonic() - started >= 0.17  # 10 sends at 50/s take at least 9 intervals of 20 ms
 
     async def test_an_unreachable_server_fails_without_raising(self) -> None:
-        message = compose(to="a@example.com", sender="s@x.example", variant=VARIANT, traits={}, links=signer())
+        message = parsed(compose(to="a@example.com", sender="s@x.example", variant=VARIANT, traits={}, links=signer()))
         [result] = await deliver(SmtpConfig("127.0.0.1", 1, concurrency=1), [(7, message)])
         assert (result.key, result.outcome) == (7, "failed")
