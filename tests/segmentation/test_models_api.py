@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
+import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from services.segmentation.jobs import run_due
 from services.segmentation.models import Clustering
 from shared.db import utcnow
+from tessera.broker import free_port, start_broker, stop_process
 from tests.helpers import wait_for
 from tests.segmentation import personas
 from tests.segmentation.builders import (
@@ -28,6 +31,19 @@ from tests.segmentation.builders import (
 )
 
 CDNOW = Path(__file__).parents[1] / "data" / "CDNOW_sample.txt"
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A broker of this module's own: the thousands of profiles it publishes stay out of other modules' replicas."""
+    port = free_port()
+    log = open(tmp_path_factory.mktemp("models-broker") / "broker.log", "ab")  # noqa: SIM115
+    process = start_broker("127.0.0.1", port, log)
+    yield f"127.0.0.1:{port}"
+    stop_process(process)
+    log.close()
+
+
 # Fader, Hardie & Lee (2005), CDNOW 1/10 sample, calibration to 1997-09-30 in weeks; Gamma-Gamma (Fader & Hardie).
 PUBLISHED = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426, "log_likelihood": -9582.4}
 PUBLISHED_GG = {"p": 6.25, "q": 3.74, "gamma": 15.44}
@@ -57,7 +73,7 @@ async def _persona_batch(client: httpx.AsyncClient, broker: str, n: int) -> tupl
     messages = [profile_message(f"c{m}{i:04d}", {"batch": m}, dict(zip(names, map(float, row), strict=True)))
                 for i, row in enumerate(matrix)]  # fmt: skip
     await publish_messages(broker, messages)
-    await wait_for(lambda: count_matching(client, {"trait": "batch", "op": "eq", "value": m}, n))
+    await wait_for(lambda: count_matching(client, {"trait": "batch", "op": "eq", "value": m}, n), timeout=60)
     segment = await _segment(client, f"batch {m}", {"trait": "batch", "op": "eq", "value": m})
     assert segment["size"] == n
     return segment["id"], {f"c{m}{i:04d}": int(label) for i, label in enumerate(labels)}
@@ -169,7 +185,9 @@ class TestLifetimeValue:
         messages = _cdnow_messages(prefix)
         await publish_messages(broker, messages)
         last = messages[-1]
-        await wait_for(lambda: count_matching(segmentation, {"trait": "source", "op": "eq", "value": prefix}, 2357))
+        await wait_for(
+            lambda: count_matching(segmentation, {"trait": "source", "op": "eq", "value": prefix}, 2357), timeout=60
+        )
         response = await segmentation.post("/v1/clv/fit", headers=MARKETER,
                                            json={"calibration_end": "1997-09-30", "time_unit": "weeks", "horizon": 39})  # fmt: skip
         assert response.status_code == 201, response.text
@@ -214,7 +232,7 @@ class TestRfmScores:
         await publish_messages(broker, [profile_message(f"rf{m}{i}", {"rfm": m}, {
             "orders": 1 + i, "revenue": 10.0 * (1 + i), "last_order_at": (now - timedelta(days=100 - i)).isoformat()})
             for i in range(50)])  # fmt: skip
-        await wait_for(lambda: count_matching(segmentation, {"trait": "rfm", "op": "eq", "value": m}, 50))
+        await wait_for(lambda: count_matching(segmentation, {"trait": "rfm", "op": "eq", "value": m}, 50), timeout=60)
         cells = [
             {"r": r, "fm": fm, "name": "Top" if r + fm >= 9 else "Rest"} for r in range(1, 6) for fm in range(1, 6)
         ]

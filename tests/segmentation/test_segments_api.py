@@ -18,7 +18,7 @@ async def test_backfill_then_real_time_entered_and_exited(segmentation: httpx.As
     m = uuid.uuid4().hex[:8]
     big, small = f"big{m}", f"small{m}"
     await publish_profiles(broker, (big, {"city": m}, {"orders": 5}), (small, {"city": m}, {"orders": 1}))
-    await wait_for(lambda: count_matching(segmentation, {"trait": "city", "op": "eq", "value": m}, 2))
+    await wait_for(lambda: count_matching(segmentation, {"trait": "city", "op": "eq", "value": m}, 2), timeout=60)
     definition = {"and": [{"trait": "city", "op": "eq", "value": m}, {"computed": "orders", "op": "gte", "value": 3}]}
     created = await segmentation.post(
         "/v1/segments", json={"name": "Loyal", "definition": definition}, headers=MARKETER
@@ -49,7 +49,7 @@ async def test_sweep_drops_members_whose_events_leave_the_window(segmentation: h
     six_days_ago = (utcnow() - timedelta(days=6)).date().isoformat()
     counts = {"daily_counts": {"Product Viewed": {six_days_ago: 2}}}
     await publish_profiles(broker, (f"w{m}", {"tag": m}, counts))
-    await wait_for(lambda: features_of(segmentation, f"w{m}", "daily_counts", counts["daily_counts"]))
+    await wait_for(lambda: features_of(segmentation, f"w{m}", "daily_counts", counts["daily_counts"]), timeout=60)
     definition = {"and": [{"trait": "tag", "op": "eq", "value": m},
                           {"event": "Product Viewed", "at_least": 1, "within_days": 7}]}  # fmt: skip
     created = (
@@ -67,7 +67,7 @@ async def test_sweep_drops_members_whose_events_leave_the_window(segmentation: h
 async def test_preview_counts_without_saving(segmentation: httpx.AsyncClient, broker: str) -> None:
     m = uuid.uuid4().hex[:8]
     await publish_profiles(broker, *[(f"p{m}{i}", {"plan": m}, {"orders": i}) for i in range(4)])
-    await wait_for(lambda: count_matching(segmentation, {"trait": "plan", "op": "eq", "value": m}, 4))
+    await wait_for(lambda: count_matching(segmentation, {"trait": "plan", "op": "eq", "value": m}, 4), timeout=60)
     definition = {
         "and": [{"trait": "plan", "op": "eq", "value": m}, {"computed": "orders", "op": "between", "value": [1, 2]}]
     }
@@ -110,7 +110,7 @@ async def test_rfm_summary_names_the_best_customers_champions(segmentation: http
     profiles = [(f"r{m}{i}", {"rfm": m}, {"orders": 1 + i, "revenue": 20.0 * (1 + i) ** 2,
                                   "last_order_at": (now - timedelta(days=200 - 10 * i)).isoformat()}) for i in range(20)]  # fmt: skip
     await publish_profiles(broker, *profiles)
-    await wait_for(lambda: count_matching(segmentation, {"trait": "rfm", "op": "eq", "value": m}, 20))
+    await wait_for(lambda: count_matching(segmentation, {"trait": "rfm", "op": "eq", "value": m}, 20), timeout=60)
     body = (await segmentation.get("/v1/rfm/summary", headers=ANALYST)).json()
     names = {s["segment"]: s for s in body["segments"]}
     assert body["customers"] >= 20 and "Champions" in names
