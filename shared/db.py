@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import fcntl
 import os
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -141,9 +145,25 @@ def _downgrade(connection: Connection, service: str, revision: str) -> None:
     command.downgrade(_alembic_config(service, connection), revision)
 
 
+@asynccontextmanager
+async def sqlite_file_lock(database: str | None) -> AsyncIterator[None]:
+    """Hold an exclusive lock beside a SQLite file (nothing for in-memory databases): several worker processes
+    starting on one fresh file must not create its tables at the same moment."""
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.lock", "a") as handle:  # noqa: ASYNC230 - opening a lock file does not block
+        await asyncio.to_thread(fcntl.flock, handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 async def migrate(engine: AsyncEngine, service: str, revision: str = "head") -> None:
     """Apply a service's Alembic migrations up to `revision`."""
-    async with engine.begin() as conn:
+    lock = sqlite_file_lock(engine.url.database) if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+    async with lock, engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             # Replicas start together; one migrates while the others wait on this lock, then find nothing to do.
             await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": f"migrate:{service}"})

@@ -8,7 +8,7 @@ from sqlalchemy import BigInteger, Column, Integer, LargeBinary, MetaData, Strin
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.bus import OutboundMessage, encode
-from shared.db import make_engine
+from shared.db import make_engine, sqlite_file_lock
 
 # The spool is this replica's local buffer, not the service's database: it must work when PostgreSQL or
 # the broker is away, so it is a local SQLite file whose one table is created in place.
@@ -34,7 +34,7 @@ class Spool:
     async def open(self) -> None:
         """Open (and create) the spool file; count what an earlier run left."""
         self._engine = make_engine(f"sqlite+aiosqlite:///{self.path.resolve()}")
-        async with self._engine.begin() as conn:
+        async with sqlite_file_lock(str(self.path.resolve())), self._engine.begin() as conn:
             await conn.run_sync(metadata.create_all)
             await conn.exec_driver_sql("PRAGMA synchronous=FULL")
             self.pending = (await conn.execute(select(func.count()).select_from(spooled_events))).scalar_one()

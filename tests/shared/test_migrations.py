@@ -22,3 +22,17 @@ async def test_upgrade_downgrade_upgrade(database_url: str, service: str) -> Non
         await migrate(engine, service)
     finally:
         await engine.dispose()
+
+
+async def test_workers_migrating_one_fresh_sqlite_file_at_once_all_succeed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+    engines = [make_engine(url) for _ in range(4)]
+    try:
+        await asyncio.gather(*(migrate(engine, "tracking") for engine in engines))
+        async with engines[0].connect() as conn:
+            assert "outbox" in set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+    finally:
+        for engine in engines:
+            await engine.dispose()
