@@ -20,6 +20,10 @@ class Connection:
 
     async def request(self, raw: bytes) -> int:
         """Send a prepared request; return the status once the whole response is read."""
+        return (await self.exchange(raw))[0]
+
+    async def exchange(self, raw: bytes) -> tuple[int, bytes]:
+        """Send a prepared request; return the status and the body."""
         self.writer.write(raw)
         status_line = await self.reader.readline()
         if not status_line:
@@ -32,9 +36,8 @@ class Connection:
             name, _, value = line.partition(b":")
             if name.strip().lower() == b"content-length":
                 length = int(value)
-        if length:
-            await self.reader.readexactly(length)
-        return int(status_line.split(b" ", 2)[1])
+        body = await self.reader.readexactly(length) if length else b""
+        return int(status_line.split(b" ", 2)[1]), body
 
 
 class Pool:
@@ -62,11 +65,16 @@ class Pool:
 
     async def send(self, raw: bytes) -> tuple[int, float]:
         """Status and latency (ms) of one request, timed from when it was due, not when a socket was free."""
+        status, _, ms = await self.send_read(raw)
+        return status, ms
+
+    async def send_read(self, raw: bytes) -> tuple[int, bytes, float]:
+        """Status, body and latency (ms) of one request."""
         started = time.perf_counter()
         for attempt in (1, 2):  # an idle connection the server timed out is replaced once
             connection = await self._connection(fresh=attempt == 2)
             try:
-                status = await connection.request(raw)
+                status, body = await connection.exchange(raw)
                 break
             except (ConnectionError, asyncio.IncompleteReadError):
                 self._opened -= 1
@@ -74,7 +82,7 @@ class Pool:
                 if attempt == 2:
                     raise
         self._idle.put_nowait(connection)
-        return status, (time.perf_counter() - started) * 1000
+        return status, body, (time.perf_counter() - started) * 1000
 
     async def close(self) -> None:
         """Close every idle connection."""

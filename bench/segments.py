@@ -2,7 +2,8 @@
 k-means on 1,000,000 customers, each beside a same-run reference.
 
 Run: .venv/bin/python -m bench.segments [--runs 3] [--profiles 1000000] [--events 200] [--rate 20]
-[--parts latency,recompute,kmeans] [--no-auto]. Quick check: --profiles 20000 --events 50 --runs 1.
+[--parts latency,recompute,kmeans] [--no-auto] [--quick]. Quick check (`--quick`): --profiles 20000 --events 50
+--runs 1.
 
 1. Latency: the broker, tracking, profiles and segmentation (`tessera.stack.Stack`, SQLite in a temp dir) on free
    ports; a segment "orders >= 1" created through the API; after a warm-up of 10 users, N new users each post one
@@ -44,6 +45,7 @@ from sklearn.metrics import adjusted_rand_score
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bench import results as bench_results
 from bench.loadgen import Pool
 from services.segmentation.clustering import fit, prepare
 from services.segmentation.rules import parse_definition, window
@@ -200,29 +202,35 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
-async def latency_bench(args: argparse.Namespace) -> Results:
-    results: Results = {}
+def latency_bench(args: argparse.Namespace) -> Results:
+    """The stack started here, on the main thread and outside any event loop (`Stack.start` may run one of its own),
+    then the runs in an event loop of their own; the stack stopped whatever happens."""
     with tempfile.TemporaryDirectory(prefix="tessera-bench-") as tmp:
         stack = start_stack(Path(tmp))
         try:
-            await ensure_topics(f"{stack.config.host}:{stack.config.broker_port}", ALL_TOPICS)
-            headers = {"Authorization": f"Bearer {stack.keys['admin_api_key']}"}
-            async with httpx.AsyncClient(headers=headers, timeout=30) as client:
-                segment_id = await create_segment(client, stack.config.url("segmentation"), BUYERS)
-                tag = uuid.uuid4().hex[:6]  # warm-up: connections, caches, the consumers' first fetches
-                await latency_run(stack, client, segment_id, [f"warm-{tag}-{i}" for i in range(10)], args.rate)
-                for run in range(args.runs):
-                    users = [f"buyer-{tag}-{run}-{i}" for i in range(args.events)]
-                    lat, rtt = await latency_run(stack, client, segment_id, users, args.rate)
-                    row = {"p50": percentile(lat, 50), "p95": percentile(lat, 95), "rtt50": percentile(rtt, 50),
-                           "rtt95": percentile(rtt, 95), "missing": sum(1 for x in lat if math.isinf(x))}  # fmt: skip
-                    for key, value in row.items():
-                        results.setdefault(key, []).append(value)
-                    print(f"  latency run {run + 1}: event -> entered p50 {row['p50']:.0f} ms, p95 {row['p95']:.0f} ms;"
-                          f" POST p50 {row['rtt50']:.1f} ms, p95 {row['rtt95']:.1f} ms; never entered {row['missing']}",
-                          flush=True)  # fmt: skip
+            return asyncio.run(latency_runs(stack, args))
         finally:
             stack.stop()
+
+
+async def latency_runs(stack: Stack, args: argparse.Namespace) -> Results:
+    results: Results = {}
+    await ensure_topics(f"{stack.config.host}:{stack.config.broker_port}", ALL_TOPICS)
+    headers = {"Authorization": f"Bearer {stack.keys['admin_api_key']}"}
+    async with httpx.AsyncClient(headers=headers, timeout=30) as client:
+        segment_id = await create_segment(client, stack.config.url("segmentation"), BUYERS)
+        tag = uuid.uuid4().hex[:6]  # warm-up: connections, caches, the consumers' first fetches
+        await latency_run(stack, client, segment_id, [f"warm-{tag}-{i}" for i in range(10)], args.rate)
+        for run in range(args.runs):
+            users = [f"buyer-{tag}-{run}-{i}" for i in range(args.events)]
+            lat, rtt = await latency_run(stack, client, segment_id, users, args.rate)
+            row = {"p50": percentile(lat, 50), "p95": percentile(lat, 95), "rtt50": percentile(rtt, 50),
+                   "rtt95": percentile(rtt, 95), "missing": sum(1 for x in lat if math.isinf(x))}  # fmt: skip
+            for key, value in row.items():
+                results.setdefault(key, []).append(value)
+            print(f"  latency run {run + 1}: event -> entered p50 {row['p50']:.0f} ms, p95 {row['p95']:.0f} ms;"
+                  f" POST p50 {row['rtt50']:.1f} ms, p95 {row['rtt95']:.1f} ms; never entered {row['missing']}",
+                  flush=True)  # fmt: skip
     return results
 
 
@@ -438,15 +446,36 @@ def report_kmeans(r: Results, profiles: int) -> None:
         print(f"    k='auto' (once): k={m['auto_k']:.0f} in {m['auto']:.1f} s")
 
 
-async def async_parts(args: argparse.Namespace, parts: list[str]) -> dict[str, Results]:
-    results: dict[str, Results] = {}
-    if "latency" in parts:
-        print("(1) event -> segment entered", flush=True)
-        results["latency"] = await latency_bench(args)
-    if "recompute" in parts:
-        print("(2) full recompute on PostgreSQL", flush=True)
-        results["recompute"] = await recompute_bench(args)
-    return results
+def record_all(results: dict[str, Results], args: argparse.Namespace) -> None:
+    """The figures as JSON lines for `bench/report.py` (when `TESSERA_BENCH_RESULTS` is set)."""
+    record, params = bench_results.record, {"runs": args.runs}
+    if "latency" in results:
+        r = results["latency"]
+        common: dict[str, Any] = {"quick": args.quick, "params": params | {
+            "new users per run": args.events, "rate/s": args.rate, "never entered": r["missing"]}}  # fmt: skip
+        record("segments", "(1) event -> segment.entered.v1, p50", r["p50"], "ms",
+               reference=("POST /v1/track round trip, p50", r["rtt50"]), **common)  # fmt: skip
+        p95 = statistics.median(r["p95"])
+        record("segments", "(1) event -> segment.entered.v1, p95", r["p95"], "ms",
+               reference=("POST /v1/track round trip, p95", r["rtt95"]), target="p95 <= 1000 ms",
+               met=p95 <= 1000 and not any(r["missing"]), **common)  # fmt: skip
+    if "recompute" in results:
+        r = results["recompute"]
+        for case in CASES:
+            service, sql = statistics.median(r[f"{case}_service"]), statistics.median(r[f"{case}_sql"])
+            record("segments", f"(2) recompute, {case}, {args.profiles:,} profiles on PostgreSQL",
+                   r[f"{case}_service"], "s", reference=("hand-written SQL count", r[f"{case}_sql"]),
+                   target="<= 10 s and <= 2x", met=service <= 10 and service / sql <= 2, quick=args.quick,
+                   params=params | {"profiles": args.profiles, f"matched ({case})": r[f"{case}_matched"][0]})  # fmt: skip
+    if "kmeans" in results:
+        r = results["kmeans"]
+        kparams = params | {"profiles": args.profiles, "features": 10, "ARI vs personas": r["ari"]}
+        record("segments", f"(3) clustering.fit k-means k=5, {args.profiles:,} x 10", r["fit"], "s",
+               reference=("plain KMeans(5, n_init=1)", r["plain"]), target="<= 30 s",
+               met=statistics.median(r["fit"]) <= 30, quick=args.quick, params=kparams)  # fmt: skip
+        if "auto" in r:
+            record("segments", f"(3) clustering.fit k='auto', {args.profiles:,} x 10 (once)", r["auto"], "s",
+                   quick=args.quick, params=kparams | {"k found": r["auto_k"][0]})  # fmt: skip
 
 
 def main() -> None:
@@ -457,9 +486,18 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20.0, help="orders per second (open loop)")
     parser.add_argument("--parts", default="latency,recompute,kmeans")
     parser.add_argument("--auto", action=argparse.BooleanOptionalAction, default=True, help="also k='auto' once")
+    bench_results.add_quick(parser, "--profiles 20000 --events 50 --runs 1")
     args = parser.parse_args()
+    if args.quick:
+        args.profiles, args.events, args.runs = 20_000, 50, 1
     parts = args.parts.split(",")
-    results = asyncio.run(async_parts(args, parts))
+    results: dict[str, Results] = {}
+    if "latency" in parts:
+        print("(1) event -> segment entered", flush=True)
+        results["latency"] = latency_bench(args)
+    if "recompute" in parts:
+        print("(2) full recompute on PostgreSQL", flush=True)
+        results["recompute"] = asyncio.run(recompute_bench(args))
     if "kmeans" in parts:  # CPU-bound, outside the event loop: Ctrl-C stops it at once
         print("(3) k-means", flush=True)
         results["kmeans"] = kmeans_bench(args)
@@ -471,6 +509,7 @@ def main() -> None:
         report_recompute(results["recompute"], args.profiles)
     if "kmeans" in results:
         report_kmeans(results["kmeans"], args.profiles)
+    record_all(results, args)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Campaign sending: personalised emails per second from `tessera up` into a local SMTP sink, beside raw aiosmtplib.
 
-Run: .venv/bin/python -m bench.send [--recipients 5000] [--runs 3] [--warmup 100]. Quick check: --recipients 500
---runs 1.
+Run: .venv/bin/python -m bench.send [--recipients 5000] [--runs 3] [--warmup 100] [--quick]. Quick check
+(`--quick`): --recipients 500 --runs 1 --warmup 20.
 
 - Sink: aiosmtpd in a child process (uvloop), counting what it accepts per recipient marker (the address up to its
   first "-"), the bytes, the first and last acceptance time, and how many subjects carry the first name of the
@@ -46,6 +46,7 @@ import httpx
 import uvloop
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from bench.results import add_quick, record
 from tessera.broker import die_with_parent, free_port, wait_for_port
 
 ADMIN_KEY = "tsk_bench_send_admin"
@@ -346,7 +347,10 @@ def main() -> None:
     parser.add_argument("--recipients", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=100, help="recipients of an untimed first campaign (0: none)")
+    add_quick(parser, "--recipients 500 --runs 1 --warmup 20")
     args = parser.parse_args()
+    if args.quick:
+        args.recipients, args.runs, args.warmup = 500, 1, 20
     sink = Sink()
     sink.start()
     try:
@@ -355,6 +359,13 @@ def main() -> None:
     finally:
         sink.stop()
     report(runs, args)
+    checks = all(r["ok"] and r["ref_ok"] for r in runs)
+    rate = statistics.median(r["rate"] for r in runs)
+    record("send", "campaign send, launch -> completed", [r["rate"] for r in runs], "emails/s",
+           reference=(f"raw aiosmtplib x{CONCURRENCY}, same sink", [r["ref_rate"] for r in runs]),
+           target=">= 500 emails/s, sink count == sent, all personalised", met=rate >= 500 and checks,
+           quick=args.quick, params={"recipients": args.recipients, "runs": args.runs, "warm-up": args.warmup,
+                                     "smtp connections": CONCURRENCY, "checks": "ok" if checks else "FAILED"})  # fmt: skip
     if not all(r["ok"] and r["ref_ok"] for r in runs):
         raise SystemExit(1)
 

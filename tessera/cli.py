@@ -1,4 +1,4 @@
-"""The `tessera` command: `up`, `migrate`, `status`, `import`."""
+"""The `tessera` command: `up`, `migrate`, `status`, `import`, `demo`."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from tessera import demo
 from tessera.stack import SERVICES, Stack, StackConfig, StackError, fetch_status
 
 console = Console(stderr=True)
@@ -190,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     importer.add_argument("file", type=Path)
     importer.add_argument("--format", choices=["csv", "cdnow"], default="csv", help="file format (default: csv)")
     importer.set_defaults(func=cmd_import)
+    demo_parser = commands.add_parser("demo", help="simulated customers through the whole platform: summary and charts")
+    demo.add_arguments(demo_parser)
+    demo_parser.set_defaults(func=demo.cmd_demo)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

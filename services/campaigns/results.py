@@ -238,6 +238,8 @@ def _srm(campaign: Campaign, arms: dict[str, Arm], names: dict[str, str]) -> dic
     weights = ([campaign.holdout_percent / 100] if campaign.holdout_percent else []) + [
         share * v["weight"] / total for v in campaign.variants
     ]
+    if len(keys) < 2:
+        return {"computable": False, "reason": "one variant and no holdout: there are no shares to compare"}
     users = [arms.get(k, Arm()).users for k in keys]
     if sum(users) == 0:
         return {"computable": False, "reason": "nobody assigned yet"}

@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 Channel = Literal["email", "ads", "analytics"]
 ProfileId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+MAX_TRAITS_BYTES = 32 * 1024  # what one tracked event may carry
+MAX_TRAITS_DEPTH = 32
 
 
 class IdentityRead(BaseModel):
@@ -67,6 +70,23 @@ class TraitsPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     traits: dict[str, Any] = Field(min_length=1)
+
+    @field_validator("traits")
+    @classmethod
+    def _bounded(cls, traits: dict[str, Any]) -> dict[str, Any]:
+        # Unbounded traits would be stored, then fail (or jam the outbox) when the profile is published.
+        try:
+            size = len(orjson.dumps(traits))
+        except orjson.JSONEncodeError:  # orjson writes at most 254 levels
+            size = None
+        if size is not None and size > MAX_TRAITS_BYTES:
+            raise ValueError(f"traits are larger than {MAX_TRAITS_BYTES} bytes")
+        level: list[Any] = [traits]
+        for _ in range(MAX_TRAITS_DEPTH):
+            level = [c for v in level if isinstance(v, dict | list) for c in (v.values() if isinstance(v, dict) else v)]
+        if size is None or any(isinstance(v, dict | list) for v in level):
+            raise ValueError(f"traits nest deeper than {MAX_TRAITS_DEPTH} levels")
+        return traits
 
 
 class ConsentPut(BaseModel):

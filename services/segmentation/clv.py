@@ -126,7 +126,12 @@ def fit_gamma_gamma(x: ArrayLike, m: ArrayLike) -> GammaGammaFit:
     x, m = _floats(x), _floats(m)
     repeat = x > 0
     x, m = x[repeat], m[repeat]
-    params, ll = _maximise(lambda p: gamma_gamma_log_likelihood(p, x, m).sum(), np.ones(3))
+    # From (1, 1, 1) alone the search can drift towards p -> infinity when spend is in the hundreds: start also at
+    # the data's scale and keep the best maximum.
+    scale = float(np.mean(m)) if len(m) else 1.0
+    starts = (np.ones(3), np.array([1.0, 1.0, scale]), np.array([5.0, 5.0, 5.0 * scale]))
+    fits = [_maximise(lambda p: gamma_gamma_log_likelihood(p, x, m).sum(), start) for start in starts]
+    params, ll = max(fits, key=lambda fit: fit[1])
     p, q, gamma = params
     return GammaGammaFit(p=p, q=q, gamma=gamma, log_likelihood=ll)
 

@@ -36,6 +36,13 @@ def parse_json(body: bytes) -> Any:
     if not body.strip():
         raise BadRequest("The body is empty; send a JSON object.", fields=[field_error("body", "empty")])
     try:
-        return orjson.loads(body)
+        parsed = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise BadRequest("The body is not valid JSON.", fields=[field_error("body", str(exc))]) from None
+    try:
+        # orjson reads 1024 levels but writes 254: refuse now what could not be published (or spooled) later,
+        # keeping one level spare for the rejected-topic envelope around an event.
+        orjson.dumps({"payload": parsed})
+    except orjson.JSONEncodeError:
+        raise BadRequest("The body is nested too deeply.", fields=[field_error("body", "nested too deeply")]) from None
+    return parsed

@@ -153,3 +153,13 @@ class TestCustomerLifetimeValue:
             for d in (0, 0.01, 0.05)
         ]
         assert values[0] > values[1] > values[2] > 0
+
+
+def test_gamma_gamma_finds_the_maximum_when_spend_is_in_the_hundreds() -> None:
+    """From (1, 1, 1) alone the search drifted towards p -> infinity on spend like this (found by the demo)."""
+    rng = np.random.default_rng(0)
+    x = rng.integers(1, 20, size=300).astype(float)
+    nu = rng.gamma(17.0, 1 / 561.0, size=300)
+    m = np.array([rng.gamma(6.6 * xi, 1 / (v * xi)) for xi, v in zip(x, nu, strict=True)])
+    fit = fit_gamma_gamma(x, m)
+    assert 4 < fit.p < 12 and 10 < fit.q < 25 and 300 < fit.gamma < 900
