@@ -26,6 +26,7 @@ log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
 # Failures that say "the world is not ready", not "this message is bad": never reject for them.
+COMMIT_TIMEOUT_SECONDS = 30.0
 TRANSIENT = (OperationalError, InterfaceError, KafkaError, ConnectionError, OSError, TimeoutError)
 
 
@@ -117,11 +118,18 @@ class ConsumerWorker:
             await self._run_batch(records[0].topic, decoded)
         for record, reason in poison:
             await self._reject(_raw_received(record), reason)
-        await self.consumer.commit(
-            {tp: OffsetAndMetadata(batch[-1].offset + 1, "") for tp, batch in partitions.items()}
-        )
+        await self._commit({tp: OffsetAndMetadata(batch[-1].offset + 1, "") for tp, batch in partitions.items()})
         self.processed += len(records)
         self.batches += 1
+
+    async def _commit(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
+        """Commit offsets; one that fails or hangs (seen when a broker comes back empty) is given up: the records
+        are applied and deduplicated, so the next commit covers them and a redelivery is harmless."""
+        try:
+            async with asyncio.timeout(COMMIT_TIMEOUT_SECONDS):
+                await self.consumer.commit(offsets)
+        except (TimeoutError, KafkaError) as exc:
+            log.warning("consumer_commit_failed", error=type(exc).__name__)
 
     async def _run_batch(self, topic: str, messages: list[Received]) -> None:
         try:

@@ -15,6 +15,8 @@ from pathlib import Path
 import httpx
 
 from shared.auth import generate_key
+from shared.bus import ensure_topics
+from shared.events import ALL_TOPICS
 from tessera.broker import die_with_parent, log_file, port_is_free, start_broker, stop_process
 
 SERVICES = {"tracking": 8001, "profiles": 8002, "segmentation": 8003, "campaigns": 8004}
@@ -112,15 +114,39 @@ class Stack:
         """Start the broker, then the services (all, or the ones named); wait until every /ready answers."""
         self.check_ports()
         self.keys = load_keys(self.config.data_dir)
-        try:
-            broker_log = log_file(self.config.data_dir, "broker")
-            self.broker = start_broker(self.config.host, self.config.broker_port, broker_log)
-        except Exception as exc:
-            raise StackError(f"the broker did not start: {exc}") from exc
+        self.start_broker()
         for name in names or list(self.config.ports):
             self.services[name] = self.spawn(name)
         self.write_state()
         self.wait_ready()
+
+    def start_broker(self) -> None:
+        """Start the broker on its port with Tessera's topics. Again after `stop_broker` it comes back empty (memory
+        storage), and running services are held (SIGSTOP) until the topics exist: tansu corrupts a topic that a
+        client recreates implicitly (a produce or fetch from stale metadata), so they must find it created."""
+        held = [process for process in self.services.values() if process.poll() is None]
+        for process in held:
+            process.send_signal(signal.SIGSTOP)
+        try:
+            broker_log = log_file(self.config.data_dir, "broker")
+            self.broker = start_broker(self.config.host, self.config.broker_port, broker_log)
+            asyncio.run(ensure_topics(f"{self.config.host}:{self.config.broker_port}", ALL_TOPICS))
+        except Exception as exc:
+            raise StackError(f"the broker did not start: {exc}") from exc
+        finally:
+            for process in held:
+                process.send_signal(signal.SIGCONT)
+
+    def stop_broker(self) -> None:
+        """Stop the broker alone; the services keep running and reconnect once it is back."""
+        if self.broker is not None:
+            stop_process(self.broker)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one service (no shutdown hooks run) and reap it; `restart` brings it back."""
+        process = self.services[name]
+        process.kill()
+        process.wait()
 
     def restart(self, name: str) -> None:
         """Start a service again (after it stopped or was killed) and wait until it is ready."""
