@@ -21,8 +21,6 @@ import random
 import statistics
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,11 +28,11 @@ import asyncpg
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bench.pg import pg_database, timed
 from bench.results import add_quick, record
 from services.profiles.journeys import Step, conversion_paths, funnel, social_engagement
 from shared.db import make_engine, make_session_factory, migrate
 
-PG = os.environ.get("TESSERA_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 DAYS = 90
 WINDOW = timedelta(hours=72)
 STEPS = [Step(page="/"), Step(event="Product Viewed"), Step(event="Product Added"), Step(event="Order Completed")]
@@ -147,28 +145,6 @@ async def load(dsn: str, events: int, profile_count: int, now: datetime) -> None
 # ---------------------------------------------------------------- timing
 
 
-async def timed(call: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
-    started = time.perf_counter()
-    result = await call()
-    return time.perf_counter() - started, result
-
-
-@asynccontextmanager
-async def pg_database() -> AsyncIterator[str]:
-    """A fresh database named `tessera_bench_journeys_<random>`, dropped afterwards whatever happens."""
-    name = f"tessera_bench_journeys_{uuid.uuid4().hex[:8]}"
-    admin = PG.replace("postgresql+asyncpg://", "postgresql://")
-    conn = await asyncpg.connect(admin)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    try:
-        yield PG.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        conn = await asyncpg.connect(admin)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
-
-
 async def funnel_run(sessions: async_sessionmaker[AsyncSession], dsn: str, start: datetime, end: datetime
                      ) -> dict[str, Any]:  # fmt: skip
     """Seconds of `funnel`, of the hand-written SQL and of a `count(*)`; the counts of both funnels must agree."""
@@ -198,7 +174,7 @@ async def once(sessions: async_sessionmaker[AsyncSession], start: datetime, end:
 
 async def bench(args: argparse.Namespace) -> dict[str, list[float]]:
     results: dict[str, list[float]] = {}
-    async with pg_database() as url:
+    async with pg_database("journeys") as url:
         engine = make_engine(url)
         try:
             await migrate(engine, "profiles")

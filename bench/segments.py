@@ -30,8 +30,6 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -47,6 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bench import results as bench_results
 from bench.loadgen import Pool
+from bench.pg import pg_database, timed
 from services.segmentation.clustering import fit, prepare
 from services.segmentation.rules import parse_definition, window
 from services.segmentation.segments import matching_ids
@@ -57,7 +56,6 @@ from tessera.broker import free_port
 from tessera.stack import Stack, StackConfig
 from tests.segmentation.personas import generate
 
-PG = os.environ.get("TESSERA_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 Results = dict[str, list[float]]
 
 # ---------------------------------------------------------------- 1. event → segment entered
@@ -323,28 +321,6 @@ async def load_features(dsn: str, n: int, today: date) -> None:
         await conn.close()
 
 
-async def timed(call: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
-    started = time.perf_counter()
-    result = await call()
-    return time.perf_counter() - started, result
-
-
-@asynccontextmanager
-async def pg_database() -> AsyncIterator[str]:
-    """A fresh database named `tessera_bench_segments_<random>`, dropped afterwards whatever happens."""
-    name = f"tessera_bench_segments_{uuid.uuid4().hex[:8]}"
-    admin = PG.replace("postgresql+asyncpg://", "postgresql://")
-    conn = await asyncpg.connect(admin)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    try:
-        yield PG.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        conn = await asyncpg.connect(admin)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
-
-
 async def recompute_case(sessions: async_sessionmaker[AsyncSession], case: str, today: date) -> dict[str, float]:
     """Seconds of `matching_ids` and of the hand-written SQL, as a count and as the list of ids."""
     definition, where, days = CASES[case]
@@ -364,7 +340,7 @@ async def recompute_case(sessions: async_sessionmaker[AsyncSession], case: str, 
 
 async def recompute_bench(args: argparse.Namespace) -> Results:
     results: Results = {}
-    async with pg_database() as url:
+    async with pg_database("segments") as url:
         engine = make_engine(url)
         try:
             await migrate(engine, "segmentation")
