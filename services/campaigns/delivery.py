@@ -140,18 +140,7 @@ async def plan_chunk(
     for profile in profiles:
         reason = reasons[profile["id"]]
         outcome, variant_id = ("skipped", None) if reason else arm_of(campaign, profile["id"])
-        rows.append(
-            {
-                "campaign_id": campaign.id,
-                "profile_id": profile["id"],
-                "segment_id": segment_of.get(profile["id"]),
-                "outcome": outcome,
-                "variant_id": variant_id,
-                "reason": reason,
-                "channel": campaign.channel,
-                "at": now,
-            }
-        )
+        rows.append(_exposure_row(campaign, profile["id"], segment_of, outcome, variant_id, reason, now))
     await insert_many(session, Exposure.__table__, rows)
     await _remember_identities(session, [p for p, r in zip(profiles, rows, strict=True) if r["outcome"] != "skipped"])
     ids = await _exposure_ids(session, campaign.id, [r["profile_id"] for r in rows])
@@ -173,6 +162,16 @@ async def plan_chunk(
             _publish(events, campaign.id, profile["id"], row["outcome"], None, row["reason"], now)
     _count(campaign, [r["outcome"] for r in rows])
     return recipients
+
+
+def _exposure_row(
+    campaign: Campaign, profile_id: str, segment_of: dict[str, str], outcome: str, variant_id: str | None,
+    reason: str | None, now: datetime,
+) -> dict[str, Any]:  # fmt: skip
+    """An `exposures` row for one profile of a chunk."""
+    return {"campaign_id": campaign.id, "profile_id": profile_id, "segment_id": segment_of.get(profile_id),
+            "outcome": outcome, "variant_id": variant_id, "reason": reason, "channel": campaign.channel,
+            "at": now}  # fmt: skip
 
 
 async def _exposure_ids(session: AsyncSession, campaign_id: str, profile_ids: list[str]) -> dict[str, int]:
@@ -325,18 +324,7 @@ async def plan_export(
         reason = reasons[profile["id"]]
         outcome, variant_id = ("skipped", None) if reason else arm_of(campaign, profile["id"])
         outcome = "sent" if outcome == "pending" else outcome
-        rows.append(
-            {
-                "campaign_id": campaign.id,
-                "profile_id": profile["id"],
-                "segment_id": segment_of.get(profile["id"]),
-                "outcome": outcome,
-                "variant_id": variant_id,
-                "reason": reason,
-                "channel": campaign.channel,
-                "at": now,
-            }
-        )
+        rows.append(_exposure_row(campaign, profile["id"], segment_of, outcome, variant_id, reason, now))
         if outcome == "sent":
             recipients.append(
                 Recipient(

@@ -163,13 +163,7 @@ async def _run_export(runtime: Runtime, campaign: Campaign) -> None:
 
 async def process_chunk(runtime: Runtime, campaign_id: str, profile_ids: list[str], segment_of: dict[str, str]) -> None:
     """Plan a chunk (exposures committed), send it, record the results (committed)."""
-    profiles = await runtime.extras["platform"].profiles(profile_ids)
-    buffer = EventBuffer()
-    async with runtime.sessions() as session:
-        campaign = await _campaign(session, campaign_id)
-        recipients = await delivery.plan_chunk(session, campaign, profiles, segment_of, buffer)
-        await _commit(runtime, session, buffer)
-    await _send_and_record(runtime, campaign_id, recipients)
+    await _deliver_and_record(runtime, campaign_id, await _plan(runtime, campaign_id, profile_ids, segment_of))
 
 
 async def _send_and_record(runtime: Runtime, campaign_id: str, recipients: list[Recipient]) -> None:
