@@ -112,6 +112,17 @@ async def ping(engine: AsyncEngine) -> None:
         await conn.execute(text("SELECT 1"))
 
 
+async def take_write_lock(session: AsyncSession, table: Any) -> None:
+    """On SQLite, take the database's write lock now, before this transaction reads anything it will write back:
+    pysqlite runs SELECTs outside any transaction until the first write, so a read-modify-write would otherwise
+    work on a row another connection changed in between. PostgreSQL locks rows instead (`FOR UPDATE`): no-op there."""
+    if dialect_name(session) != "sqlite":
+        return
+    key = next(iter(table.primary_key.columns)).name
+    # A write that matches nothing still opens the write transaction (RESERVED lock), waiting on busy_timeout.
+    await session.execute(text(f'UPDATE "{table.name}" SET "{key}" = "{key}" WHERE 0'))
+
+
 async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """Yield a session; commit if the block succeeds, roll back if it raises."""
     async with factory() as session:

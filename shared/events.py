@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any, Literal
 
@@ -56,6 +57,18 @@ def rejected_topic(topic: str) -> str:
     return f"{topic}.rejected"
 
 
+def dedup_key(source_id: str, message_id: str) -> str:
+    """A message id within its source's namespace, so one write key cannot shadow another source's (or an import's)
+    events by sending their message ids first. Imports share one namespace: the same order in two files counts once."""
+    namespace = "import" if source_id.startswith("import:") else source_id
+    return f"{namespace}/{message_id}"
+
+
+def identity_digest(kind: str, value: str) -> str:
+    """SHA-256 of an identity (kind and value): how erased identities are remembered, never their value."""
+    return hashlib.sha256(f"{kind}\x00{value}".encode()).hexdigest()
+
+
 class Contract(BaseModel):
     """Base of every event: immutable, serialised as JSON."""
 
@@ -83,6 +96,14 @@ class TrackedEvent(BaseModel):
     originalTimestamp: datetime | None = None
     groupId: str | None = None
     previousId: str | None = None
+    # Stamped by tracking from the source (never the client's word): only trusted, server-side sources and
+    # tracking's own email links may opt a person back in after an opt-out.
+    sourceTrusted: bool = False
+
+    @property
+    def dedup_key(self) -> str:
+        """The key duplicates are detected by (see `dedup_key`)."""
+        return dedup_key(self.sourceId, self.messageId)
 
     @property
     def person_key(self) -> str:
@@ -126,10 +147,14 @@ class ProfileMerged(Contract):
 
 
 class ProfileErased(Contract):
-    """GDPR erasure: every service deletes its copy of this profile."""
+    """GDPR erasure: every service deletes its copy of this profile and of the identities that named it
+    (`[kind, value]` pairs: user_id, anonymous_id, email, phone, ext:<type>), and keeps away from them if
+    `suppressed` (events naming them are dropped)."""
 
     type: Literal["profile.erased.v1"] = "profile.erased.v1"
     profile_id: str
+    identities: list[tuple[str, str]] = Field(default_factory=list)
+    suppressed: bool = True
     occurred_at: datetime
 
 

@@ -15,7 +15,7 @@ def inbox_table(metadata: MetaData) -> Table:
     return Table(
         "processed_messages",
         metadata,
-        Column("message_id", String(200), primary_key=True),
+        Column("message_id", String(300), primary_key=True),  # shared.events.dedup_key
         Column("processed_at", UTCDateTime, nullable=False),
     )
 

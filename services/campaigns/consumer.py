@@ -1,5 +1,5 @@
 """Campaigns' consumers: `tessera.segments.v1` → the membership replica and triggered sends;
-`tessera.events.v1` → opens, clicks, unsubscribes and conversions of recipients."""
+`tessera.events.v1` → opens, clicks, unsubscribes and conversions of recipients; `tessera.profiles.v1` → erasures."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.campaigns.erasure import erased_messages, forget_erased, without_erased
 from services.campaigns.measurement import record_events
 from services.campaigns.service import apply_segment_messages, queue_triggers
 from services.campaigns.social_import import record_social_events
 from shared.bus import EventBuffer
 from shared.consuming import Handler, Received
-from shared.events import EVENTS, SEGMENTS
+from shared.events import EVENTS, PROFILES, SEGMENTS
 
 
 async def handle_segments(session: AsyncSession, messages: Sequence[Received], events: EventBuffer) -> None:
@@ -22,9 +23,16 @@ async def handle_segments(session: AsyncSession, messages: Sequence[Received], e
 
 
 async def handle_events(session: AsyncSession, messages: Sequence[Received], events: EventBuffer) -> None:
-    """Keep what recipients did (email interactions, goal events) and what social reports need."""
-    await record_events(session, [m.value for m in messages])
-    await record_social_events(session, [m.value for m in messages])
+    """Keep what recipients did (email interactions, goal events) and what social reports need, except what
+    people erased with suppression do."""
+    values = await without_erased(session, [m.value for m in messages])
+    await record_events(session, values)
+    await record_social_events(session, values)
 
 
-HANDLERS: dict[str, Handler] = {SEGMENTS: handle_segments, EVENTS: handle_events}
+async def handle_profiles(session: AsyncSession, messages: Sequence[Received], events: EventBuffer) -> None:
+    """Erase what campaigns holds about erased people (their results stay, under a pseudonym)."""
+    await forget_erased(session, erased_messages([m.value for m in messages]))
+
+
+HANDLERS: dict[str, Handler] = {SEGMENTS: handle_segments, EVENTS: handle_events, PROFILES: handle_profiles}

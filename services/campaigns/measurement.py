@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.campaigns.models import Campaign, Conversion, Interaction, KnownIdentity
 from shared.db import insert_many
+from shared.events import dedup_key
 
 EMAIL_EVENTS = {"Email Opened": "open", "Email Link Clicked": "click", "Unsubscribed": "unsubscribe"}
 
@@ -46,13 +47,13 @@ async def record_events(session: AsyncSession, values: Sequence[Any]) -> None:
     wanted = [v for v in values if isinstance(v, dict) and (_name(v) in EMAIL_EVENTS or _name(v) in goals)]
     if not wanted:
         return
-    seen = await _seen(session, [str(v.get("messageId")) for v in wanted])
-    unique = {str(v.get("messageId")): v for v in wanted}  # a redelivery may repeat a message within one batch
-    fresh = [v for mid, v in unique.items() if mid not in seen and _at(v) is not None]
+    unique = {message_key(v): v for v in wanted}  # a redelivery may repeat a message within one batch
+    seen = await _seen(session, list(unique))
+    fresh = {key: v for key, v in unique.items() if key not in seen and _at(v) is not None}
     profiles = await _profiles_of(session, fresh)
     interactions, conversions = [], []
-    for value in fresh:
-        profile_id, at, name = profiles.get(str(value["messageId"])), _at(value), _name(value)
+    for key, value in fresh.items():
+        profile_id, at, name = profiles.get(key), _at(value), _name(value)
         properties = _mapping(value.get("properties"))
         if name in EMAIL_EVENTS and properties.get("campaign_id") and profile_id:
             kind = EMAIL_EVENTS[name]
@@ -60,7 +61,7 @@ async def record_events(session: AsyncSession, values: Sequence[Any]) -> None:
                 kind = "machine_open" if properties.get("machine_open") else "human_open"
             interactions.append(
                 {
-                    "message_id": str(value["messageId"]),
+                    "message_id": key,
                     "campaign_id": str(properties["campaign_id"])[:32],
                     "profile_id": profile_id,
                     "variant_id": _short(properties.get("variant_id")),
@@ -72,7 +73,7 @@ async def record_events(session: AsyncSession, values: Sequence[Any]) -> None:
             revenue = _number(properties.get("revenue", properties.get("total")))
             conversions.append(
                 {
-                    "message_id": str(value["messageId"]),
+                    "message_id": key,
                     "profile_id": profile_id,
                     "event": name,
                     "revenue": revenue,
@@ -81,6 +82,11 @@ async def record_events(session: AsyncSession, values: Sequence[Any]) -> None:
             )
     await insert_many(session, Interaction.__table__, interactions)
     await insert_many(session, Conversion.__table__, conversions)
+
+
+def message_key(value: dict[str, Any]) -> str:
+    """What duplicates of a tracked event are detected by: its message id within its source (`dedup_key`)."""
+    return dedup_key(str(value.get("sourceId") or ""), str(value.get("messageId")))
 
 
 def _mapping(value: Any) -> dict[str, Any]:
@@ -99,17 +105,17 @@ async def _seen(session: AsyncSession, message_ids: list[str]) -> set[str]:
     return found
 
 
-async def _profiles_of(session: AsyncSession, values: Sequence[dict[str, Any]]) -> dict[str, str]:
-    """message id → the recipient profile it belongs to, through the identities campaigns remembered."""
+async def _profiles_of(session: AsyncSession, values: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """message key → the recipient profile it belongs to, through the identities campaigns remembered."""
     keys: dict[str, list[tuple[str, str]]] = {}
-    for value in values:
+    for key, value in values.items():
         context = _mapping(value.get("context"))
         candidates = [
             ("profile", context.get("profileId")),
             ("user_id", value.get("userId")),
             ("anonymous_id", value.get("anonymousId")),
         ]
-        keys[str(value["messageId"])] = [(k, str(v)) for k, v in candidates if v]
+        keys[key] = [(k, str(v)) for k, v in candidates if v]
     wanted = {pair for pairs in keys.values() for pair in pairs}
     known: dict[tuple[str, str], str] = {}
     for kind in {k for k, _ in wanted}:

@@ -87,7 +87,7 @@ class Interaction(Base):
 
     __tablename__ = "interactions"
 
-    message_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(300), primary_key=True)  # shared.events.dedup_key
     campaign_id: Mapped[str] = mapped_column(String(32), index=True)
     profile_id: Mapped[str] = mapped_column(String(32))
     variant_id: Mapped[str | None] = mapped_column(String(32))
@@ -100,7 +100,7 @@ class Conversion(Base):
 
     __tablename__ = "conversions"
 
-    message_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(300), primary_key=True)  # shared.events.dedup_key
     profile_id: Mapped[str] = mapped_column(String(32), index=True)
     event: Mapped[str] = mapped_column(String(200))
     revenue: Mapped[float] = mapped_column(Float, default=0.0)
@@ -125,6 +125,17 @@ class Suppression(Base):
     email_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     reason: Mapped[str] = mapped_column(String(500))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ErasedIdentity(Base):
+    """An identity of a person erased with suppression, as a digest (`shared.events.identity_digest`): events that
+    name it are not recorded (social visits, conversions, contest entries)."""
+
+    __tablename__ = "erased_identities"
+
+    kind: Mapped[str] = mapped_column(String(64), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    erased_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class AudienceExport(Base):
@@ -222,7 +233,7 @@ class SocialConversion(Base):
 
     __tablename__ = "social_conversions"
 
-    message_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(300), primary_key=True)  # shared.events.dedup_key
     kind: Mapped[str] = mapped_column(String(20))  # signup | order
     person: Mapped[str] = mapped_column(String(200))
     referral_code: Mapped[str | None] = mapped_column(String(200), index=True)  # lower case
@@ -237,7 +248,7 @@ class BrandMention(Base):
 
     __tablename__ = "brand_mentions"
 
-    message_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(300), primary_key=True)  # shared.events.dedup_key
     brand: Mapped[str] = mapped_column(String(200), index=True)
     platform: Mapped[str | None] = mapped_column(String(40))
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
@@ -248,7 +259,7 @@ class ContestEntry(Base):
 
     __tablename__ = "contest_entries"
 
-    message_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(300), primary_key=True)  # shared.events.dedup_key
     contest_id: Mapped[str] = mapped_column(String(200), index=True)
     person: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -259,7 +270,7 @@ class UserContent(Base):
 
     __tablename__ = "user_content"
 
-    id: Mapped[str] = mapped_column(String(200), primary_key=True)  # properties.content_id, else the message id
+    id: Mapped[str] = mapped_column(String(300), primary_key=True)  # properties.content_id, else the message key
     contest_id: Mapped[str | None] = mapped_column(String(200), index=True)
     type: Mapped[str | None] = mapped_column(String(40))
     url: Mapped[str | None] = mapped_column(String(2000))

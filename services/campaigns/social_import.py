@@ -17,6 +17,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.campaigns.measurement import message_key
 from services.campaigns.models import (
     BrandMention,
     ContestEntry,
@@ -223,7 +224,7 @@ def _wanted(value: Any) -> bool:
 
 
 def _fact(value: dict[str, Any]) -> tuple[Any, dict[str, Any]] | None:
-    at, message_id = _time(value), _text(value.get("messageId"))
+    at, message_id = _time(value), _text(value.get("messageId")) and message_key(value)
     person = _text(value.get("userId") or value.get("anonymousId"))
     if at is None or person is None or message_id is None:
         return None
@@ -268,7 +269,8 @@ def _conversion(base: dict[str, Any], properties: dict[str, Any], context: dict[
 
 
 def _content(base: dict[str, Any], properties: dict[str, Any]) -> Any:
-    row = {"id": _text(properties.get("content_id")) or base["message_id"], "person": base["person"],
+    # The id is part of review URLs: a content id or the bare message id (a message key has a slash).
+    row = {"id": _text(properties.get("content_id")) or base["message_id"].partition("/")[2], "person": base["person"],
            "contest_id": _text(properties.get("contest_id")), "type": _lower(properties.get("type"), 40),
            "url": _text(properties.get("url"), 2000), "status": "pending", "submitted_at": base["at"]}  # fmt: skip
     return UserContent, row

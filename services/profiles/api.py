@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, status
 
 from services.profiles import service
+from services.profiles.erasure import erase
 from services.profiles.merging import undo_merge
 from services.profiles.models import Identity, Profile
 from services.profiles.reports import GroupBy, web_report
@@ -32,6 +33,7 @@ router = APIRouter(prefix="/v1", tags=["profiles"], dependencies=[Depends(author
 # A batch read is a POST (the ids do not fit a URL) that changes nothing: analysts may run it.
 read_only_router = APIRouter(prefix="/v1", tags=["profiles"], dependencies=[Depends(require_role("analyst"))])
 Limit = Annotated[int, Query(ge=1, le=500)]
+AdminOnly = Depends(require_role("admin"))
 
 
 def _to_read(profile: Profile, identities: list[Identity]) -> ProfileRead:
@@ -96,10 +98,11 @@ async def put_consent(profile_id: str, body: ConsentPut, session: SessionDep, ev
     return await _read(session, await service.put_consent(session, profile_id, choices, events))
 
 
-@router.delete("/profiles/{profile_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def erase_profile(profile_id: str, session: SessionDep, events: EventsDep) -> None:
-    """GDPR erasure: personal data and timeline deleted; every service is told to delete its copy."""
-    await service.erase(session, profile_id, events)
+@router.delete("/profiles/{profile_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[AdminOnly])
+async def erase_profile(profile_id: str, session: SessionDep, events: EventsDep, suppress: bool = True) -> None:
+    """GDPR erasure (admins): the person's data, timeline and feedback deleted here and in every service; events
+    naming their identities are dropped from now on unless `suppress=false`."""
+    await erase(session, profile_id, events, suppress=suppress)
 
 
 @router.get("/profiles/{profile_id}/timeline", response_model=TimelinePage)
@@ -117,9 +120,9 @@ async def list_merges(profile_id: str, session: SessionDep) -> list[MergeRead]:
     return [MergeRead.model_validate(m) for m in await service.list_merges(session, profile_id)]
 
 
-@router.post("/merges/{merge_id}/undo", response_model=MergeRead)
+@router.post("/merges/{merge_id}/undo", response_model=MergeRead, dependencies=[AdminOnly])
 async def undo(merge_id: str, session: SessionDep, events: EventsDep) -> MergeRead:
-    """Split a merged profile back out."""
+    """Split a merged profile back out (admins)."""
     return MergeRead.model_validate(await undo_merge(session, merge_id, events))
 
 

@@ -76,12 +76,14 @@ class Batch:
         await self.load_profiles(set(self.directory.values()))
 
     async def load_profiles(self, ids: set[str]) -> None:
-        """Read profiles (and their user ids) not held yet."""
-        missing = list(ids - self.profiles.keys())
+        """Read and lock profiles (and their user ids) not held yet: row locks in id order on PostgreSQL, so an API
+        edit, a merge undo or an erasure waits for this batch, or this batch for them (see `lock_profiles`)."""
+        missing = sorted(ids - self.profiles.keys())
+        table = Profile.__table__
         for start in range(0, len(missing), CHUNK):
             chunk = missing[start : start + CHUNK]
-            table = Profile.__table__
-            for row in await self.session.execute(select(table).where(table.c.id.in_(chunk))):
+            query = select(table).where(table.c.id.in_(chunk)).order_by(table.c.id).with_for_update()
+            for row in await self.session.execute(query):
                 self.profiles[row.id] = ProfileState.from_row(row)
             users = await self.session.execute(
                 select(Identity.profile_id, Identity.value).where(

@@ -63,7 +63,7 @@ def feedback_row(event: Any, profile_id: str) -> dict[str, Any] | None:
     props = event.properties
     text = (_text(props.get("text")) or "").strip()
     mood = analyse(text) if text else None
-    return {"id": new_id(), "message_id": event.messageId, "profile_id": profile_id, "event": event.event,
+    return {"id": new_id(), "message_id": event.dedup_key, "profile_id": profile_id, "event": event.event,
             "text": text, "platform": _text(props.get("platform")), "product_id": _text(props.get("product_id")),
             "post_id": _text(props.get("post_id")), "rating": _rating(props),
             "compound": mood.compound if mood else None, "label": mood.label if mood else None,

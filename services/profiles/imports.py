@@ -216,7 +216,7 @@ def _cdnow_lines(file: ImportFile) -> Iterator[tuple[int, list[str] | str]]:
 
 def _event(file: ImportFile, line: int, job_id: str, now: datetime) -> dict[str, Any]:
     return {
-        "messageId": f"import-{file.kind}-{file.digest}-{line}", "sourceId": f"import:{job_id}",
+        "messageId": f"import-{file.kind}-{file.digest}-{line}", "sourceId": f"import:{job_id}", "sourceTrusted": True,
         "receivedAt": now.isoformat(), "properties": {}, "traits": {}, "context": {"library": LIBRARY},
     }  # fmt: skip
 

@@ -13,7 +13,8 @@ from services.profiles.config import get_settings
 from services.profiles.feedback import feedback_row, insert_items
 from services.profiles.identity import Key, alias_identities, event_identities
 from services.profiles.merging import merge_in_batch
-from services.profiles.models import IdentityConflict, processed_messages
+from services.profiles.models import IdentityConflict, Profile, processed_messages
+from services.profiles.suppression import erased_among, opt_out_returning, without_suppressed
 from services.profiles.traits import (
     CONSENT_CHANNELS,
     add_engagement,
@@ -24,7 +25,7 @@ from services.profiles.traits import (
 )  # fmt: skip
 from shared.bus import EventBuffer
 from shared.consuming import decode_contract
-from shared.db import new_id, utcnow
+from shared.db import new_id, take_write_lock, utcnow
 from shared.events import PROFILES, ProfileUpserted, TrackedEvent
 from shared.inbox import mark_processed, unseen
 
@@ -40,34 +41,45 @@ def parse_event(value: Any) -> TrackedEvent:
 async def apply_events(
     session: Any, values: Sequence[Any], events: EventBuffer, *, points: Mapping[str, float] | None = None
 ) -> None:
-    """Apply new events (ids already applied are skipped) and publish each changed profile once;
-    `points` per event name default to the `points_per_event` setting."""
+    """Apply new events (ids already applied are skipped, events naming an erased person dropped) and publish each
+    changed profile once; `points` per event name default to the `points_per_event` setting."""
     parsed = [parse_event(v) for v in values]
-    fresh = await unseen(session, processed_messages, {e.messageId for e in parsed})
-    todo: list[TrackedEvent] = []
-    for event in parsed:
-        if event.messageId in fresh:
-            fresh.discard(event.messageId)  # the same id twice in one batch counts once
-            todo.append(event)
+    await take_write_lock(session, Profile.__table__)  # SQLite: before anything is read (PostgreSQL: row locks)
+    todo = await _fresh(session, parsed)
     if not todo:
         return
     batch = Batch(session)
-    await _load(batch, todo)
+    erased = await erased_among(session, await _load(batch, todo))
+    applied = without_suppressed(todo, erased)
     points = get_settings().points_per_event if points is None else points
     feedback: list[dict[str, Any]] = []
-    for event in todo:
+    for event in applied:
         target = await (
             _resolve_alias(batch, event, events) if event.type == "alias" else _resolve(batch, event, events)
         )
+        if erased:
+            opt_out_returning(target, event, erased)
         _apply(batch, target, event)
         _engage(target, event, points, feedback)
     await batch.flush()
     await insert_items(session, feedback)  # after the flush: their profiles exist by now
-    await mark_processed(session, processed_messages, [e.messageId for e in todo])
+    await mark_processed(session, processed_messages, [e.dedup_key for e in todo])
     await _publish(batch, events)
 
 
-async def _load(batch: Batch, todo: list[TrackedEvent]) -> None:
+async def _fresh(session: Any, parsed: list[TrackedEvent]) -> list[TrackedEvent]:
+    """The events not applied before, each once (a redelivery may repeat one within a batch)."""
+    fresh = await unseen(session, processed_messages, {e.dedup_key for e in parsed})
+    todo: list[TrackedEvent] = []
+    for event in parsed:
+        if event.dedup_key in fresh:
+            fresh.discard(event.dedup_key)
+            todo.append(event)
+    return todo
+
+
+async def _load(batch: Batch, todo: list[TrackedEvent]) -> set[Key]:
+    """Load (and lock) the profiles the batch's identities point at; return those identities."""
     keys: set[Key] = set()
     for event in todo:
         keys |= set(event_identities(event)) | set(alias_identities(event))
@@ -79,6 +91,7 @@ async def _load(batch: Batch, todo: list[TrackedEvent]) -> None:
         pending = {s.merged_into for s in batch.profiles.values() if s.merged_into} - batch.profiles.keys()
         if not pending:
             break
+    return keys
 
 
 def _live(batch: Batch, profile_id: str) -> ProfileState | None:
@@ -166,11 +179,7 @@ def _apply(batch: Batch, target: ProfileState, event: TrackedEvent) -> None:
     if event.type == "identify" and event.traits:
         traits = {k: v for k, v in event.traits.items() if k != "consent"}
         apply_traits(target.traits, target.trait_times, traits, at)
-        consent = event.traits.get("consent")
-        if isinstance(consent, dict):
-            for channel in CONSENT_CHANNELS:
-                if isinstance(consent.get(channel), bool):
-                    set_consent(target.consent, channel, consent[channel], "identify", at)
+        _consent_from(target, event)
     if event.type == "track" and event.event == "Unsubscribed":
         set_consent(target.consent, "email", False, "unsubscribe", at)
     change = apply_event(target.computed, event, new_id)
@@ -178,10 +187,21 @@ def _apply(batch: Batch, target: ProfileState, event: TrackedEvent) -> None:
         batch.record_session(target, change)
     name = event.event if event.type == "track" and event.event else event.type
     context = {k: event.context[k] for k in CONTEXT_KEPT if k in event.context}
-    row = {"message_id": event.messageId, "profile_id": target.id, "home_profile_id": target.id, "type": event.type,
+    row = {"message_id": event.dedup_key, "profile_id": target.id, "home_profile_id": target.id, "type": event.type,
            "name": name, "occurred_at": at, "session_id": change.id if change else None,
            "properties": event.properties, "context": context}  # fmt: skip
     batch.record(target, row, name, at.date())
+
+
+def _consent_from(target: ProfileState, event: TrackedEvent) -> None:
+    """`traits.consent` of an identify: an opt-in counts after an opt-out only from a trusted (server) source."""
+    consent = event.traits.get("consent")
+    if not isinstance(consent, dict):
+        return
+    source = "server" if event.sourceTrusted else "identify"
+    for channel in CONSENT_CHANNELS:
+        if isinstance(consent.get(channel), bool):
+            set_consent(target.consent, channel, consent[channel], source, event.timestamp)
 
 
 def _engage(target: ProfileState, event: TrackedEvent, points: Mapping[str, float], feedback: list[Any]) -> None:

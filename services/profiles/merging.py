@@ -9,8 +9,9 @@ from sqlalchemy import delete, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.profiles.batch import Batch, ProfileState
+from services.profiles.locks import lock_profiles
 from services.profiles.models import EventCount, Identity, Merge, Profile, Session, TimelineEvent
-from services.profiles.traits import apply_traits, merge_computed, set_consent, unmerge_computed
+from services.profiles.traits import apply_traits, fold_consent, merge_computed, unmerge_computed
 from shared.bus import EventBuffer
 from shared.db import new_id, upsert, utcnow
 from shared.errors import Conflict, NotFound
@@ -30,10 +31,7 @@ def fold(kept: ProfileState, merged: ProfileState) -> None:
         stamp = merged.trait_times.get(key)
         if stamp:
             apply_traits(kept.traits, kept.trait_times, {key: value}, datetime.fromisoformat(stamp))
-    for channel, decision in merged.consent.items():
-        set_consent(
-            kept.consent, channel, decision["granted"], decision["source"], datetime.fromisoformat(decision["at"])
-        )
+    kept.consent = fold_consent(kept.consent, merged.consent)
     kept.computed = merge_computed(kept.computed, merged.computed)
     kept.first_seen_at = min(kept.first_seen_at, merged.first_seen_at)
     kept.last_seen_at = max(kept.last_seen_at, merged.last_seen_at)
@@ -94,7 +92,8 @@ async def undo_merge(session: AsyncSession, merge_id: str, events: EventBuffer) 
         raise NotFound(f"Merge '{merge_id}' does not exist.")
     if merge.undone_at is not None:
         raise Conflict("This merge was already undone.")
-    kept, merged = await session.get(Profile, merge.kept_id), await session.get(Profile, merge.merged_id)
+    locked = {p.id: p for p in await lock_profiles(session, [merge.kept_id, merge.merged_id])}
+    kept, merged = locked.get(merge.kept_id), locked.get(merge.merged_id)
     if kept is None or merged is None:
         raise Conflict("A profile of this merge was erased; it cannot be undone.")
     if kept.merged_into is not None:

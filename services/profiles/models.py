@@ -58,7 +58,7 @@ class TimelineEvent(Base):
     __table_args__ = (Index("ix_timeline_events_profile_time", "profile_id", "occurred_at"),)
 
     id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
-    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    message_id: Mapped[str] = mapped_column(String(300), unique=True)  # shared.events.dedup_key
     profile_id: Mapped[str] = mapped_column(String(32))
     home_profile_id: Mapped[str] = mapped_column(String(32))  # undo filters by profile_id first: no index needed
     type: Mapped[str] = mapped_column(String(20))
@@ -128,6 +128,18 @@ class IdentityConflict(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class ErasedIdentity(Base):
+    """An identity of an erased person, kept as a digest only (`shared.events.identity_digest`): events naming it
+    are dropped when `suppress`, else the person who comes back starts with every channel opted out."""
+
+    __tablename__ = "erased_identities"
+
+    kind: Mapped[str] = mapped_column(String(64), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    suppress: Mapped[bool] = mapped_column(default=True)
+    erased_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class ImportJob(Base):
     """A CSV import of customers or orders, with progress and the rows it refused."""
 
@@ -164,7 +176,7 @@ class FeedbackItem(Base):
     __table_args__ = (Index("ix_feedback_items_received_id", "received_at", "id"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    message_id: Mapped[str] = mapped_column(String(300), unique=True)  # shared.events.dedup_key
     profile_id: Mapped[str] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"), index=True)
     event: Mapped[str] = mapped_column(String(50))
     text: Mapped[str] = mapped_column(Text, default="")

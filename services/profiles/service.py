@@ -1,4 +1,4 @@
-"""Profiles' domain for the REST API: read, search, edit traits and consent, timeline, undo, erase."""
+"""Profiles' domain for the REST API: read, search, edit traits and consent (under row locks), timeline."""
 
 from __future__ import annotations
 
@@ -7,31 +7,41 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, cast, delete, or_, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.profiles.batch import ProfileState, recent_counts
 from services.profiles.identity import normalise_email
 from services.profiles.ingest import upserted_message
+from services.profiles.locks import lock_profiles
 from services.profiles.models import (
-    EventCount,
     Identity,
     IdentityConflict,
     Merge,
     Profile,
-    SegmentMember,
-    Session,
     TimelineEvent,
 )  # fmt: skip
 from services.profiles.traits import apply_traits, set_consent
 from shared.bus import EventBuffer
 from shared.db import utcnow
-from shared.errors import BadRequest, NotFound
-from shared.events import PROFILES, ProfileErased
+from shared.errors import BadRequest, Conflict, NotFound
+from shared.events import PROFILES
 
 
-async def get_profile(session: AsyncSession, profile_id: str) -> Profile:
-    """A live profile by id (a merged-away id leads to the profile it was merged into), or 404."""
+async def get_profile(session: AsyncSession, profile_id: str, *, for_update: bool = False) -> Profile:
+    """A live profile by id (a merged-away id leads to the profile it was merged into), or 404; `for_update`:
+    locked against every other write until the transaction ends (`lock_profiles`)."""
+    for _ in range(3):  # a merge may commit between reading the chain and locking its end: follow it again
+        profile = await _live_profile(session, profile_id)
+        if not for_update:
+            return profile
+        locked = await lock_profiles(session, [profile.id])
+        if locked and locked[0].merged_into is None:
+            return locked[0]
+    raise Conflict("The profile is being merged; try again.")
+
+
+async def _live_profile(session: AsyncSession, profile_id: str) -> Profile:
     profile = await session.get(Profile, profile_id)
     for _ in range(10):
         if profile is None or profile.merged_into is None:
@@ -115,7 +125,7 @@ async def publish_profile(session: AsyncSession, profile: Profile, events: Event
 
 async def patch_traits(session: AsyncSession, profile_id: str, traits: dict[str, Any], events: EventBuffer) -> Profile:
     """Set traits by hand (they win over earlier events) and announce the profile."""
-    profile = await get_profile(session, profile_id)
+    profile = await get_profile(session, profile_id, for_update=True)
     values, times = dict(profile.traits), dict(profile.trait_times)
     apply_traits(values, times, traits, utcnow(), force=True)
     profile.traits, profile.trait_times, profile.updated_at = values, times, utcnow()
@@ -125,10 +135,10 @@ async def patch_traits(session: AsyncSession, profile_id: str, traits: dict[str,
 
 async def put_consent(session: AsyncSession, profile_id: str, choices: dict[str, bool], events: EventBuffer) -> Profile:
     """Record consent per channel from the API and announce the profile."""
-    profile = await get_profile(session, profile_id)
+    profile = await get_profile(session, profile_id, for_update=True)
     consent = dict(profile.consent)
     for channel, granted in choices.items():
-        set_consent(consent, channel, granted, "api", utcnow())
+        set_consent(consent, channel, granted, "api", utcnow(), now=True)
     profile.consent, profile.updated_at = consent, utcnow()
     await publish_profile(session, profile, events)
     return profile
@@ -160,30 +170,6 @@ async def timeline(
                                   .limit(limit + 1))).all()  # fmt: skip
     page = rows[:limit]
     return page, _cursor(page[-1]) if len(rows) > limit else None
-
-
-async def erase(session: AsyncSession, profile_id: str, events: EventBuffer) -> str:
-    """GDPR erasure: the profile, the profiles merged into it and every trace of them go; others are told."""
-    profile = await get_profile(session, profile_id)
-    ids = [profile.id]
-    while True:
-        more = set((await session.scalars(select(Profile.id).where(Profile.merged_into.in_(ids)))).all()) - set(ids)
-        if not more:
-            break
-        ids += sorted(more)
-    for model, column in ((Identity, Identity.profile_id), (TimelineEvent, TimelineEvent.profile_id),
-                          (EventCount, EventCount.profile_id), (Session, Session.profile_id),
-                          (SegmentMember, SegmentMember.profile_id)):  # fmt: skip
-        await session.execute(delete(model).where(column.in_(ids)))
-    await session.execute(delete(Merge).where(or_(Merge.kept_id.in_(ids), Merge.merged_id.in_(ids))))
-    for profile_key in ids:
-        await session.execute(
-            delete(IdentityConflict).where(cast(IdentityConflict.profile_ids, String).contains(profile_key))
-        )
-    await session.execute(delete(Profile).where(Profile.id.in_(ids)))
-    for erased in ids:
-        events.add(PROFILES, ProfileErased(profile_id=erased, occurred_at=utcnow()), key=erased)
-    return profile.id
 
 
 async def prune_timeline(session: AsyncSession, *, older_than_days: int, chunk: int = 5000) -> int:

@@ -11,6 +11,10 @@ from typing import Any
 SESSION_GAP = timedelta(minutes=30)
 SOCIAL = {"Post Liked": "likes", "Comment Posted": "comments", "Post Shared": "shares"}
 CONSENT_CHANNELS = ("email", "ads", "analytics")
+# Who decided: "unsubscribe" (the person, by the link), "api" (a user of the API), "erasure", "server" (an identify
+# from a trusted, server-side source or an import), "identify" (an identify from a browser write key).
+PROTECTED_OPT_OUTS = frozenset({"unsubscribe", "api", "erasure"})
+TRUSTED_GRANTS = frozenset({"api", "server"})
 ADDITIVE = ("event_count", "page_views", "sessions", "session_seconds", "bounces", "orders", "revenue", "likes",
             "comments", "shares", "reviews", "rating_sum", "sentiment_sum", "sentiment_count", "points")  # fmt: skip
 NON_SESSION_SOURCES = ("import:", "email")  # imported history and email pixels are not visits
@@ -46,13 +50,36 @@ def apply_traits(
     return changed
 
 
-def set_consent(consent: dict[str, Any], channel: str, granted: bool, source: str, at: datetime) -> bool:
-    """Record consent for a channel unless a later decision exists."""
+def set_consent(
+    consent: dict[str, Any], channel: str, granted: bool, source: str, at: datetime, *, now: bool = False
+) -> bool:
+    """Record a consent decision for a channel unless it may not replace the current one (see `may_replace`);
+    `now`: the decision is being made at this moment (API, erasure), so no earlier-stamped event outranks it."""
     current = consent.get(channel)
-    if current and current.get("at", "") > at.isoformat():
+    if current and not may_replace(current, granted, source, at, now=now):
         return False
     consent[channel] = {"granted": granted, "source": source, "at": at.isoformat()}
     return True
+
+
+def may_replace(current: dict[str, Any], granted: bool, source: str, at: datetime, *, now: bool = False) -> bool:
+    """An opt-out by the person, an API user or erasure is undone only by an opt-in from a trusted path; otherwise
+    the later decision wins."""
+    protected = not current.get("granted") and current.get("source") in PROTECTED_OPT_OUTS
+    if granted and protected and source not in TRUSTED_GRANTS:
+        return False
+    return now or current.get("at", "") <= at.isoformat()
+
+
+def fold_consent(kept: dict[str, Any], merged: dict[str, Any]) -> dict[str, Any]:
+    """Two profiles' consent as one: both decisions per channel replayed in time order through the same rules,
+    so a merge never lets an opt-in through that either profile would have refused."""
+    result: dict[str, Any] = {}
+    for channel in sorted(set(kept) | set(merged)):
+        decisions = sorted((d for d in (kept.get(channel), merged.get(channel)) if d), key=lambda d: d["at"])
+        for d in decisions:
+            set_consent(result, channel, d["granted"], d["source"], datetime.fromisoformat(d["at"]))
+    return result
 
 
 def _number(value: Any) -> float | None:

@@ -50,6 +50,14 @@ async def send(broker: str, *values: dict[str, Any]) -> None:
     await producer.stop()
 
 
+async def suppressed_count(client: httpx.AsyncClient) -> float:
+    """Events dropped so far because they named an erased person (this process's counter)."""
+    for line in (await client.get("/metrics")).text.splitlines():
+        if line.startswith("tessera_profiles_suppressed_events_total "):
+            return float(line.split()[1])
+    return 0.0
+
+
 async def profile_of(client: httpx.AsyncClient, **identity: str) -> dict[str, Any]:
     async def found() -> dict[str, Any] | None:
         response = await client.get("/v1/profiles/lookup", params=identity, headers=ANALYST)
@@ -148,9 +156,11 @@ class TestRest:
             return merges or None
 
         [merge] = await wait_for(merged)
-        undone = await profiles.post(f"/v1/merges/{merge['id']}/undo", headers=MARKETER)
+        refused = await profiles.post(f"/v1/merges/{merge['id']}/undo", headers=MARKETER)
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+        undone = await profiles.post(f"/v1/merges/{merge['id']}/undo", headers=ADMIN)
         assert undone.status_code == 200 and undone.json()["undone_at"]
-        again = await profiles.post(f"/v1/merges/{merge['id']}/undo", headers=MARKETER)
+        again = await profiles.post(f"/v1/merges/{merge['id']}/undo", headers=ADMIN)
         assert again.status_code == 409 and again.json()["error"]["code"] == "conflict"
         split = (await profiles.get("/v1/profiles/lookup", params={"anonymous_id": f"ma-{m}"}, headers=ANALYST)).json()
         assert split["id"] == merge["merged_id"]
@@ -159,11 +169,29 @@ class TestRest:
         m = mark()
         await send(broker, identify(f"e-{m}", f"ea-{m}", email=f"e{m}@example.com"))
         pid = (await profile_of(profiles, user_id=f"e-{m}"))["id"]
-        assert (await profiles.delete(f"/v1/profiles/{pid}", headers=MARKETER)).status_code == 204
+        assert (await profiles.delete(f"/v1/profiles/{pid}", headers=MARKETER)).status_code == 403
+        assert (await profiles.delete(f"/v1/profiles/{pid}", headers=ADMIN)).status_code == 204
         for params in ({"user_id": f"e-{m}"}, {"anonymous_id": f"ea-{m}"}, {"email": f"e{m}@example.com"}):
             assert (await profiles.get("/v1/profiles/lookup", params=params, headers=ANALYST)).status_code == 404
         async with TopicReader(broker, PROFILES) as reader:
-            await reader.wait_until(lambda v: v.get("type") == "profile.erased.v1" and v["profile_id"] == pid)
+            [erased] = await reader.wait_until(
+                lambda v: v.get("type") == "profile.erased.v1" and v["profile_id"] == pid
+            )
+        assert sorted(map(tuple, erased["identities"])) == [
+            ("anonymous_id", f"ea-{m}"),
+            ("email", f"e{m}@example.com"),
+            ("user_id", f"e-{m}"),
+        ]
+        # The same visitor comes back: the event is dropped (and counted), no profile is re-created.
+        before = await suppressed_count(profiles)
+        await send(broker, page(f"ea-{m}", at=timedelta(minutes=5)))
+
+        async def dropped() -> bool:
+            return await suppressed_count(profiles) > before
+
+        await wait_for(dropped)
+        lookup = await profiles.get("/v1/profiles/lookup", params={"anonymous_id": f"ea-{m}"}, headers=ANALYST)
+        assert lookup.status_code == 404
 
     async def test_bad_input_is_4xx_in_the_shared_shape(self, profiles: httpx.AsyncClient) -> None:
         checks = [

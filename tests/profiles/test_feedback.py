@@ -14,10 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.profiles.app import create_app
 from services.profiles.config import Settings
+from services.profiles.erasure import erase
 from services.profiles.feedback import FeedbackFilter, feedback_stats, list_feedback, negative_terms, respond
 from services.profiles.ingest import apply_events
 from services.profiles.models import FeedbackItem, SegmentMember
-from services.profiles.service import erase, lookup
+from services.profiles.service import lookup
 from shared.bus import EventBuffer
 from shared.errors import Conflict, Invalid, NotFound
 from tests.builders import auth, service_settings

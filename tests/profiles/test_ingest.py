@@ -7,10 +7,11 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.profiles.erasure import erase
 from services.profiles.ingest import apply_events
 from services.profiles.merging import undo_merge
 from services.profiles.models import EventCount, IdentityConflict, Merge, TimelineEvent
-from services.profiles.service import erase, get_profile, lookup
+from services.profiles.service import get_profile, lookup
 from services.profiles.traits import merge_computed, public_computed, unmerge_computed
 from shared.bus import EventBuffer
 from tests.profiles.builders import event, identify, order, page
