@@ -18,10 +18,10 @@ from shared.events import EVENTS
 from shared.tokens import sign_token
 from tessera.broker import free_port
 from tests.builders import service_settings
-from tests.conftest import WRITE_KEY
+from tests.conftest import LINK_SECRET, WRITE_KEY
 from tests.helpers import TopicReader, running, wait_for
 
-SECRET = "tessera-dev-link-secret"
+SECRET = LINK_SECRET
 
 
 @pytest.fixture(scope="module")

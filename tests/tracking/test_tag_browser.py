@@ -29,7 +29,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from shared.events import EVENTS
 from tessera.broker import free_port, stop_process
-from tests.conftest import ADMIN_KEY, WRITE_KEY
+from tests.conftest import ADMIN_KEY, LINK_SECRET, WRITE_KEY
 from tests.helpers import TopicReader, wait_for
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -48,7 +48,7 @@ def tracking_url(broker: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     data_dir = tmp_path_factory.mktemp("tag-tracking")
     port = free_port()
     env = {**os.environ, "TESSERA_DATA_DIR": str(data_dir), "TESSERA_KAFKA_BOOTSTRAP_SERVERS": broker,
-           "TESSERA_WRITE_KEY": WRITE_KEY, "TESSERA_ADMIN_API_KEY": ADMIN_KEY}  # fmt: skip
+           "TESSERA_WRITE_KEY": WRITE_KEY, "TESSERA_ADMIN_API_KEY": ADMIN_KEY, "TESSERA_LINK_SECRET": LINK_SECRET}  # fmt: skip
     log_path = data_dir / "tracking.log"
     command = [sys.executable, "-m", "uvicorn", "services.tracking.app:create_app", "--factory",
                "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
