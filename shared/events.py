@@ -83,6 +83,7 @@ class TrackedEvent(BaseModel):
     originalTimestamp: datetime | None = None
     groupId: str | None = None
     previousId: str | None = None
+    sourceTrusted: bool = False  # set by tracking from the source (true for its own email events), never by a client
 
     @property
     def person_key(self) -> str:

@@ -61,6 +61,7 @@ def _email_event(name: str, payload: dict[str, Any], properties: dict[str, Any])
         "timestamp": now,
         "receivedAt": now,
         "sourceId": "email",
+        "sourceTrusted": True,  # tracking itself saw the signed link: the one path that names a profile
         "traits": {},
     }
 

@@ -102,6 +102,7 @@ class TestEmailLinks:
         async with TopicReader(broker, EVENTS) as reader:
             opens = await reader.wait_until(lambda v: (v.get("context") or {}).get("profileId") == profile, count=2)
         assert sorted(o["properties"]["machine_open"] for o in opens) == [False, True]
+        assert all(o["sourceTrusted"] is True for o in opens)
         assert {o["event"] for o in opens} == {"Email Opened"} and opens[0]["properties"]["campaign_id"] == "camp"
 
     async def test_click_redirects_to_the_signed_link(self, live_tracking: str, broker: str) -> None:
@@ -113,6 +114,7 @@ class TestEmailLinks:
         async with TopicReader(broker, EVENTS) as reader:
             [click] = await reader.wait_until(lambda v: (v.get("context") or {}).get("profileId") == profile)
         assert click["event"] == "Email Link Clicked" and click["properties"]["variant_id"] == "B"
+        assert click["sourceTrusted"] is True
 
     async def test_unsubscribe_link_records_unsubscribed(self, live_tracking: str, broker: str) -> None:
         profile = uuid.uuid4().hex
