@@ -32,6 +32,7 @@ def _spec(settings: Settings) -> ServiceSpec:
             publisher=publisher,
             sources=SourceCache(runtime.sessions),
             limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
+            email_limiter=RateLimiter(settings.email_rate_limit_per_second, settings.email_rate_limit_burst),
             limits=Limits(settings.max_event_bytes, timedelta(seconds=settings.future_tolerance_seconds)),
             recent_ids=RecentIds(settings.dedup_window_seconds, settings.dedup_max_ids),
             trusted_proxies=[ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies],
