@@ -122,7 +122,7 @@ def start_tracking(bootstrap: str, data_dir: str, workers: int) -> tuple[subproc
     port = free_port()
     env = {**os.environ, "TESSERA_DATA_DIR": data_dir, "TESSERA_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
            "TESSERA_WRITE_KEY": WRITE_KEY, "TESSERA_ADMIN_API_KEY": "tsk_bench", "TESSERA_LOG_LEVEL": "WARNING",
-           "TESSERA_TRACKING_RATE_LIMIT_PER_SECOND": "0"}  # fmt: skip
+           "TESSERA_TRACKING_RATE_LIMIT_PER_SECOND": "0", "TESSERA_ENV": "development"}  # fmt: skip
     command = [sys.executable, "-m", "uvicorn", "services.tracking.app:create_app", "--factory", "--port", str(port),
                "--workers", str(workers), "--loop", "uvloop", "--http", "httptools", "--no-access-log",
                "--log-level", "warning"]  # fmt: skip

@@ -111,7 +111,7 @@ async def profiles_consumer(bootstrap: str, database_url: str, data_dir: Path, n
     the time from the end of that batch (its own start is not observable from here, so it is left out of both)."""
     settings = Settings(kafka_bootstrap_servers=bootstrap, database_url=database_url, data_dir=data_dir,
                         consumer_group=f"bench-{uuid.uuid4().hex[:6]}", log_level="WARNING",
-                        timeline_retention_days=0)  # fmt: skip
+                        timeline_retention_days=0, env="development")  # fmt: skip
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         worker = app.state.runtime.workers[0]

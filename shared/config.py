@@ -9,6 +9,12 @@ from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 Role = Literal["analyst", "marketer", "admin"]
+# Published here, so anyone can sign links with it: only `TESSERA_ENV=development` may run with it.
+DEVELOPMENT_LINK_SECRET = "tessera-dev-link-secret"
+
+
+class UnsafeSettings(RuntimeError):
+    """Settings a service refuses to start with; the message is one line that says what to set."""
 
 
 class ApiKeySpec(BaseModel):
@@ -31,7 +37,8 @@ class CommonSettings(BaseSettings):
     kafka_fetch_max_wait_ms: int = Field(default=100, ge=1, le=5000)  # how long a consumer's fetch may wait
     admin_api_key: SecretStr | None = None
     write_key: SecretStr | None = None  # the default source's write key (tracking creates that source)
-    link_secret: SecretStr = SecretStr("tessera-dev-link-secret")  # signs email open/click/unsubscribe tokens
+    link_secret: SecretStr = SecretStr(DEVELOPMENT_LINK_SECRET)  # signs email open/click/unsubscribe tokens
+    env: Literal["development", "production"] = "production"
     api_keys: list[ApiKeySpec] = Field(default_factory=list)
     log_level: str = "INFO"
     log_json: bool = True
@@ -62,6 +69,14 @@ class ServiceSettings(CommonSettings):
 
         common = EnvSettingsSource(settings_cls, env_prefix="TESSERA_")
         return init_settings, env_settings, common, dotenv_settings, file_secret_settings
+
+    def check_secrets(self) -> None:
+        """Refuse a link secret anyone can know (published or empty) outside development."""
+        if self.env != "development" and self.link_secret.get_secret_value() in (DEVELOPMENT_LINK_SECRET, ""):
+            raise UnsafeSettings(
+                "TESSERA_LINK_SECRET is unset or the development value published in the code, so anyone could "
+                "forge email links: set a secret of your own (`tessera up` generates one) or TESSERA_ENV=development"
+            )
 
     def resolved_database_url(self) -> str:
         """The configured database URL, or a SQLite file under the data directory."""

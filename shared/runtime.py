@@ -130,6 +130,7 @@ async def close_runtime(runtime: Runtime) -> None:
 
 def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
     """The FastAPI app of one service; nothing connects until the lifespan starts."""
+    settings.check_secrets()  # before anything starts: the traceback's last line is the reason, for `tessera up`
     configure_logging(settings.log_level, json=settings.log_json, service=spec.name)
 
     @asynccontextmanager

@@ -47,7 +47,8 @@ def cmd_up(_: argparse.Namespace) -> int:
         console.print("Stopping…")
         return _stopped(stack, 0)
     except StackError as exc:
-        console.print(f"[red]tessera up: {exc}[/red]")
+        # One line however long, and a service's log line is shown as it is, never read as markup.
+        console.print(f"tessera up: {exc}", style="red", markup=False, soft_wrap=True)
         return _stopped(stack, 1)
     return _stopped(stack, 0)
 

@@ -305,6 +305,12 @@ def reaction(c: Customer, variant: int, rng: random.Random) -> Reaction:
     return Reaction(opened, rng.random() < 0.12, clicked, rng.random() < chance)
 
 
+def mail_client_address(index: int, via_proxy: bool) -> str:
+    """Where a recipient's mail client calls from: their own address, or one of a mail proxy's few."""
+    # Tracking rate-limits email links per address: one address for every reader would be throttled.
+    return f"192.0.2.{index % 200}" if via_proxy else f"198.18.{index // 250 % 250}.{index % 250 + 1}"
+
+
 def holdout_ordered(rng: random.Random) -> bool:
     """Whether someone held out of the campaign orders anyway in the same days."""
     return rng.random() < BASE_ORDER_RATE

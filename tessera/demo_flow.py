@@ -26,6 +26,7 @@ from tessera.demo_data import (
     REFERRAL_CODE,
     Customer,
     holdout_ordered,
+    mail_client_address,
     reaction,
 )
 
@@ -353,7 +354,8 @@ class Flow:
                                                (done.opened, "o", BROWSER, "human_opens"),
                                                (done.clicked, "c", BROWSER, "clicks")):  # fmt: skip
             if happened and kind in links:
-                await self.api.client.get(links[kind], headers={"User-Agent": agent}, follow_redirects=False)
+                headers = {"User-Agent": agent, "X-Forwarded-For": mail_client_address(customer.index, agent is PROXY)}
+                await self.api.client.get(links[kind], headers=headers, follow_redirects=False)
                 counts[counter] += 1
         counts["conversions"] += done.ordered
         return done.ordered

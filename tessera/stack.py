@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -54,18 +55,25 @@ class StackConfig:
 
 
 def load_keys(data_dir: Path) -> dict[str, str]:
-    """Admin API key and default write key: from the environment, else generated once and kept."""
+    """Admin API key, default write key and link secret: from the environment, else generated once and kept."""
     path = data_dir / "keys.json"
     stored = json.loads(path.read_text()) if path.exists() else {}
     keys = {
         "admin_api_key": os.environ.get("TESSERA_ADMIN_API_KEY") or stored.get("admin_api_key") or generate_key("tsk"),
         "write_key": os.environ.get("TESSERA_WRITE_KEY") or stored.get("write_key") or generate_key("twk"),
+        "link_secret": os.environ.get("TESSERA_LINK_SECRET") or stored.get("link_secret") or secrets.token_hex(32),
     }
     if keys != stored:
         data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(keys, indent=2))
-        path.chmod(0o600)
+        _write_private(path, json.dumps(keys, indent=2))
     return keys
+
+
+def _write_private(path: Path, text: str) -> None:
+    # Created owner-only: a write followed by chmod would leave the secrets readable for a moment.
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
+        file.write(text)
+    path.chmod(0o600)  # a file made by an older version keeps its mode through O_CREAT
 
 
 def service_env(config: StackConfig, keys: dict[str, str], name: str) -> dict[str, str]:
@@ -76,6 +84,7 @@ def service_env(config: StackConfig, keys: dict[str, str], name: str) -> dict[st
         TESSERA_KAFKA_BOOTSTRAP_SERVERS=f"{config.host}:{config.broker_port}",
         TESSERA_ADMIN_API_KEY=keys["admin_api_key"],
         TESSERA_WRITE_KEY=keys["write_key"],
+        TESSERA_LINK_SECRET=keys["link_secret"],
     )
     env[f"TESSERA_{name.upper()}_HOST"] = config.host
     env[f"TESSERA_{name.upper()}_PORT"] = str(config.ports[name])

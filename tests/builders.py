@@ -7,13 +7,13 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from tests.conftest import ADMIN_KEY, API_KEYS, WRITE_KEY
+from tests.conftest import ADMIN_KEY, API_KEYS, LINK_SECRET, WRITE_KEY
 
 
 def service_settings(
     settings_cls: type[Any], *, broker: str, database_url: str, data_dir: Path, **overrides: Any
 ) -> Any:
-    """Settings for one service in a test: real broker, given database, test keys."""
+    """Settings for one service in a test: real broker, given database, test keys and link secret."""
     values: dict[str, Any] = {
         "kafka_bootstrap_servers": broker,
         "database_url": database_url,
@@ -21,6 +21,7 @@ def service_settings(
         "admin_api_key": SecretStr(ADMIN_KEY),
         "api_keys": API_KEYS,
         "write_key": SecretStr(WRITE_KEY),
+        "link_secret": SecretStr(LINK_SECRET),
         "log_json": True,
     }
     values.update(overrides)

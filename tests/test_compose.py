@@ -110,8 +110,14 @@ class TestServiceSettings:
         assert (url.drivername, url.host, url.database) == ("postgresql+asyncpg", "postgres", f"tessera_{name}")
         assert (settings.host, settings.port) == ("0.0.0.0", default_port(name))
         assert settings.kafka_idempotent_producer is True
+        assert settings.env == "production"
+        settings.check_secrets()  # the link secret comes from .env, never the development value
         advertised = environment(compose, "kafka")["KAFKA_ADVERTISED_LISTENERS"]
         assert f"//{settings.kafka_bootstrap_servers}" in advertised
+
+    def test_the_link_secret_must_be_in_the_env_file(self, compose: dict[str, Any], name: str) -> None:
+        match = INTERPOLATION.fullmatch(service(compose, name)["environment"]["TESSERA_LINK_SECRET"])
+        assert match and match.group(2) == ":?", "compose must stop when .env has no TESSERA_LINK_SECRET"
 
     def test_publishes_the_default_port(self, compose: dict[str, Any], name: str) -> None:
         port = default_port(name)

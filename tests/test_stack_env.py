@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
+from importlib import import_module
 from pathlib import Path
 
 import pytest
 
 from services.campaigns.config import Settings as CampaignsSettings
-from tessera.stack import StackConfig, service_env
+from shared.config import DEVELOPMENT_LINK_SECRET
+from tessera.stack import SERVICES, StackConfig, load_keys, service_env
 
-KEYS = {"admin_api_key": "tsk_admin", "write_key": "twk_write"}
+KEYS = {"admin_api_key": "tsk_admin", "write_key": "twk_write", "link_secret": "a-generated-link-secret"}
 PORTS = {"tracking": 9101, "profiles": 9102, "segmentation": 9103, "campaigns": 9104}
 
 
@@ -60,3 +63,29 @@ class TestCampaignsEnv:
             "127.0.0.1",
             str(PORTS[name]),
         )
+
+
+class TestLinkSecret:
+    def test_generated_once_into_the_data_directory(self, config: StackConfig) -> None:
+        first = load_keys(config.data_dir)
+        stored = json.loads((config.data_dir / "keys.json").read_text())
+        assert len(first["link_secret"]) >= 32 and first["link_secret"] != DEVELOPMENT_LINK_SECRET
+        assert stored["link_secret"] == first["link_secret"] == load_keys(config.data_dir)["link_secret"]
+        assert (config.data_dir / "keys.json").stat().st_mode & 0o077 == 0
+
+    def test_kept_keys_from_before_gain_one(self, config: StackConfig) -> None:
+        (config.data_dir / "keys.json").write_text(json.dumps({"admin_api_key": "tsk_old", "write_key": "twk_old"}))
+        keys = load_keys(config.data_dir)
+        assert (keys["admin_api_key"], keys["write_key"]) == ("tsk_old", "twk_old") and keys["link_secret"]
+
+    def test_the_environment_wins(self, config: StackConfig, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("TESSERA_LINK_SECRET", "from-the-environment")
+        assert load_keys(config.data_dir)["link_secret"] == "from-the-environment"
+
+    @pytest.mark.parametrize("name", list(SERVICES))
+    def test_every_service_gets_it(self, config: StackConfig, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        for var, value in service_env(config, KEYS, name).items():
+            if var.startswith("TESSERA_"):
+                monkeypatch.setenv(var, value)
+        settings = import_module(f"services.{name}.config").Settings()
+        assert settings.link_secret.get_secret_value() == KEYS["link_secret"] and settings.env == "production"

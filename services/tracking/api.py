@@ -12,7 +12,7 @@ from services.tracking.body import decompress, parse_json
 from services.tracking.deps import SourceInfo, client_ip, source_for
 from services.tracking.enrichment import RequestFacts
 from services.tracking.schemas import IngestResponse
-from services.tracking.service import Limits, Prepared, prepare_events
+from services.tracking.service import Prepared, prepare_events
 from shared.errors import BadRequest, PayloadTooLarge, RateLimited, field_error
 
 router = APIRouter(tags=["ingest"])
@@ -50,6 +50,7 @@ def _facts(request: Request, source: SourceInfo, body: dict[str, Any]) -> Reques
         user_agent=request.headers.get("user-agent"),
         anonymize_ip=source.anonymize_ip,
         batch_sent_at=sent_at,
+        source_trusted=source.trusted,
     )
 
 
@@ -88,9 +89,8 @@ async def ingest(request: Request, path_kind: str) -> IngestResponse:
     if not isinstance(body, dict):
         raise BadRequest("The body must be a JSON object.", fields=[field_error("body", "must be an object")])
     events = _events_of(body, batch, settings.max_batch_events)
-    limits = Limits(event_bytes=settings.max_event_bytes)
     prepared = prepare_events(
-        events, _facts(request, source, body), forced_type=TYPES_BY_PATH.get(path_kind), limits=limits,
+        events, _facts(request, source, body), forced_type=TYPES_BY_PATH.get(path_kind), limits=extras["limits"],
         recent=extras["recent_ids"], body_bytes=len(plain),
     )  # fmt: skip
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -15,7 +16,7 @@ from services.tracking.deps import SourceCache
 from services.tracking.guards import RateLimiter, RecentIds
 from services.tracking.models import outbox
 from services.tracking.publisher import Publisher
-from services.tracking.service import DEFAULT_SOURCE_NAME, ensure_source_with_key
+from services.tracking.service import DEFAULT_SOURCE_NAME, Limits, ensure_source_with_key
 from services.tracking.spool import Spool
 from shared.runtime import Runtime, ServiceSpec, create_service_app
 
@@ -31,6 +32,8 @@ def _spec(settings: Settings) -> ServiceSpec:
             publisher=publisher,
             sources=SourceCache(runtime.sessions),
             limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
+            email_limiter=RateLimiter(settings.email_rate_limit_per_second, settings.email_rate_limit_burst),
+            limits=Limits(settings.max_event_bytes, timedelta(seconds=settings.future_tolerance_seconds)),
             recent_ids=RecentIds(settings.dedup_window_seconds, settings.dedup_max_ids),
             trusted_proxies=[ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies],
         )

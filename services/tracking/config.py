@@ -21,6 +21,11 @@ class Settings(ServiceSettings):
     spool_path: Path | None = None  # default: <data_dir>/tracking-spool.db
     rate_limit_per_second: float = 1000.0  # requests per write key; 0 turns the limit off
     rate_limit_burst: int = 2000
+    # Email open, click and unsubscribe links, per client address; 0 turns the limit off.
+    email_rate_limit_per_second: float = 20.0
+    email_rate_limit_burst: int = 100
+    # A client time (after clock-skew correction) further ahead of receipt than this becomes the receive time.
+    future_tolerance_seconds: int = Field(default=24 * 3600, ge=0)
     trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1/32", "::1/128"])
     max_event_bytes: int = 32 * 1024
     max_batch_bytes: int = 500 * 1024

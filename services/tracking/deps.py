@@ -22,6 +22,7 @@ class SourceInfo:
 
     id: str
     anonymize_ip: bool
+    trusted: bool = False
 
 
 class SourceCache:
@@ -40,7 +41,7 @@ class SourceCache:
             return hit[0]
         async with self._sessions() as session:
             source = await find_source(session, write_key)
-        info = SourceInfo(source.id, source.anonymize_ip) if source and source.enabled else None
+        info = SourceInfo(source.id, source.anonymize_ip, source.trusted) if source and source.enabled else None
         if len(self._cache) > 10_000:
             self._cache.clear()
         self._cache[digest] = (info, time.monotonic() + self._ttl)

@@ -1,4 +1,4 @@
-"""Enrichment of validated events: ids, clock-skew correction, UTM, user agent, anonymised IP."""
+"""Enrichment of validated events: ids, clock-skew correction and clamping, trust, UTM, user agent, anonymised IP."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import itertools
 import os
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property, lru_cache
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -29,6 +29,9 @@ BOT_PATTERN = re.compile(
     r"httpclient|okhttp|go-http-client|java/|facebookexternalhit|embedly|bingpreview",
     re.IGNORECASE,
 )
+# Context keys only tracking sets: the clamp flag, and the profile id only signed email links may name.
+TRACKING_CONTEXT = ("timestampClamped", "timestampClampedFrom", "profileId")
+DEFAULT_FUTURE_TOLERANCE = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class RequestFacts:
     user_agent: str | None
     anonymize_ip: bool
     batch_sent_at: str | None = None
+    source_trusted: bool = False
 
     @cached_property
     def received_at_iso(self) -> str:
@@ -57,7 +61,10 @@ def corrected_timestamp(event: dict[str, Any], received_at: datetime, batch_sent
     original = parse_time(original_raw, "timestamp")
     if sent_raw is None:
         return original
-    return received_at - (parse_time(sent_raw, "sentAt") - original)
+    try:
+        return received_at - (parse_time(sent_raw, "sentAt") - original)
+    except OverflowError:  # a skew that leaves the calendar corrects nothing: the client's own time stands
+        return original
 
 
 # A random prefix per process and a counter: unique ids without a system call per event.
@@ -120,14 +127,17 @@ def anonymize(ip: str) -> str:
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False).network_address)
 
 
-def enrich(event: dict[str, Any], facts: RequestFacts) -> dict[str, Any]:
-    """Add the fields tracking owns; the event must already be valid."""
-    context = dict(event.get("context") or {})
+def enrich(
+    event: dict[str, Any], facts: RequestFacts, *, future_tolerance: timedelta = DEFAULT_FUTURE_TOLERANCE
+) -> dict[str, Any]:
+    """Add the fields tracking owns, over whatever the client sent in them; the event must already be valid."""
+    context = {k: v for k, v in (event.get("context") or {}).items() if k not in TRACKING_CONTEXT}
     event["messageId"] = event.get("messageId") or next_message_id()
     event["sourceId"] = facts.source_id
+    event["sourceTrusted"] = facts.source_trusted
     event["receivedAt"] = facts.received_at_iso
     event["originalTimestamp"] = event.get("originalTimestamp") or event.get("timestamp")
-    event["timestamp"] = corrected_timestamp(event, facts.received_at, facts.batch_sent_at).isoformat()
+    event["timestamp"] = _event_time(event, facts, context, future_tolerance)
     event["sentAt"] = event.get("sentAt") or facts.batch_sent_at
     found_page = context.get("page")
     page: dict[str, Any] = found_page if isinstance(found_page, dict) else {}
@@ -144,6 +154,17 @@ def enrich(event: dict[str, Any], facts: RequestFacts) -> dict[str, Any]:
         context["ip"] = _safe_ip(ip, facts.anonymize_ip)
     event["context"] = context
     return event
+
+
+def _event_time(event: dict[str, Any], facts: RequestFacts, context: dict[str, Any], tolerance: timedelta) -> str:
+    """The corrected time; `receivedAt`, flagged in the context, when that is over `tolerance` in the future."""
+    corrected = corrected_timestamp(event, facts.received_at, facts.batch_sent_at)
+    # Only the future is clamped: imports and replays rightly carry far-past times.
+    if corrected - facts.received_at <= tolerance:
+        return corrected.isoformat()
+    context["timestampClamped"] = True
+    context["timestampClampedFrom"] = corrected.isoformat()
+    return facts.received_at_iso
 
 
 @lru_cache(maxsize=8192)  # every event of a request, and most requests of a visitor, share one address

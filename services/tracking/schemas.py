@@ -14,6 +14,18 @@ class SourceCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     anonymize_ip: bool = True
+    trusted: bool = False
+
+
+class SourceUpdate(BaseModel):
+    """Changes to a source; fields left out (or null) stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    enabled: bool | None = None
+    anonymize_ip: bool | None = None
+    trusted: bool | None = None
 
 
 class SourceRead(BaseModel):
@@ -26,6 +38,7 @@ class SourceRead(BaseModel):
     write_key_hint: str
     enabled: bool
     anonymize_ip: bool
+    trusted: bool
     created_at: datetime
     rotated_at: datetime | None = None
 

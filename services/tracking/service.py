@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import orjson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.tracking.enrichment import RequestFacts, enrich
+from services.tracking.enrichment import DEFAULT_FUTURE_TOLERANCE, RequestFacts, enrich
 from services.tracking.guards import RecentIds
 from services.tracking.models import Source
 from services.tracking.validation import EventInvalid, validate_event
@@ -21,13 +22,15 @@ from shared.errors import NotFound
 from shared.events import EVENTS, EVENTS_REJECTED, MessageRejected
 
 DEFAULT_SOURCE_NAME = "default"
+SOURCE_FIELDS = frozenset({"name", "enabled", "anonymize_ip", "trusted"})  # what an admin may change
 
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Size limit of one event (batch limits are checked on the request body)."""
+    """Limits of one event: its size (batch limits are checked on the body) and how far ahead its time may be."""
 
     event_bytes: int
+    future_tolerance: timedelta = DEFAULT_FUTURE_TOLERANCE
 
 
 @dataclass
@@ -44,13 +47,25 @@ def _hint(key: str) -> str:
     return f"{key[:8]}…"
 
 
-async def create_source(session: AsyncSession, *, name: str, anonymize_ip: bool = True) -> tuple[Source, str]:
+async def create_source(
+    session: AsyncSession, *, name: str, anonymize_ip: bool = True, trusted: bool = False
+) -> tuple[Source, str]:
     """A new source and its write key (returned once, stored hashed)."""
     key = generate_key("twk")
-    source = Source(name=name, anonymize_ip=anonymize_ip, write_key_hash=hash_key(key), write_key_hint=_hint(key))
+    source = Source(name=name, anonymize_ip=anonymize_ip, trusted=trusted, write_key_hash=hash_key(key),
+                    write_key_hint=_hint(key))  # fmt: skip
     session.add(source)
     await session.flush()
     return source, key
+
+
+async def update_source(session: AsyncSession, source_id: str, changes: dict[str, Any]) -> Source:
+    """Change a source's name, enabled, anonymize_ip or trusted flag."""
+    source = await get_source(session, source_id)
+    for field_name in SOURCE_FIELDS & changes.keys():
+        setattr(source, field_name, changes[field_name])
+    await session.flush()
+    return source
 
 
 async def ensure_source_with_key(session: AsyncSession, *, name: str, write_key: str) -> Source:
@@ -134,7 +149,7 @@ def prepare_events(
         if event.get("messageId") and recent.seen_before(f"{facts.source_id}:{event['messageId']}"):
             prepared.duplicates += 1
             continue
-        event = enrich(event, facts)
+        event = enrich(event, facts, future_tolerance=limits.future_tolerance)
         if not raw.get("messageId"):
             recent.seen_before(f"{facts.source_id}:{event['messageId']}")
         key = event.get("userId") or event.get("anonymousId") or event.get("previousId")

@@ -1,11 +1,11 @@
-"""Source administration (admin key): create, list, delete, rotate the write key."""
+"""Source administration (admin key): create, list, change, delete, rotate the write key."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, status
 
-from services.tracking.schemas import SourceCreate, SourceRead, SourceWithKey
-from services.tracking.service import create_source, delete_source, list_sources, rotate_write_key
+from services.tracking.schemas import SourceCreate, SourceRead, SourceUpdate, SourceWithKey
+from services.tracking.service import create_source, delete_source, list_sources, rotate_write_key, update_source
 from shared.auth import require_role
 from shared.deps import SessionDep
 
@@ -19,7 +19,7 @@ def _forget_cached_keys(request: Request) -> None:
 @router.post("", response_model=SourceWithKey, status_code=status.HTTP_201_CREATED)
 async def create_source_route(body: SourceCreate, session: SessionDep) -> SourceWithKey:
     """Create a source; its write key is shown in this response only."""
-    source, key = await create_source(session, name=body.name, anonymize_ip=body.anonymize_ip)
+    source, key = await create_source(session, name=body.name, anonymize_ip=body.anonymize_ip, trusted=body.trusted)
     return SourceWithKey(**SourceRead.model_validate(source).model_dump(), write_key=key)
 
 
@@ -27,6 +27,14 @@ async def create_source_route(body: SourceCreate, session: SessionDep) -> Source
 async def list_sources_route(session: SessionDep) -> list[SourceRead]:
     """List sources (write keys are never shown again)."""
     return [SourceRead.model_validate(s) for s in await list_sources(session)]
+
+
+@router.patch("/{source_id}", response_model=SourceRead)
+async def update_source_route(source_id: str, body: SourceUpdate, session: SessionDep, request: Request) -> SourceRead:
+    """Change a source: name, enabled, anonymize_ip, trusted (whether its events may carry consent opt-ins)."""
+    source = await update_source(session, source_id, body.model_dump(exclude_none=True))
+    _forget_cached_keys(request)
+    return SourceRead.model_validate(source)
 
 
 @router.delete("/{source_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -11,6 +11,8 @@ TYPES = ("track", "identify", "page", "screen", "group", "alias")
 OBJECT_FIELDS = ("properties", "traits", "context", "integrations")
 TIME_FIELDS = ("timestamp", "originalTimestamp", "sentAt")
 MAX_ID_LENGTH = 500
+# Tracking's email events use `profile:<id>` as their anonymous id; profiles reads it as "no browser id".
+RESERVED_ANONYMOUS_PREFIX = "profile:"
 
 
 class EventInvalid(ValueError):
@@ -69,6 +71,8 @@ def _check_identity(event: dict[str, Any]) -> None:
     for field in ("userId", "anonymousId", "previousId", "groupId"):
         if field in event:
             event[field] = _identifier(event, field)
+    if str(event.get("anonymousId") or "").lower().startswith(RESERVED_ANONYMOUS_PREFIX):
+        raise EventInvalid("anonymousId", f"may not start with '{RESERVED_ANONYMOUS_PREFIX}' (kept for email events)")
     if event["type"] == "alias":
         if not event.get("previousId"):
             raise EventInvalid("previousId", "is required for alias")

@@ -18,3 +18,15 @@ def test_port_in_use_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-unty
         result = subprocess.run([sys.executable, "-m", "tessera.cli", "up"], env=env, capture_output=True, timeout=60)
     assert result.returncode == 1
     assert f"port {port} (profiles) is already in use" in result.stderr.decode()
+
+
+def test_the_published_link_secret_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    ports = {f"TESSERA_{name.upper()}_PORT": str(free_port()) for name in ("tracking", "profiles", "segmentation",
+                                                                             "campaigns")}  # fmt: skip
+    env = {**os.environ, "TESSERA_DATA_DIR": str(tmp_path), "TESSERA_BROKER_PORT": str(free_port()),
+           "TESSERA_LINK_SECRET": "tessera-dev-link-secret", **ports}  # fmt: skip
+    env.pop("TESSERA_ENV", None)
+    result = subprocess.run([sys.executable, "-m", "tessera.cli", "up"], env=env, capture_output=True, timeout=90)
+    assert result.returncode == 1
+    [line] = [line for line in result.stderr.decode().splitlines() if "tessera up:" in line]
+    assert "exited with code 1" in line and "TESSERA_LINK_SECRET" in line

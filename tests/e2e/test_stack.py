@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import time
@@ -14,6 +15,7 @@ import psutil
 import pytest
 
 from shared.events import SEGMENTS
+from shared.tokens import sign_token
 from tests.builders import auth
 from tests.conftest import ADMIN_KEY, WRITE_KEY
 from tests.e2e.stack import tessera_up
@@ -149,6 +151,15 @@ async def test_cdnow_imported_through_profiles_reproduces_the_published_clv_fit(
             return body if body["status"] == "ready" and body["size"] < 2357 else None
 
         assert abs((await wait_for(rebuilt, timeout=30))["size"] - 235) <= 1
+
+
+async def test_email_links_are_signed_with_the_secret_tessera_up_generated(stack: dict) -> None:  # type: ignore[type-arg]
+    secret = json.loads((stack["data_dir"] / "keys.json").read_text())["link_secret"]
+    pixel = f"{stack['urls']['tracking']}/v1/o/{{}}.gif"
+    async with httpx.AsyncClient() as client:
+        ours = await client.get(pixel.format(sign_token({"k": "o", "p": "p-e2e"}, secret)))
+        published = await client.get(pixel.format(sign_token({"k": "o", "p": "p-e2e"}, "tessera-dev-link-secret")))
+    assert secret != "tessera-dev-link-secret" and ours.status_code == 200 and published.status_code == 400
 
 
 def test_sigterm_stops_every_child(stack: dict) -> None:  # type: ignore[type-arg]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
+from collections.abc import AsyncIterator
+from html.parser import HTMLParser
 
 import httpx
 import pytest
@@ -18,10 +20,10 @@ from shared.events import EVENTS
 from shared.tokens import sign_token
 from tessera.broker import free_port
 from tests.builders import service_settings
-from tests.conftest import WRITE_KEY
+from tests.conftest import LINK_SECRET, WRITE_KEY
 from tests.helpers import TopicReader, running, wait_for
 
-SECRET = "tessera-dev-link-secret"
+SECRET = LINK_SECRET
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +104,7 @@ class TestEmailLinks:
         async with TopicReader(broker, EVENTS) as reader:
             opens = await reader.wait_until(lambda v: (v.get("context") or {}).get("profileId") == profile, count=2)
         assert sorted(o["properties"]["machine_open"] for o in opens) == [False, True]
+        assert all(o["sourceTrusted"] is True for o in opens)
         assert {o["event"] for o in opens} == {"Email Opened"} and opens[0]["properties"]["campaign_id"] == "camp"
 
     async def test_click_redirects_to_the_signed_link(self, live_tracking: str, broker: str) -> None:
@@ -113,13 +116,33 @@ class TestEmailLinks:
         async with TopicReader(broker, EVENTS) as reader:
             [click] = await reader.wait_until(lambda v: (v.get("context") or {}).get("profileId") == profile)
         assert click["event"] == "Email Link Clicked" and click["properties"]["variant_id"] == "B"
+        assert click["sourceTrusted"] is True
 
-    async def test_unsubscribe_link_records_unsubscribed(self, live_tracking: str, broker: str) -> None:
+    async def test_one_click_unsubscribe_post_records_unsubscribed(self, live_tracking: str, broker: str) -> None:
         profile = uuid.uuid4().hex
         token = sign_token({"k": "u", "c": "camp", "p": profile}, SECRET)
         async with httpx.AsyncClient() as client:
-            assert (await client.post(f"{live_tracking}/v1/u/{token}")).status_code == 200
+            # RFC 8058: what a mail client sends for the List-Unsubscribe-Post header.
+            answer = await client.post(f"{live_tracking}/v1/u/{token}", data={"List-Unsubscribe": "One-Click"})
+        assert answer.status_code == 200 and "not get these emails" in answer.text
         async with TopicReader(broker, EVENTS) as reader:
+            [event] = await reader.wait_until(lambda v: (v.get("context") or {}).get("profileId") == profile)
+        assert event["event"] == "Unsubscribed" and event["sourceTrusted"] is True
+
+    async def test_get_unsubscribe_asks_first_and_records_nothing(self, live_tracking: str, broker: str) -> None:
+        profile = uuid.uuid4().hex
+        url = f"{live_tracking}/v1/u/{sign_token({'k': 'u', 'c': 'camp', 'p': profile}, SECRET)}"
+        async with httpx.AsyncClient() as client:
+            page = await client.get(url)  # what a mail scanner prefetching the link does
+            form = Form.of(page.text)
+            assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+            assert form.method == "post" and form.action in (None, "", url.removeprefix(live_tracking))
+            assert form.button_type == "submit" and form.button_label.strip()
+            assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+            confirmed = await client.post(url, data=form.fields)
+        assert confirmed.status_code == 200 and "not get these emails" in confirmed.text
+        async with TopicReader(broker, EVENTS) as reader:
+            # One key, one partition: an event from the GET would come before the POST's and make two.
             [event] = await reader.wait_until(lambda v: (v.get("context") or {}).get("profileId") == profile)
         assert event["event"] == "Unsubscribed"
 
@@ -127,7 +150,101 @@ class TestEmailLinks:
     async def test_tampered_token_is_400_and_never_redirects(self, live_tracking: str, path: str) -> None:
         token = sign_token({"k": "c", "p": "p", "l": "https://shop.example/"}, SECRET)
         forged = sign_token({"k": "c", "p": "p", "l": "https://evil.example/"}, "guessed-secret")
+        methods = ["GET", "POST"] if path.startswith("/v1/u/") else ["GET"]
         async with httpx.AsyncClient() as client:
             for bad in (forged, token[:-3] + "abc", "nonsense"):
-                response = await client.get(live_tracking + path.format(t=bad))
-                assert response.status_code == 400 and "location" not in response.headers
+                for method in methods:
+                    response = await client.request(method, live_tracking + path.format(t=bad))
+                    assert response.status_code == 400 and "location" not in response.headers
+
+
+class Form(HTMLParser):
+    """The one form of a page: method, action, hidden fields and its submit button."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.method = self.action = self.button_type = None
+        self.button_label = ""
+        self.fields: dict[str, str] = {}
+        self._in_button = False
+
+    @classmethod
+    def of(cls, html: str) -> Form:
+        form = cls()
+        form.feed(html)
+        return form
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "form":
+            self.method, self.action = (found.get("method") or "get").lower(), found.get("action")
+        elif tag == "input" and found.get("name"):
+            self.fields[str(found["name"])] = found.get("value") or ""
+        elif tag == "button":
+            self.button_type, self._in_button = found.get("type") or "submit", True
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_button = self._in_button and tag != "button"
+
+    def handle_data(self, data: str) -> None:
+        if self._in_button:
+            self.button_label += data
+
+
+@pytest.fixture
+async def limited(broker: str, tmp_path) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    """A tracking app whose email links allow each address a burst of 3 (and next to no refill)."""
+    settings = service_settings(Settings, broker=broker, database_url=f"sqlite+aiosqlite:///{tmp_path / 't.db'}",
+                                data_dir=tmp_path, email_rate_limit_per_second=0.01, email_rate_limit_burst=3)  # fmt: skip
+    async with running(create_app(settings)) as client:
+        yield client
+
+
+def address(ip: str) -> dict[str, str]:
+    """The client address as a trusted proxy (the test client is 127.0.0.1) reports it."""
+    return {"X-Forwarded-For": ip}
+
+
+class TestEmailRateLimit:
+    async def test_clicks_and_unsubscribes_past_the_limit_are_429(self, limited: httpx.AsyncClient) -> None:
+        click = sign_token({"k": "c", "p": "p", "l": "https://shop.example/"}, SECRET)
+        unsubscribe = sign_token({"k": "u", "p": "p"}, SECRET)
+        codes = [(await limited.get(f"/v1/c/{click}", headers=address("198.51.100.1"))).status_code for _ in range(3)]
+        over = [await limited.get(f"/v1/c/{click}", headers=address("198.51.100.1")),
+                await limited.post(f"/v1/u/{unsubscribe}", headers=address("198.51.100.1")),
+                await limited.get(f"/v1/u/{unsubscribe}", headers=address("198.51.100.1"))]  # fmt: skip
+        elsewhere = await limited.get(f"/v1/c/{click}", headers=address("198.51.100.2"))
+        assert codes == [302, 302, 302] and [r.status_code for r in over] == [429, 429, 429]
+        assert all(int(r.headers["retry-after"]) >= 1 and r.json()["error"]["code"] == "rate_limited" for r in over)
+        assert "location" not in over[0].headers and elsewhere.status_code == 302
+
+    async def test_the_pixel_past_the_limit_answers_the_gif_and_records_nothing(
+        self, limited: httpx.AsyncClient, broker: str
+    ) -> None:
+        profile = uuid.uuid4().hex
+        pixels = [f"/v1/o/{sign_token({'k': 'o', 'c': f'c{n}', 'p': profile}, SECRET)}.gif" for n in range(5)]
+        answers = [await limited.get(pixel, headers=address("198.51.100.3")) for pixel in pixels]
+        last = f"/v1/o/{sign_token({'k': 'o', 'c': 'last', 'p': profile}, SECRET)}.gif"
+        assert (await limited.get(last, headers=address("198.51.100.4"))).status_code == 200
+        assert all(a.status_code == 200 and a.content.startswith(b"GIF") for a in answers)
+        async with TopicReader(broker, EVENTS) as reader:
+            await reader.wait_until(lambda v: v.get("anonymousId") == f"profile:{profile}" and
+                                    v["properties"]["campaign_id"] == "last")  # fmt: skip
+            # One key, one partition: every recorded open of this profile is read by now.
+            opens = [v["properties"]["campaign_id"] for v in reader.values
+                     if (v.get("context") or {}).get("profileId") == profile]  # fmt: skip
+        assert opens == ["c0", "c1", "c2", "last"]
+
+
+class TestBehindAProxy:
+    async def test_apple_privacy_opens_are_told_by_the_forwarded_address(
+        self, limited: httpx.AsyncClient, broker: str
+    ) -> None:
+        profile = uuid.uuid4().hex
+        pixel = f"/v1/o/{sign_token({'k': 'o', 'c': 'camp', 'p': profile}, SECRET)}.gif"
+        assert (
+            await limited.get(pixel, headers={**address("17.58.1.2"), "User-Agent": "Mozilla/5.0"})
+        ).status_code == 200
+        async with TopicReader(broker, EVENTS) as reader:
+            [opened] = await reader.wait_until(lambda v: (v.get("context") or {}).get("profileId") == profile)
+        assert opened["properties"]["machine_open"] is True

@@ -28,8 +28,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from shared.events import EVENTS
+from shared.tokens import sign_token
 from tessera.broker import free_port, stop_process
-from tests.conftest import ADMIN_KEY, WRITE_KEY
+from tests.conftest import ADMIN_KEY, LINK_SECRET, WRITE_KEY
 from tests.helpers import TopicReader, wait_for
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -48,7 +49,7 @@ def tracking_url(broker: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     data_dir = tmp_path_factory.mktemp("tag-tracking")
     port = free_port()
     env = {**os.environ, "TESSERA_DATA_DIR": str(data_dir), "TESSERA_KAFKA_BOOTSTRAP_SERVERS": broker,
-           "TESSERA_WRITE_KEY": WRITE_KEY, "TESSERA_ADMIN_API_KEY": ADMIN_KEY}  # fmt: skip
+           "TESSERA_WRITE_KEY": WRITE_KEY, "TESSERA_ADMIN_API_KEY": ADMIN_KEY, "TESSERA_LINK_SECRET": LINK_SECRET}  # fmt: skip
     log_path = data_dir / "tracking.log"
     command = [sys.executable, "-m", "uvicorn", "services.tracking.app:create_app", "--factory",
                "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
@@ -334,3 +335,18 @@ async def test_configured_by_load_call(
     page = await _one(events, lambda e: e["type"] == "page" and _with("url", url)(e))
     queued = await _one(events, lambda e: e.get("event") == "Snippet Queued" and _with("marker", marker)(e))
     assert page["anonymousId"] == queued["anonymousId"]
+
+
+async def test_unsubscribe_page_asks_with_a_labelled_button(
+    browser: webdriver.Chrome, tracking_url: str, events: TopicReader
+) -> None:
+    profile = _marker()
+    url = f"{tracking_url}/v1/u/{sign_token({'k': 'u', 'c': 'camp', 'p': profile}, LINK_SECRET)}"
+    await asyncio.to_thread(browser.get, url)
+    button = browser.find_element(By.CSS_SELECTOR, "form button")
+    assert (button.aria_role, button.accessible_name) == ("button", "Unsubscribe")
+    assert browser.execute_script("return document.documentElement.lang") == "en"
+    button.click()
+    WebDriverWait(browser, 10).until(lambda d: "not get these emails" in d.page_source)
+    unsubscribed = await _one(events, lambda e: (e.get("context") or {}).get("profileId") == profile)
+    assert unsubscribed["event"] == "Unsubscribed" and browser.current_url == url

@@ -58,6 +58,13 @@ class TestEnrich:
         event = {"timestamp": (client_now - timedelta(seconds=10)).isoformat(), "sentAt": client_now.isoformat()}
         assert corrected_timestamp(event, RECEIVED, None) == RECEIVED - timedelta(seconds=10)
 
+    @pytest.mark.parametrize(("ahead", "clamped"), [(timedelta(hours=1), False), (timedelta(hours=1, seconds=1), True)])
+    def test_a_time_past_the_tolerance_becomes_the_receive_time(self, ahead: timedelta, clamped: bool) -> None:
+        raw = {"type": "track", "userId": "u", "event": "E", "timestamp": (RECEIVED + ahead).isoformat()}
+        event = enrich(validate_event(raw), facts(), future_tolerance=timedelta(hours=1))
+        assert (event["timestamp"] == RECEIVED.isoformat()) is clamped
+        assert event["context"].get("timestampClamped", False) is clamped
+
     def test_historical_timestamp_without_sent_at_is_kept(self) -> None:
         assert corrected_timestamp({"timestamp": "1997-01-01T00:00:00Z"}, RECEIVED, None).year == 1997
 

@@ -67,6 +67,7 @@
   let queue = [];
   let inflight = false;
   let timer = null;
+  let due = 0;
   let tries = 0;
   let failing = false;
 
@@ -89,8 +90,12 @@
   }
   function url() { return cfg.apiHost.replace(/\/+$/, '') + '/v1/batch?writeKey=' + encodeURIComponent(cfg.writeKey); }
   function payload(events) { return JSON.stringify({ batch: events, sentAt: new Date().toISOString(), writeKey: cfg.writeKey }); }
+  // The sooner wins: a full queue must not wait for the long timer set while a send was in flight.
   function schedule(delay) {
-    if (!timer) timer = setTimeout(() => { timer = null; flush(); }, delay);
+    if (timer && due <= Date.now() + delay) return;
+    clearTimeout(timer);
+    due = Date.now() + delay;
+    timer = setTimeout(() => { timer = null; flush(); }, delay);
   }
   function enqueue(event) {
     queue.push(event);
