@@ -82,6 +82,7 @@ def _json_text(value: Any) -> str:
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine for `sqlite+aiosqlite` or `postgresql+asyncpg`, SQLite in WAL mode, JSON via orjson."""
+    kwargs.setdefault("hide_parameters", True)  # SQL parameters (names, addresses) never reach exception text or logs
     kwargs.setdefault("json_serializer", _json_text)
     kwargs.setdefault("json_deserializer", orjson.loads)
     if url.startswith("sqlite"):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = structlog.get_logger(__name__)
@@ -90,6 +92,35 @@ class RateLimited(DomainError):
 class Unavailable(DomainError):
     status_code = 503
     code = "unavailable"
+
+
+_CODE = re.compile(r"^[A-Za-z0-9_]{1,63}$")  # SQLSTATEs, SQLite error names and constraint names: identifiers only
+
+
+def describe_error(exc: BaseException) -> str:
+    """What may be stored or logged about an exception: its class, and for a database error the driver's error class,
+    SQLSTATE (or SQLite error name) and constraint; never its text, which can quote SQL parameters and rows."""
+    if not isinstance(exc, DBAPIError) or exc.orig is None:
+        return type(exc).__name__
+    details = [type(exc.orig).__name__, *_database_codes(exc.orig)]
+    return f"{type(exc).__name__} ({', '.join(details)})"
+
+
+def _database_codes(orig: BaseException) -> list[str]:
+    # asyncpg's own error (the cause of SQLAlchemy's adapted one) carries the constraint; sqlite3's the error name.
+    sources = (orig, orig.__cause__)
+    sqlstate, constraint = _code(sources, "sqlstate", "pgcode"), _code(sources, "constraint_name")
+    codes = [f"SQLSTATE {sqlstate}"] if sqlstate else [_code(sources, "sqlite_errorname")]
+    return [c for c in codes if c] + ([f"constraint {constraint}"] if constraint else [])
+
+
+def _code(sources: tuple[BaseException | None, ...], *names: str) -> str:
+    for source in sources:
+        for name in names:
+            value = getattr(source, name, None)
+            if isinstance(value, str) and _CODE.match(value):
+                return value
+    return ""
 
 
 def field_error(field: str, reason: str) -> dict[str, str]:

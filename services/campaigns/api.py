@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response, status
 
 from services.campaigns import exports, jobs, service
+from services.campaigns.outbound import Network
 from services.campaigns.performance import segments_performance
 from services.campaigns.results import campaign_results
 from services.campaigns.schemas import CampaignCreate, CampaignRead, CampaignUpdate
@@ -28,11 +29,16 @@ def _start_after_commit(tasks: BackgroundTasks, request: Request, campaign_id: s
     tasks.add_task(start)
 
 
+def _allowed_networks(request: Request) -> list[Network]:
+    return list(request.app.state.settings.allowed_webhook_networks)
+
+
 @router.post("/campaigns", response_model=CampaignRead, status_code=status.HTTP_201_CREATED)
-async def create_campaign(body: CampaignCreate, session: SessionDep) -> CampaignRead:
-    """Create a draft campaign; every variant's templates must render against a sample profile (else 422)."""
-    campaign = await service.create_campaign(session, body.model_dump(mode="json"))
-    return CampaignRead.model_validate(campaign)
+async def create_campaign(body: CampaignCreate, session: SessionDep, request: Request) -> CampaignRead:
+    """Create a draft campaign; every variant's templates must render against a sample profile within their time
+    budget, and `webhook_url` must resolve to public addresses (else 422)."""
+    fields, allowed = body.model_dump(mode="json"), _allowed_networks(request)
+    return CampaignRead.model_validate(await service.create_campaign(session, fields, allowed_networks=allowed))
 
 
 @router.get("/campaigns", response_model=list[CampaignRead])
@@ -48,10 +54,13 @@ async def get_campaign(campaign_id: str, session: SessionDep) -> CampaignRead:
 
 
 @router.patch("/campaigns/{campaign_id}", response_model=CampaignRead)
-async def update_campaign(campaign_id: str, body: CampaignUpdate, session: SessionDep) -> CampaignRead:
-    """Change a draft, scheduled or paused campaign."""
-    changes = body.model_dump(mode="json", exclude_unset=True)
-    return CampaignRead.model_validate(await service.update_campaign(session, campaign_id, changes))
+async def update_campaign(
+    campaign_id: str, body: CampaignUpdate, session: SessionDep, request: Request
+) -> CampaignRead:
+    """Change a draft, scheduled or paused campaign (templates and `webhook_url` checked as on create)."""
+    changes, allowed = body.model_dump(mode="json", exclude_unset=True), _allowed_networks(request)
+    campaign = await service.update_campaign(session, campaign_id, changes, allowed_networks=allowed)
+    return CampaignRead.model_validate(campaign)
 
 
 @router.post("/campaigns/{campaign_id}/launch", response_model=CampaignRead)

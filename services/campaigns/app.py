@@ -8,8 +8,9 @@ from services.campaigns import api, social_api
 from services.campaigns.clients import Platform, platform_client
 from services.campaigns.config import Settings, get_settings
 from services.campaigns.consumer import HANDLERS
-from services.campaigns.jobs import http_client, schedule_forever
+from services.campaigns.jobs import schedule_forever
 from services.campaigns.models import outbox
+from services.campaigns.outbound_http import webhook_client
 from shared.runtime import Runtime, ServiceSpec, create_service_app
 
 
@@ -25,7 +26,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             segmentation_url=settings.segmentation_url.rstrip("/"),
             profiles_url=settings.profiles_url.rstrip("/"),
         )
-        runtime.extras["http"] = http_client()
+        runtime.extras["http"] = webhook_client(settings.allowed_webhook_networks)
         if settings.schedule_check_seconds > 0:
             runtime.spawn(schedule_forever(runtime, settings.schedule_check_seconds), "campaign-schedule")
 

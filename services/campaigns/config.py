@@ -2,7 +2,7 @@
 
 from functools import lru_cache
 
-from pydantic import Field, SecretStr
+from pydantic import Field, IPvAnyNetwork, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from shared.config import ServiceSettings
@@ -30,6 +30,8 @@ class Settings(ServiceSettings):
     send_rate_per_second: float = Field(default=1000.0, ge=0)  # 0: no limit
     mail_from: str = "Tessera <marketing@tessera.invalid>"
     schedule_check_seconds: float = 5.0  # scheduled launches, A/B winners and triggered sends are looked for this often
+    # Webhooks and audience pushes reach public addresses only, plus these networks (JSON list of CIDRs).
+    allowed_webhook_networks: list[IPvAnyNetwork] = Field(default_factory=list)
 
 
 @lru_cache

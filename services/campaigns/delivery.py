@@ -1,6 +1,6 @@
 """A campaign run, one chunk of recipients at a time: eligibility (consent, bounces, frequency cap) before
 assignment, so holdout and variants are comparable; exposures recorded before any mail leaves (a `pending` row
-left by a crash is never sent again); SMTP results applied after."""
+left by a crash is never sent again); SMTP results applied after (mail the server never took is sendable again)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.campaigns.assignment import Variant, assign, bucket
 from services.campaigns.audiences import normalise_email, sha256_hex
-from services.campaigns.models import Campaign, Exposure, KnownIdentity, Suppression
+from services.campaigns.models import Campaign, Exposure, KnownIdentity, Suppression, TriggerRequest
 from shared.bus import EventBuffer
 from shared.db import insert_many, upsert, utcnow
 from shared.events import CAMPAIGNS, CampaignExposure
@@ -230,42 +230,78 @@ async def apply_results(
     results: dict[int, tuple[str, str]],
     events: EventBuffer,
 ) -> None:
-    """Set each pending exposure to sent or failed (a bounce also suppresses the address) and publish it."""
-    now, outcomes = utcnow(), []
-    sent = [r.exposure_id for r in recipients if results.get(r.exposure_id, ("",))[0] == "sent"]
+    """Set each pending exposure to sent or failed (a bounce also suppresses the address) and publish it. Mail the
+    server never took (`unsent`: it refused us, not the recipient) is sendable again, and the campaign pauses."""
+    now = utcnow()
+    unsent = [r for r in recipients if results.get(r.exposure_id, ("",))[0] == "unsent"]
+    taken = [r for r in recipients if results.get(r.exposure_id, ("",))[0] != "unsent"]
+    found = [results.get(r.exposure_id, ("failed", "not attempted")) for r in taken]
+    await _record_outcomes(session, taken, found, now)
+    bounced = [(r.email, detail) for r, (outcome, detail) in zip(taken, found, strict=True) if outcome == "bounced"]
+    await _suppress(session, [(email, detail) for email, detail in bounced if email], now)
+    for recipient, (outcome, _) in zip(taken, found, strict=True):
+        reason = None if outcome == "sent" else "bounced" if outcome == "bounced" else "failed"
+        published = "sent" if outcome == "sent" else "skipped"
+        _publish(events, campaign.id, recipient.profile_id, published, recipient.variant["id"], reason, now)
+    progress = dict(campaign.progress or {})
+    progress["sending"] = max(progress.get("sending", 0) - len(taken), 0)
+    for outcome, _ in found:
+        key = "sent" if outcome == "sent" else "failed"
+        progress[key] = progress.get(key, 0) + 1
+    campaign.progress = progress
+    if unsent:
+        await release(session, campaign, unsent)
+        stop_sending(campaign, results[unsent[0].exposure_id][1])
+
+
+async def _record_outcomes(
+    session: AsyncSession, recipients: Sequence[Recipient], found: Sequence[tuple[str, str]], now: datetime
+) -> None:
+    sent = [r.exposure_id for r, (outcome, _) in zip(recipients, found, strict=True) if outcome == "sent"]
     for start in range(0, len(sent), 1000):  # one statement for the usual case
         query = update(Exposure).where(Exposure.id.in_(sent[start : start + 1000]))
         await session.execute(query.values(outcome="sent", reason=None, at=now))
-    for recipient in recipients:
-        outcome, detail = results.get(recipient.exposure_id, ("failed", "not attempted"))
-        final = "sent" if outcome == "sent" else "failed"
-        if final == "failed":
+    for recipient, (outcome, detail) in zip(recipients, found, strict=True):
+        if outcome != "sent":
             query = update(Exposure).where(Exposure.id == recipient.exposure_id)
-            await session.execute(query.values(outcome=final, reason=detail or None, at=now))
-        if outcome == "bounced" and recipient.email:
-            await upsert(
-                session,
-                Suppression.__table__,
-                [{"email_sha256": sha256_hex(recipient.email), "reason": detail[:500], "at": now}],
-                keys=["email_sha256"],
-                replace=("reason", "at"),
-            )
-        reason = None if final == "sent" else ("bounced" if outcome == "bounced" else "failed")
-        _publish(
-            events,
-            campaign.id,
-            recipient.profile_id,
-            "sent" if final == "sent" else "skipped",
-            recipient.variant["id"],
-            reason,
-            now,
-        )
-        outcomes.append(final)
+            await session.execute(query.values(outcome="failed", reason=detail[:200] or None, at=now))
+
+
+async def _suppress(session: AsyncSession, bounced: Sequence[tuple[str, str]], now: datetime) -> None:
+    """Addresses whose own server refused them for good are never mailed again."""
+    rows = [{"email_sha256": sha256_hex(email), "reason": detail[:500], "at": now} for email, detail in bounced]
+    await upsert(session, Suppression.__table__, rows, keys=["email_sha256"], replace=("reason", "at"))
+
+
+async def release(session: AsyncSession, campaign: Campaign, recipients: Sequence[Recipient]) -> None:
+    """Exposures whose mail provably never left become sendable again, so a resumed run mails them once: waiting
+    ones wait for the winner again; the others are forgotten, and a triggered profile is queued again."""
+    if not recipients:
+        return
+    ids = [r.exposure_id for r in recipients]
     progress = dict(campaign.progress or {})
-    progress["sending"] = max(progress.get("sending", 0) - len(outcomes), 0)
-    for outcome in outcomes:
-        progress[outcome] = progress.get(outcome, 0) + 1
+    progress["sending"] = max(progress.get("sending", 0) - len(ids), 0)
+    if campaign.winner_variant_id:
+        values = {"outcome": "waiting", "variant_id": None, "reason": None}
+        await session.execute(update(Exposure).where(Exposure.id.in_(ids)).values(**values))
+        progress["waiting"] = progress.get("waiting", 0) + len(ids)
+    else:
+        await session.execute(delete(Exposure).where(Exposure.id.in_(ids)))
+        progress["processed"] = max(progress.get("processed", 0) - len(ids), 0)
+        if campaign.schedule.get("type") == "on_entry":
+            await _trigger_again(session, campaign, recipients)
     campaign.progress = progress
+
+
+async def _trigger_again(session: AsyncSession, campaign: Campaign, recipients: Sequence[Recipient]) -> None:
+    rows = [{"campaign_id": campaign.id, "profile_id": r.profile_id, "at": utcnow(),
+             "segment_id": r.segment_id or campaign.target_segments[0]} for r in recipients]  # fmt: skip
+    await upsert(session, TriggerRequest.__table__, rows, keys=["campaign_id", "profile_id"], replace=("at",))
+
+
+def stop_sending(campaign: Campaign, reason: str) -> None:
+    """Pause a campaign that cannot send (the mail server refuses us), saying why; launching again resumes."""
+    campaign.status, campaign.last_error, campaign.updated_at = "paused", reason, utcnow()
 
 
 async def plan_waiting(

@@ -13,10 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.campaigns.audiences import Platform, customer_list_csv, diff_members, hash_email, hash_phone
 from services.campaigns.delivery import Recipient
 from services.campaigns.models import AudienceExport, Campaign
+from services.campaigns.outbound_http import refused
 from shared.db import utcnow
 from shared.errors import NotFound
 
 TRIES, BACKOFF_SECONDS = 3, 0.5
+UNREACHABLE = "unreachable"
 BUILDING = "building"
 
 
@@ -72,7 +74,8 @@ async def close_pending_export(session: AsyncSession, campaign: Campaign, http: 
 
 
 async def post_with_retries(http: httpx.AsyncClient, url: str, body: dict[str, Any]) -> tuple[bool, str]:
-    """POST JSON; network errors, 429 and 5xx are retried with backoff; (succeeded, last error)."""
+    """POST JSON; network errors, 429 and 5xx are retried with backoff; (succeeded, last error). A call that fails
+    before an answer is only "unreachable": addresses, ports and error texts would map the network behind us."""
     detail = ""
     for attempt in range(TRIES):
         try:
@@ -83,9 +86,11 @@ async def post_with_retries(http: httpx.AsyncClient, url: str, body: dict[str, A
             if response.status_code < 500 and response.status_code != 429:
                 return False, detail
         except httpx.HTTPError as exc:
-            detail = f"{type(exc).__name__}: {exc}"
+            detail = UNREACHABLE
+            if refused(exc):
+                return False, detail
         await asyncio.sleep(BACKOFF_SECONDS * 2**attempt)
-    return False, detail[:500]
+    return False, detail
 
 
 async def post_to_webhook(

@@ -10,14 +10,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-import httpx
 import structlog
 from sqlalchemy import delete, select
 
 from services.campaigns import delivery, exports
 from services.campaigns.clients import Platform
 from services.campaigns.delivery import Recipient
-from services.campaigns.mailer import SmtpConfig, deliver
+from services.campaigns.mailer import UNSENT, SmtpConfig, deliver
 from services.campaigns.messages import LinkSigner, Mail, compose
 from services.campaigns.models import Campaign, Exposure, TriggerRequest
 from services.campaigns.results import winner_of
@@ -25,6 +24,7 @@ from services.campaigns.service import scheduled_time
 from services.campaigns.templates import TemplateError
 from shared.bus import EventBuffer
 from shared.db import utcnow
+from shared.errors import describe_error
 from shared.outbox import stage
 from shared.runtime import Runtime
 
@@ -59,8 +59,9 @@ async def run_campaign(runtime: Runtime, campaign_id: str) -> None:
     try:
         await _run(runtime, campaign_id)
     except Exception as exc:
-        log.exception("campaign_run_failed", campaign_id=campaign_id)
-        await _set_status(runtime, campaign_id, "paused", f"{type(exc).__name__}: {exc}"[:2000])
+        error = describe_error(exc)  # the exception's text can quote SQL parameters: names, addresses
+        log.error("campaign_run_failed", campaign_id=campaign_id, error=error)
+        await _set_status(runtime, campaign_id, "paused", error)
     finally:
         running.discard(campaign_id)
 
@@ -111,11 +112,15 @@ async def _pipeline(runtime: Runtime, campaign_id: str, chunks: list[list[str]],
         await ready.put(None)
 
     planner = asyncio.create_task(plan_all())
+    stopped = False
     try:
         while (item := await ready.get()) is not None:
             if isinstance(item, Exception):
                 raise item
-            await _deliver_and_record(runtime, campaign_id, item)
+            if stopped:  # the mail server refused us: what was planned meanwhile never left
+                await _release(runtime, campaign_id, item.recipients)
+            else:
+                stopped = await _deliver_and_record(runtime, campaign_id, item)
     finally:
         planner.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -135,7 +140,8 @@ async def _plan(runtime: Runtime, campaign_id: str, profile_ids: list[str], segm
     return Planned(recipients, mails, failed)
 
 
-async def _deliver_and_record(runtime: Runtime, campaign_id: str, planned: Planned) -> None:
+async def _deliver_and_record(runtime: Runtime, campaign_id: str, planned: Planned) -> bool:
+    """Send a planned chunk and record the results; True when the mail server refused us (the campaign paused)."""
     async with runtime.sessions() as session:
         campaign = await _campaign(session, campaign_id)
     if campaign.channel == "email":
@@ -144,7 +150,7 @@ async def _deliver_and_record(runtime: Runtime, campaign_id: str, planned: Plann
             results[delivered.key] = (delivered.outcome, delivered.detail)
     else:
         results = await send(runtime, campaign, planned.recipients) if planned.recipients else {}
-    await _record(runtime, campaign_id, planned.recipients, results)
+    return await _record(runtime, campaign_id, planned.recipients, results)
 
 
 async def _run_export(runtime: Runtime, campaign: Campaign) -> None:
@@ -173,12 +179,20 @@ async def _send_and_record(runtime: Runtime, campaign_id: str, recipients: list[
     await _record(runtime, campaign_id, recipients, results)
 
 
-async def _record(runtime: Runtime, campaign_id: str, recipients: list[Recipient], results: Results) -> None:
+async def _record(runtime: Runtime, campaign_id: str, recipients: list[Recipient], results: Results) -> bool:
+    """Apply a chunk's results; True when some mail was never taken (the campaign is then paused)."""
     buffer = EventBuffer()
     async with runtime.sessions() as session:
         campaign = await _campaign(session, campaign_id)
         await delivery.apply_results(session, campaign, recipients, results, buffer)
         await _commit(runtime, session, buffer)
+    return any(outcome == UNSENT for outcome, _ in results.values())
+
+
+async def _release(runtime: Runtime, campaign_id: str, recipients: list[Recipient]) -> None:
+    async with runtime.sessions() as session:
+        await delivery.release(session, await _campaign(session, campaign_id), recipients)
+        await session.commit()
 
 
 async def send(runtime: Runtime, campaign: Campaign, recipients: Sequence[Recipient]) -> Results:
@@ -307,8 +321,8 @@ async def schedule_forever(runtime: Runtime, every_seconds: float) -> None:
         await asyncio.sleep(every_seconds)
         try:
             await run_due(runtime)
-        except Exception:
-            log.exception("campaign_schedule_failed")
+        except Exception as exc:
+            log.error("campaign_schedule_failed", error=describe_error(exc))
 
 
 async def run_due(runtime: Runtime) -> None:
@@ -362,8 +376,3 @@ async def _set_status(runtime: Runtime, campaign_id: str, status: str, error: st
         if campaign is not None:
             campaign.status, campaign.last_error, campaign.updated_at = status, error, utcnow()
             await session.commit()
-
-
-def http_client() -> httpx.AsyncClient:
-    """The client used for webhooks and audience pushes."""
-    return httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -10,6 +11,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.campaigns import outbound
 from services.campaigns.models import Campaign, Exposure, SegmentMember, TriggerRequest
 from services.campaigns.templates import check_template
 from shared.consuming import decode_contract
@@ -94,17 +96,27 @@ def check_variants(variants: list[dict[str, Any]]) -> None:
                 )
 
 
-def _variants(raw: list[dict[str, Any]], old: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+async def _variants(raw: list[dict[str, Any]], old: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Variants with ids; a variant keeps its id when its name is kept (results stay joined)."""
     ids = {v["name"]: v["id"] for v in old or []}
     variants = [{"id": ids.get(v["name"]) or new_id()[:12], **v} for v in raw]
-    check_variants(variants)
+    await asyncio.to_thread(check_variants, variants)  # rendering is CPU work within a budget: off the event loop
     return variants
 
 
-async def create_campaign(session: AsyncSession, fields: dict[str, Any]) -> Campaign:
-    """A new draft campaign; its templates must render against a sample profile."""
-    campaign = Campaign(**fields | {"variants": _variants(fields["variants"]), "status": "draft", "progress": {}})
+async def check_webhook_url(url: str | None, allowed: Sequence[outbound.Network]) -> None:
+    """422 naming `webhook_url` when its host resolves into our own networks, or not at all."""
+    if url and (problem := await outbound.url_problem(url, allowed)):
+        raise Invalid(f"webhook_url is refused: {problem}.", fields=[field_error("webhook_url", problem)])
+
+
+async def create_campaign(
+    session: AsyncSession, fields: dict[str, Any], *, allowed_networks: Sequence[outbound.Network] = ()
+) -> Campaign:
+    """A new draft campaign; its templates must render against a sample profile, its webhook be public."""
+    await check_webhook_url(fields.get("webhook_url"), allowed_networks)
+    variants = await _variants(fields["variants"])
+    campaign = Campaign(**fields | {"variants": variants, "status": "draft", "progress": {}})
     session.add(campaign)
     await session.flush()
     return campaign
@@ -123,7 +135,10 @@ async def list_campaigns(session: AsyncSession) -> Sequence[Campaign]:
     return (await session.scalars(select(Campaign).order_by(Campaign.created_at.desc()))).all()
 
 
-async def update_campaign(session: AsyncSession, campaign_id: str, changes: dict[str, Any]) -> Campaign:
+async def update_campaign(
+    session: AsyncSession, campaign_id: str, changes: dict[str, Any], *,
+    allowed_networks: Sequence[outbound.Network] = (),
+) -> Campaign:  # fmt: skip
     """Change a campaign that is not sending (draft, scheduled or paused)."""
     campaign = await get_campaign(session, campaign_id)
     if campaign.status not in EDITABLE:
@@ -131,8 +146,9 @@ async def update_campaign(session: AsyncSession, campaign_id: str, changes: dict
     nulled = sorted(k for k, v in changes.items() if v is None and k not in NULLABLE)
     if nulled:
         raise Invalid(f"{nulled[0]} cannot be null.", fields=[field_error(k, "must not be null") for k in nulled])
+    await check_webhook_url(changes.get("webhook_url"), allowed_networks)
     if "variants" in changes:
-        changes["variants"] = _variants(changes["variants"], campaign.variants)
+        changes["variants"] = await _variants(changes["variants"], campaign.variants)
     for key, value in changes.items():
         setattr(campaign, key, value)
     campaign.updated_at = utcnow()

@@ -5,24 +5,27 @@ Pure functions, no I/O. Templates are authored by staff but rendered with custom
 - traits are data, never template source: a trait holding "{{ 7*7 }}" renders literally;
 - a missing (or None, or blank) trait never crashes a send: it is undefined, so `default("there")` applies and a
   bare `{{ missing }}`, `{{ missing.title() }}` or `{{ missing + 1 }}` renders as an empty string;
-- template size, output size, string repetition and powers are capped. Loops are bounded by the sandbox's
-  100,000-item `range` and the output cap, not by time: run renders off the event loop.
+- template size, output size, string repetition and powers are capped;
+- each render has a budget of operations (loop turns, `range` items, calls) and of time, counted inside the sandbox:
+  past either it stops with "template too slow". Still CPU work: callers render off the event loop.
 """
 
 from __future__ import annotations
 
 import html
 import re
+import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from html.parser import HTMLParser
 from typing import Any, Literal
 
-from jinja2 import ChainableUndefined, Template, TemplateSyntaxError
+from jinja2 import ChainableUndefined, Template, TemplateSyntaxError, nodes
 from jinja2.runtime import Context, Undefined
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError, safe_range
 
 TemplateKind = Literal["html", "text"]
 
@@ -30,6 +33,10 @@ MAX_TEMPLATE_BYTES = 100 * 1024
 MAX_OUTPUT_CHARS = 1_000_000
 MAX_SUBJECT_CHARS = 1_000
 _MAX_POWER_BITS = 4096  # `x ** y` results beyond this many bits are refused before they are computed
+RENDER_SECONDS = 1.0  # per render; a personalised mail takes well under a millisecond
+RENDER_OPERATIONS = 1_000_000  # loop turns + `range` items + calls per render
+_CLOCK_EVERY = 1000  # operations between two looks at the clock
+TOO_SLOW = "template too slow"
 
 _HTTP_URL = re.compile(r"https?://", re.IGNORECASE)
 _LINK_TAGS = frozenset({"a", "area"})  # not <link>/<img>: stylesheets and images must not go through the redirect
@@ -71,10 +78,76 @@ class LenientUndefined(ChainableUndefined):
     __int__ = __float__ = __complex__ = _not_a_number
 
 
+class _OverBudget(BaseException):
+    """Raised inside a render past its budget; a BaseException so that no filter's `except Exception` swallows it."""
+
+
+class _Budget:
+    """What one render may still spend: operations, and time (looked at every _CLOCK_EVERY operations)."""
+
+    __slots__ = ("spent", "limit", "deadline", "next_look")
+
+    def __init__(self, operations: int, seconds: float) -> None:
+        self.spent, self.limit, self.next_look = 0, operations, _CLOCK_EVERY
+        self.deadline = time.monotonic() + seconds
+
+    def spend(self, operations: int) -> None:
+        """Count operations; raise _OverBudget past the count or the deadline."""
+        self.spent += operations
+        if self.spent > self.limit:
+            raise _OverBudget
+        if self.spent >= self.next_look:
+            self.next_look = self.spent + _CLOCK_EVERY
+            if time.monotonic() > self.deadline:
+                raise _OverBudget
+
+
+# The budget of the render running in this thread (each render thread has its own context).
+_BUDGET: ContextVar[_Budget | None] = ContextVar("template_budget", default=None)
+
+
+def _spend(operations: int = 1) -> None:
+    budget = _BUDGET.get()
+    if budget is not None:
+        budget.spend(operations)
+
+
+def _counted_range(*args: int) -> range:
+    numbers = safe_range(*args)
+    _spend(len(numbers))  # charged up front: filters such as `sum` or `join` iterate it where no loop counts
+    return numbers
+
+
+def _counted(iterable: Iterable[Any]) -> Iterator[Any]:
+    for item in iterable:
+        _spend()
+        yield item
+
+
 class _Sandbox(ImmutableSandboxedEnvironment):
-    """The immutable sandbox, made strict about unsafe attributes and about runaway `*` and `**`."""
+    """The immutable sandbox, made strict about unsafe attributes and about runaway `*` and `**`, and counting
+    loop turns, `range` items and calls against the render's budget."""
 
     intercepted_binops = frozenset({"*", "**"})
+    counted = staticmethod(_counted)
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.globals["range"] = _counted_range
+
+    def _generate(
+        self, source: nodes.Template, name: str | None, filename: str | None, defer_init: bool = False
+    ) -> str:
+        """Compile every `{% for %}` to iterate through `counted` (Jinja's documented code-generation hook)."""
+        for loop in source.find_all(nodes.For):
+            counted = nodes.EnvironmentAttribute("counted", lineno=loop.iter.lineno)
+            loop.iter = nodes.Call(counted, [loop.iter], [], None, None, lineno=loop.iter.lineno)
+        return super()._generate(source, name, filename, defer_init)
+
+    def call(self, context: Context, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
+        """Count the call (functions, methods, macros), then make it as the sandbox does."""
+        _spend()
+        return super().call(context, obj, *args, **kwargs)
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         """Refuse repetitions longer than the output cap and powers with huge results, then apply the operator."""
@@ -129,8 +202,21 @@ def render(
     *,
     kind: TemplateKind = "html",
     max_chars: int = MAX_OUTPUT_CHARS,
+    max_operations: int = RENDER_OPERATIONS,
+    max_seconds: float = RENDER_SECONDS,
 ) -> str:
-    """Render a template with a profile's traits (HTML-escaped for kind "html"); raises TemplateError."""
+    """Render a template with a profile's traits (HTML-escaped for kind "html") within its budget; raises
+    TemplateError."""
+    token = _BUDGET.set(_Budget(max_operations, max_seconds))
+    try:
+        return _render(source, traits, kind, max_chars)
+    except _OverBudget:
+        raise TemplateError(TOO_SLOW) from None
+    finally:
+        _BUDGET.reset(token)
+
+
+def _render(source: str, traits: Mapping[str, Any], kind: TemplateKind, max_chars: int) -> str:
     try:
         template = _compile(source, kind)
         parts: list[str] = []
@@ -182,6 +268,8 @@ def check_template(
             issue = TemplateIssue(message=exc.message, line=exc.line)
             if issue not in issues:
                 issues.append(issue)
+            if exc.message == TOO_SLOW:
+                break  # a second render would only spend the budget again
     return issues
 
 

@@ -11,9 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.campaigns import delivery, measurement, results, service
-from services.campaigns.models import Campaign, Exposure
+from services.campaigns.mailer import SmtpConfig, deliver
+from services.campaigns.messages import LinkSigner, compose
+from services.campaigns.models import Campaign, Exposure, Suppression, TriggerRequest
 from shared.bus import EventBuffer
 from shared.db import utcnow
+from tests.campaigns.smtp_sink import smtp_sink
 
 
 def profile(i: int | str, *, email: bool = True, consent: bool | None = True, **traits: Any) -> dict[str, Any]:
@@ -104,6 +107,87 @@ class TestResume:
         assert {o for o, _ in (await outcomes(session, campaign)).values()} == {"unknown"}
         again = await delivery.plan_chunk(session, campaign, [profile(3)], {}, EventBuffer())
         assert [r.profile_id for r in again] == ["p3"]
+
+
+LOGIN = "the SMTP server refused the login (check the SMTP username and password)"
+
+
+def sent_to(events: EventBuffer) -> list[str]:
+    return sorted(m.value.profile_id for m in events.messages)  # type: ignore[attr-defined]
+
+
+class TestMailTheServerNeverTook:
+    """`unsent`: the server refused us (login, sender, connection), not the recipient."""
+
+    async def test_is_sendable_again_and_suppresses_nobody(self, session: AsyncSession) -> None:
+        campaign = await make_campaign(session)
+        campaign.status = "running"
+        recipients = await delivery.plan_chunk(
+            session, campaign, [profile(1), profile(2), profile(3)], {}, EventBuffer()
+        )
+        events = EventBuffer()
+        outcome = {recipients[0].exposure_id: ("sent", "")} | {r.exposure_id: ("unsent", LOGIN) for r in recipients[1:]}
+        await delivery.apply_results(session, campaign, recipients, outcome, events)
+        assert (campaign.status, campaign.last_error) == ("paused", LOGIN)
+        assert await outcomes(session, campaign) == {"p1": ("sent", None)} and sent_to(events) == ["p1"]
+        assert campaign.progress == {"processed": 1, "sending": 0, "sent": 1}
+        assert await delivery.exposed(session, campaign.id) == {"p1"}  # a resumed run processes p2 and p3 again
+        later = await make_campaign(session)
+        assert len(await delivery.plan_chunk(session, later, [profile(2), profile(3)], {}, EventBuffer())) == 2
+
+    async def test_waiting_exposures_wait_for_the_winner_again(self, session: AsyncSession) -> None:
+        campaign = await make_campaign(session, ab_test={"test_percent": 20, "wait_hours": 1, "metric": "open_rate"})
+        people = [profile(i) for i in range(50)]
+        await delivery.plan_chunk(session, campaign, people, {}, EventBuffer())
+        waiting = {pid for pid, (o, _) in (await outcomes(session, campaign)).items() if o == "waiting"}
+        campaign.winner_variant_id, campaign.status = campaign.variants[1]["id"], "running"
+        before = dict(campaign.progress)
+        recipients = await delivery.plan_waiting(session, campaign, people, waiting, EventBuffer())
+        unsent = {r.exposure_id: ("unsent", LOGIN) for r in recipients}
+        await delivery.apply_results(session, campaign, recipients, unsent, EventBuffer())
+        assert {pid for pid, (o, _) in (await outcomes(session, campaign)).items() if o == "waiting"} == waiting
+        assert {k: v for k, v in campaign.progress.items() if v} == before and campaign.status == "paused"
+
+    async def test_triggered_profiles_are_queued_again(self, session: AsyncSession) -> None:
+        campaign = await make_campaign(session, schedule={"type": "on_entry"})
+        campaign.status = "active"
+        [recipient] = await delivery.plan_chunk(session, campaign, [profile(1)], {"p1": "s"}, EventBuffer())
+        unsent = {recipient.exposure_id: ("unsent", LOGIN)}
+        await delivery.apply_results(session, campaign, [recipient], unsent, EventBuffer())
+        request = await session.get(TriggerRequest, (campaign.id, "p1"))
+        assert await outcomes(session, campaign) == {} and request is not None and request.segment_id == "s"
+        assert campaign.status == "paused"
+
+
+async def mail_out(session: AsyncSession, campaign: Campaign, people: list[dict[str, Any]], port: int) -> None:
+    """One chunk of a run: plan (the profiles not yet exposed), send over SMTP, record."""
+    todo = [p for p in people if p["id"] not in await delivery.exposed(session, campaign.id)]
+    recipients = await delivery.plan_chunk(session, campaign, todo, {}, EventBuffer())
+    mails = [(r.exposure_id, compose(to=r.email or "", sender="s@shop.example", variant=r.variant, traits=r.traits,
+                                     links=LinkSigner("http://t.example", "k", campaign.id, r.variant["id"],
+                                                      r.profile_id))) for r in recipients]  # fmt: skip
+    found = {d.key: (d.outcome, d.detail) for d in await deliver(SmtpConfig("127.0.0.1", port, concurrency=2), mails)}
+    await delivery.apply_results(session, campaign, recipients, found, EventBuffer())
+
+
+class TestAServerThatRefusesUs:
+    async def test_pauses_the_campaign_then_a_resumed_run_mails_everyone_once(self, session: AsyncSession) -> None:
+        people = [profile(f"r{i}") for i in range(8)]
+        campaign = await make_campaign(session)
+        await service.launch(session, campaign.id)
+        with smtp_sink() as (server, port):
+            server.refuse_sender, server.bounce = True, {"pr1@example.com"}
+            await mail_out(session, campaign, people, port)
+            assert campaign.status == "paused" and "sender address" in (campaign.last_error or "")
+            assert await delivery.exposed(session, campaign.id) == set() and server.messages == []
+            server.refuse_sender = False
+            await service.launch(session, campaign.id)
+            await mail_out(session, campaign, people, port)
+        assert campaign.status == "running" and campaign.last_error is None
+        assert sorted(m["To"] for m in server.messages) == sorted(f"pr{i}@example.com" for i in range(8) if i != 1)
+        assert (campaign.progress["sent"], campaign.progress["failed"], campaign.progress["processed"]) == (7, 1, 8)
+        suppressed = (await session.scalars(select(Suppression.email_sha256))).all()
+        assert suppressed == [delivery.sha256_hex("pr1@example.com")]  # the recipient who refused, nobody else
 
 
 def tracked(name: str, *, at: Any = None, **fields: Any) -> dict[str, Any]:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 
 from services.campaigns.templates import (
@@ -194,6 +198,68 @@ class TestCheckTemplate:
 
     def test_subject_kind_is_checked_without_escaping(self) -> None:
         assert check_template("{{ name }} & co", {"name": "<Ada>"}, kind="text") == []
+
+
+def finished_within(seconds: float, work: Callable[[], Any]) -> BaseException | None:
+    """Run `work` in a daemon thread (a runaway one dies with the test process); what it raised, if it finished."""
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            work()
+            outcome.append(None)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert outcome, f"still rendering after {seconds} s"
+    return outcome[0]
+
+
+def too_slow(exc: BaseException | None) -> bool:
+    return isinstance(exc, TemplateError) and exc.message == "template too slow"
+
+
+NESTED_RANGES = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+
+
+class TestBudgets:
+    """Loops, calls and time are counted inside the sandbox: a template cannot keep a worker busy for hours."""
+
+    def test_nested_ranges_stop_within_a_couple_of_seconds(self) -> None:
+        assert too_slow(finished_within(3, lambda: render(NESTED_RANGES, {})))
+
+    def test_nested_loops_over_a_trait_stop_too(self) -> None:
+        source = "{% for a in s %}{% for b in s %}{% endfor %}{% endfor %}"
+        assert too_slow(finished_within(3, lambda: render(source, {"s": "x" * 100_000})))
+
+    def test_calls_count_even_without_loops(self) -> None:
+        source = "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(40) }}"
+        assert too_slow(finished_within(3, lambda: render(source, {})))
+
+    def test_the_clock_stops_work_the_operation_count_allows(self) -> None:
+        source = "{% for i in range(100000) %}{% if range(100000) | sum %}{% endif %}{% endfor %}"
+        slow = lambda: render(source, {}, max_operations=10**12, max_seconds=0.2)  # noqa: E731
+        assert too_slow(finished_within(3, slow))
+
+    def test_check_template_reports_it_once(self) -> None:
+        issues: list[list[TemplateIssue]] = []
+        assert finished_within(3, lambda: issues.append(check_template(NESTED_RANGES, {"first_name": "Ada"}))) is None
+        assert [i.message for i in issues[0]] == ["template too slow"]
+
+    def test_loops_under_the_budget_keep_their_meaning(self) -> None:
+        source = (
+            "{% for x in items if x != 'b' %}{{ loop.index }}/{{ loop.length }}{{ x }}"
+            "{% if not loop.last %},{% endif %}{% else %}none{% endfor %}|"
+            "{% for k, v in d | dictsort %}{{ k }}={{ v }}{% endfor %}|{% for m in missing %}m{% else %}-{% endfor %}|"
+            "{% for n in tree recursive %}{{ n.name }}{% if n.kids %}({{ loop(n.kids) }}){% endif %}{% endfor %}|"
+            "{{ range(1000) | sum }}"
+        )
+        traits = {"items": ["a", "b", "c"], "d": {"y": 2, "x": 1},
+                  "tree": [{"name": "r", "kids": [{"name": "k1"}, {"name": "k2"}]}]}  # fmt: skip
+        assert render(source, traits) == "1/2a,2/2c|x=1y=2|-|r(k1k2)|499500"
 
 
 class TestRewriteLinks:

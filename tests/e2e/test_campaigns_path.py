@@ -31,9 +31,11 @@ BODY = '<p>Hello {{ first_name | default("friend") }}</p><a href="https://shop.e
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """The stack sending mail to an SMTP sink, looking for scheduled work every second."""
+    """The stack sending mail to an SMTP sink, looking for scheduled work every second; webhooks may reach the
+    receivers these tests run on 127.0.0.1."""
     with smtp_sink() as (sink, port):
-        env = {"TESSERA_CAMPAIGNS_SMTP_PORT": str(port), "TESSERA_CAMPAIGNS_SCHEDULE_CHECK_SECONDS": "1"}
+        env = {"TESSERA_CAMPAIGNS_SMTP_PORT": str(port), "TESSERA_CAMPAIGNS_SCHEDULE_CHECK_SECONDS": "1",
+               "TESSERA_CAMPAIGNS_ALLOWED_WEBHOOK_NETWORKS": '["127.0.0.0/8"]'}  # fmt: skip
         with tessera_up(tmp_path_factory.mktemp("campaigns"), **env) as running:
             yield running | {"sink": sink}
 
@@ -258,6 +260,30 @@ async def test_a_triggered_campaign_mails_each_profile_entering_its_segment(stac
 
         [message] = await wait_for(mailed, timeout=30)
         assert message["Subject"] == "Offer 0 for Grace"
+
+
+async def test_a_mail_server_refusing_us_pauses_the_campaign_and_a_resume_mails_everyone_once(
+    stack: dict[str, Any],
+) -> None:
+    urls, sink, m = stack["urls"], stack["sink"], uuid.uuid4().hex[:8]
+    async with httpx.AsyncClient(timeout=30) as client:
+        segment_id = await _audience(client, urls, m)
+        sink.refuse_sender = True  # 550 to MAIL FROM: our problem, not the recipients'
+        try:
+            campaign = await _create(client, urls, {"name": "Refused", "target_segments": [segment_id],
+                                                    "variants": _variants(1)})  # fmt: skip
+            paused = await _status(client, urls, campaign["id"], "paused")
+        finally:
+            sink.refuse_sender = False
+        assert paused["last_error"] == "the SMTP server refused the sender address (check mail_from)"
+        assert set(await _exposures(client, urls["campaigns"], campaign["id"])) == {"skipped"}  # no consent only
+        assert not [msg for msg in sink.messages if msg["To"].startswith(f"{m}-")]
+        resumed = await client.post(f"{urls['campaigns']}/v1/campaigns/{campaign['id']}/launch", headers=ADMIN)
+        assert resumed.status_code == 200 and resumed.json()["last_error"] is None
+        done = await _status(client, urls, campaign["id"], "completed")
+        mine = [msg["To"] for msg in sink.messages if msg["To"].startswith(f"{m}-")]
+        assert len(mine) == len(set(mine)) == done["progress"]["sent"] == 108 and done["progress"]["processed"] == 120
+        assert set(await _exposures(client, urls["campaigns"], campaign["id"])) == {"sent", "skipped"}
 
 
 class _Receiver(BaseHTTPRequestHandler):
