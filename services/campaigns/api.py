@@ -104,7 +104,8 @@ async def get_results(
 
 @router.get("/campaigns/{campaign_id}/exposures")
 async def list_exposures(
-    campaign_id: str, session: SessionDep, outcome: Outcome | None = None, cursor: int | None = None,
+    campaign_id: str, session: SessionDep, outcome: Outcome | None = None,
+    cursor: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:  # fmt: skip
     """Who the campaign sent to, held out or skipped (with the reason), with cursor pagination."""
