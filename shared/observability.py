@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import structlog
 from fastapi import APIRouter, FastAPI, Response
@@ -12,7 +13,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.errors import error_response
+from shared.errors import error_response, field_error
 
 log = structlog.get_logger("tessera.http")
 
@@ -24,7 +25,11 @@ LATENCY = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 
-Check = Callable[[], Awaitable[None]]
+Check = Callable[[], Awaitable[dict[str, Any] | None]]
+
+
+class NotReady(Exception):
+    """A readiness check's failure, with a message that says what is missing."""
 
 
 def health_router(service: str, checks: dict[str, Check]) -> APIRouter:
@@ -38,12 +43,16 @@ def health_router(service: str, checks: dict[str, Check]) -> APIRouter:
 
     @router.get("/ready", response_model=None)
     async def ready() -> JSONResponse | dict[str, object]:
-        """Readiness: the database and the broker answer."""
-        results = {name: await _run_check(check) for name, check in checks.items()}
+        """Readiness: the database and the broker answer, consumers are assigned, background loops run; the
+        consumers' lag, lost records and loops as detail."""
+        outcomes = {name: await _run_check(check) for name, check in checks.items()}
+        results = {name: outcome for name, (outcome, _) in outcomes.items()}
         if all(r == "ok" for r in results.values()):
-            return {"status": "ready", "service": service, "checks": results}
-        failing = ", ".join(f"{name}: {r}" for name, r in results.items() if r != "ok")
-        return error_response(503, "unavailable", f"Not ready ({failing}).", headers={"Retry-After": "1"})
+            details = {k: v for _, detail in outcomes.values() for k, v in (detail or {}).items()}
+            return {"status": "ready", "service": service, "checks": results, **details}
+        failing = [field_error(name, r) for name, r in results.items() if r != "ok"]
+        message = f"Not ready ({', '.join(f['field'] + ': ' + f['reason'] for f in failing)})."
+        return error_response(503, "unavailable", message, failing, headers={"Retry-After": "1"})
 
     @router.get("/metrics")
     async def metrics() -> Response:
@@ -53,13 +62,14 @@ def health_router(service: str, checks: dict[str, Check]) -> APIRouter:
     return router
 
 
-async def _run_check(check: Check) -> str:
+async def _run_check(check: Check) -> tuple[str, dict[str, Any] | None]:
     try:
         async with asyncio.timeout(2.0):
-            await check()
-        return "ok"
+            return "ok", await check()
+    except NotReady as exc:
+        return str(exc), None
     except Exception as exc:
-        return type(exc).__name__
+        return type(exc).__name__, None
 
 
 class RequestMetrics:

@@ -22,8 +22,10 @@ from shared.db import make_engine, make_session_factory, migrate, ping
 from shared.errors import install_error_handlers
 from shared.events import ALL_TOPICS
 from shared.logging import configure_logging
-from shared.observability import health_router, install_request_metrics
+from shared.observability import Check, NotReady, health_router, install_request_metrics
 from shared.outbox import OutboxRelay, stage
+from shared.pipeline import pipeline_router
+from shared.supervision import TaskHealth, every, supervise
 
 log = structlog.get_logger(__name__)
 Hook = Callable[["Runtime"], Awaitable[None]]
@@ -42,6 +44,19 @@ class Runtime:
     workers: list[ConsumerWorker] = field(default_factory=list)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
+    health: dict[str, TaskHealth] = field(default_factory=dict)
+    # What the service holds that has not reached the broker besides its outbox (tracking's spool): name → counter.
+    held: dict[str, Callable[[Runtime], Awaitable[int]]] = field(default_factory=dict)
+
+    def supervise(self, make: Callable[[], Awaitable[Any]], name: str) -> None:
+        """Run a long-lived loop that is restarted with backoff whenever it fails or ends, and shown in `/ready`."""
+        self.health[name] = TaskHealth(name)
+        self.spawn(supervise(make, self.health[name]), name)
+
+    def every(self, seconds: float, job: Callable[[], Awaitable[Any]], name: str) -> None:
+        """Run `job` every `seconds` (sweeps, schedulers); a failed round never ends the loop."""
+        self.health[name] = health = TaskHealth(name)
+        self.spawn(supervise(lambda: every(seconds, job, health), health), name)
 
     def spawn(self, coro: Awaitable[Any], name: str) -> None:
         """Run a background task owned by the service; it is cancelled on shutdown."""
@@ -97,7 +112,7 @@ async def open_runtime(settings: ServiceSettings, spec: ServiceSpec) -> Runtime:
     await ensure_topics(settings.kafka_bootstrap_servers, ALL_TOPICS)
     relay = OutboxRelay(sessions, spec.outbox, bus)
     runtime = Runtime(settings, engine, sessions, bus, spec.outbox, relay)
-    runtime.spawn(relay.run(), "outbox-relay")
+    runtime.supervise(relay.run, "outbox-relay")
     if spec.handlers and settings.run_consumers:
         worker = ConsumerWorker(
             bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -109,7 +124,7 @@ async def open_runtime(settings: ServiceSettings, spec: ServiceSpec) -> Runtime:
             fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
         )
         runtime.workers.append(worker)
-        runtime.spawn(worker.run(), "consumer")
+        runtime.supervise(worker.run, "consumer")
     return runtime
 
 
@@ -161,10 +176,37 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
     async def check_broker() -> None:
         await app.state.runtime.bus.ping()
 
-    app.include_router(health_router(spec.name, {"database": check_database, "broker": check_broker}))
+    checks = {"database": check_database, "broker": check_broker, "consumers": _consumers_check(app),
+              "tasks": _tasks_check(app)}  # fmt: skip
+    app.include_router(health_router(spec.name, checks))
+    app.include_router(pipeline_router(spec.name))
     for router in spec.routers:
         app.include_router(router)
     return app
+
+
+def _consumers_check(app: FastAPI) -> Check:
+    async def check() -> dict[str, Any]:
+        """Ready means ready to consume: every consumer has joined its group; lag and lost records as detail."""
+        workers: list[ConsumerWorker] = app.state.runtime.workers
+        waiting = [w.group_id for w in workers if not w.joined]
+        if waiting:
+            raise NotReady(f"not yet assigned in group {', '.join(waiting)}")
+        return {"consumers": [await w.status() for w in workers]}
+
+    return check
+
+
+def _tasks_check(app: FastAPI) -> Check:
+    async def check() -> dict[str, Any]:
+        """Every supervised loop is running (not waiting to be restarted after a failure)."""
+        health: dict[str, TaskHealth] = app.state.runtime.health
+        down = [f"{h.name} ({h.last_error})" for h in health.values() if h.state != "running"]
+        if down:
+            raise NotReady(f"restarting: {', '.join(down)}")
+        return {"tasks": {name: h.as_dict() for name, h in health.items()}}
+
+    return check
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

@@ -56,7 +56,12 @@ def cmd_up(_: argparse.Namespace) -> int:
 def _stopped(stack: Stack, code: int) -> int:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second signal must not interrupt the clean stop
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    stack.stop()
+    left = stack.stop(report=lambda line: console.print(line, style="dim", markup=False))
+    if left:
+        lost = "; ".join(f"{name}: {what}" for name, what in sorted(left.items()))
+        console.print(f"Stopped before everything was applied (the embedded broker keeps records in memory): {lost}",
+                      style="red", markup=False)  # fmt: skip
+        return code or 1
     return code
 
 

@@ -19,6 +19,7 @@ from shared.auth import generate_key
 from shared.bus import ensure_topics
 from shared.events import ALL_TOPICS
 from tessera.broker import die_with_parent, log_file, port_is_free, start_broker, stop_process
+from tessera.drain import Report, drain
 
 SERVICES = {"tracking": 8001, "profiles": 8002, "segmentation": 8003, "campaigns": 8004}
 # Campaigns settings fields that name another service of the stack.
@@ -38,6 +39,7 @@ class StackConfig:
     broker_port: int = 9092
     ports: dict[str, int] = field(default_factory=lambda: dict(SERVICES))
     ready_timeout: float = 60.0
+    drain_timeout: float = 60.0  # longest wait at a clean stop for consumers and outboxes to catch up
 
     @classmethod
     def from_env(cls) -> StackConfig:
@@ -46,6 +48,7 @@ class StackConfig:
         return cls(
             data_dir=Path(os.environ.get("TESSERA_DATA_DIR", "./var")),
             broker_port=int(os.environ.get("TESSERA_BROKER_PORT", 9092)),
+            drain_timeout=float(os.environ.get("TESSERA_DRAIN_TIMEOUT_SECONDS", 60)),
             ports=ports,
         )
 
@@ -212,16 +215,28 @@ class Stack:
         }
         (self.config.data_dir / "stack.json").write_text(json.dumps(state, indent=2))
 
-    def stop(self) -> None:
-        """Stop the services (SIGTERM, then SIGKILL), the broker last."""
-        for process in self.services.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in self.services.values():
-            stop_process(process, timeout=15)
+    def stop(self, *, report: Report | None = None) -> dict[str, str]:
+        """Stop cleanly: tracking first (no new events; it flushes its spool to the broker), then wait until every
+        consumer group applied what the broker holds and every outbox is empty (`report` gets progress lines), then
+        the other services, the broker last. Return what was still pending when the drain gave up."""
+        left: dict[str, str] = {}
+        if report is not None and self.broker is not None and self.broker.poll() is None:
+            self._stop_services(["tracking"])
+            alive = {n: self.config.url(n) for n, p in self.services.items() if p.poll() is None}
+            left = drain(alive, self.keys.get("admin_api_key", ""), timeout=self.config.drain_timeout, report=report)
+        self._stop_services(list(self.services))
         if self.broker is not None:
             stop_process(self.broker)
         (self.config.data_dir / "stack.json").unlink(missing_ok=True)
+        return left
+
+    def _stop_services(self, names: list[str]) -> None:
+        """SIGTERM, then SIGKILL after 15 s."""
+        running = [self.services[n] for n in names if n in self.services and self.services[n].poll() is None]
+        for process in running:
+            process.send_signal(signal.SIGTERM)
+        for process in running:
+            stop_process(process, timeout=15)
 
     def watch(self) -> None:
         """Block until a child dies (raise) or a signal stops us."""

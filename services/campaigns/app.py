@@ -8,7 +8,7 @@ from services.campaigns import api, social_api
 from services.campaigns.clients import Platform, platform_client
 from services.campaigns.config import Settings, get_settings
 from services.campaigns.consumer import HANDLERS
-from services.campaigns.jobs import schedule_forever
+from services.campaigns.jobs import run_due
 from services.campaigns.models import outbox
 from services.campaigns.outbound_http import webhook_client
 from shared.runtime import Runtime, ServiceSpec, create_service_app
@@ -28,7 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         runtime.extras["http"] = webhook_client(settings.allowed_webhook_networks)
         if settings.schedule_check_seconds > 0:
-            runtime.spawn(schedule_forever(runtime, settings.schedule_check_seconds), "campaign-schedule")
+            runtime.every(settings.schedule_check_seconds, lambda: run_due(runtime), "campaign-schedule")
 
     async def stop(runtime: Runtime) -> None:
         for name in ("platform_http", "http"):

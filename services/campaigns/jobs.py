@@ -315,18 +315,8 @@ async def process_triggers(runtime: Runtime) -> None:
             await process_chunk(runtime, campaign_id, todo, segment_of)
 
 
-async def schedule_forever(runtime: Runtime, every_seconds: float) -> None:
-    """Launch scheduled campaigns when due, end A/B tests, resume interrupted runs, send triggered mail."""
-    while True:
-        await asyncio.sleep(every_seconds)
-        try:
-            await run_due(runtime)
-        except Exception as exc:
-            log.error("campaign_schedule_failed", error=describe_error(exc))
-
-
 async def run_due(runtime: Runtime) -> None:
-    """One look at everything time-driven (see `schedule_forever`)."""
+    """One look at everything time-driven: scheduled launches, A/B test ends, interrupted runs, triggered sends."""
     now = utcnow()
     async with runtime.sessions() as session:
         campaigns = (

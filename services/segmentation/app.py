@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from services.segmentation import api, ml_api
 from services.segmentation.config import Settings, get_settings
 from services.segmentation.consumer import HANDLERS
-from services.segmentation.jobs import schedule_forever, sweep_forever
+from services.segmentation.jobs import run_due, sweep_once
 from services.segmentation.models import outbox
 from shared.runtime import Runtime, ServiceSpec, create_service_app
 
@@ -18,9 +18,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     async def start(runtime: Runtime) -> None:
         if settings.sweep_interval_seconds > 0:
-            runtime.spawn(sweep_forever(runtime, settings.sweep_interval_seconds), "segment-sweep")
+            runtime.every(settings.sweep_interval_seconds, lambda: sweep_once(runtime), "segment-sweep")
         if settings.schedule_check_seconds > 0:
-            runtime.spawn(schedule_forever(runtime, settings.schedule_check_seconds), "model-schedule")
+            runtime.every(settings.schedule_check_seconds, lambda: run_due(runtime), "model-schedule")
 
     spec = ServiceSpec(
         name="segmentation",

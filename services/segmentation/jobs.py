@@ -3,7 +3,6 @@ Each job has its own session, sends its events through the outbox, and records a
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 
@@ -103,29 +102,12 @@ async def refit_clv(runtime: Runtime, model_id: str) -> None:
                 await session.commit()
 
 
-async def sweep_forever(runtime: Runtime, every_seconds: float) -> None:
-    """Recompute time-window segments regularly, so members whose events age out of the window leave."""
-    while True:
-        await asyncio.sleep(every_seconds)
-        await sweep_once(runtime)
-
-
 async def sweep_once(runtime: Runtime, today: date | None = None) -> None:
     """Recompute every ready segment whose definition counts events in a time window (as of `today`)."""
     async with runtime.sessions() as session:
         due = [s.id for s in await list_segments(session) if s.status == "ready" and has_time_window(s)]
     for segment_id in due:
         await run_backfill(runtime, segment_id, today)
-
-
-async def schedule_forever(runtime: Runtime, check_seconds: float) -> None:
-    """Re-segmentation on schedule: re-run due clusterings and CLV fits, recording their drift and parameters."""
-    while True:
-        await asyncio.sleep(check_seconds)
-        try:
-            await run_due(runtime)
-        except Exception:
-            log.exception("schedule_failed")
 
 
 async def run_due(runtime: Runtime) -> None:

@@ -21,6 +21,10 @@ from services.tracking.spool import Spool
 from shared.runtime import Runtime, ServiceSpec, create_service_app
 
 
+async def _pending(spool: Spool) -> int:
+    return spool.pending
+
+
 def _spec(settings: Settings) -> ServiceSpec:
     async def start(runtime: Runtime) -> None:
         spool = Spool(settings.resolved_spool_path())
@@ -37,7 +41,8 @@ def _spec(settings: Settings) -> ServiceSpec:
             recent_ids=RecentIds(settings.dedup_window_seconds, settings.dedup_max_ids),
             trusted_proxies=[ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies],
         )
-        runtime.spawn(publisher.replay_forever(), "spool-replay")
+        runtime.supervise(publisher.replay_forever, "spool-replay")
+        runtime.held["spool"] = lambda _: _pending(spool)
         if settings.write_key:
             async with runtime.sessions() as session:
                 await ensure_source_with_key(

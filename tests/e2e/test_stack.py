@@ -33,7 +33,10 @@ async def test_all_four_services_are_ready(stack: dict) -> None:  # type: ignore
     async with httpx.AsyncClient() as client:
         for url in stack["urls"].values():
             response = await client.get(f"{url}/ready")
-            assert response.status_code == 200 and response.json()["checks"] == {"database": "ok", "broker": "ok"}
+            body = response.json()
+            assert response.status_code == 200 and set(body["checks"].values()) == {"ok"}
+            assert set(body["checks"]) == {"database", "broker", "consumers", "tasks"}
+            assert all(c["joined"] for c in body["consumers"]) and "outbox-relay" in body["tasks"]
 
 
 async def test_non_health_endpoints_need_a_key_and_unknown_routes_are_404(stack: dict) -> None:  # type: ignore[type-arg]
