@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 
 PG = os.environ.get("TESSERA_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+_ADMIN = PG.replace("postgresql+asyncpg://", "postgresql://")
 
 
 async def timed(call: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
@@ -21,17 +22,27 @@ async def timed(call: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
     return time.perf_counter() - started, result
 
 
+async def create_database(bench: str) -> str:
+    """A fresh database named `tessera_bench_<bench>_<random>`; its URL."""
+    name = f"tessera_bench_{bench}_{uuid.uuid4().hex[:8]}"
+    conn = await asyncpg.connect(_ADMIN)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    return PG.rsplit("/", 1)[0] + f"/{name}"
+
+
+async def drop_database(url: str) -> None:
+    """Drop a database made by `create_database`, sessions and all."""
+    conn = await asyncpg.connect(_ADMIN)
+    await conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    await conn.close()
+
+
 @asynccontextmanager
 async def pg_database(bench: str) -> AsyncIterator[str]:
     """A fresh database named `tessera_bench_<bench>_<random>`, dropped afterwards whatever happens."""
-    name = f"tessera_bench_{bench}_{uuid.uuid4().hex[:8]}"
-    admin = PG.replace("postgresql+asyncpg://", "postgresql://")
-    conn = await asyncpg.connect(admin)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
+    url = await create_database(bench)
     try:
-        yield PG.rsplit("/", 1)[0] + f"/{name}"
+        yield url
     finally:
-        conn = await asyncpg.connect(admin)
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
+        await drop_database(url)

@@ -19,7 +19,7 @@ from typing import Any
 
 from bench.results import RESULTS_ENV
 
-ORDER = ("ingest", "profiles", "segments", "journeys", "send")
+ORDER = ("ingest", "profiles", "segments", "clv", "journeys", "send")
 
 
 def machine() -> dict[str, str]:

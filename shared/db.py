@@ -124,6 +124,15 @@ async def take_write_lock(session: AsyncSession, table: Any) -> None:
     await session.execute(text(f'UPDATE "{table.name}" SET "{key}" = "{key}" WHERE 0'))
 
 
+async def transaction_lock(session: AsyncSession, name: str, table: Any) -> None:
+    """Serialise the transactions that take this lock until they end, across processes and replicas: a PostgreSQL
+    advisory transaction lock on `name`; on SQLite the database's write lock (`take_write_lock` on `table`)."""
+    if dialect_name(session) == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
+    else:
+        await take_write_lock(session, table)
+
+
 async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """Yield a session; commit if the block succeeds, roll back if it raises."""
     async with factory() as session:

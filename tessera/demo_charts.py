@@ -82,7 +82,7 @@ def _models(results: dict[str, Any]) -> Table:
     table.add_column("log-likelihood", justify="right")
     table.add_row("BG/NBD", f"r={bg['r']:.3f}  α={bg['alpha']:.3f}  a={bg['a']:.3f}  b={bg['b']:.3f}",
                   f"{bg['log_likelihood']:.1f}")  # fmt: skip
-    steady = "  (p→∞: each customer's spend is steady, CLV uses their own average)" if gg["p"] > 1000 else ""
+    steady = "  (p→∞: each customer's spend is steady, CLV uses their own average)" if "p → ∞" in gg["boundary"] else ""
     table.add_row("Gamma-Gamma", f"p={gg['p']:.4g}  q={gg['q']:.3f}  γ={gg['gamma']:.4g}{steady}",
                   f"{gg['log_likelihood']:.1f}")  # fmt: skip
     ranked = sorted(rfm["segments"], key=lambda s: -s["customers"])[:6]

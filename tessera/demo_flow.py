@@ -175,7 +175,7 @@ class Flow:
         clustering = await self.clustering()
         with self.console.status("Fitting lifetime value (BG/NBD + Gamma-Gamma) and RFM…"):
             body = {"calibration_end": self.today.date().isoformat(), "time_unit": "weeks", "horizon": 26}
-            clv = await self.api.post("segmentation", "/v1/clv/fit", body)
+            clv = await self.clv(body)
             rfm = await self.api.post("segmentation", "/v1/rfm/score")
             segments.append(await self.segment("Top 10% lifetime value", TOP_CLV))
         with self.console.status("Influencer, social posts and metrics…"):
@@ -185,6 +185,18 @@ class Flow:
             reports = [await self.api.get("segmentation", f"/v1/segments/{s['id']}/report") for s in segments]
             return {"segments": reports, "clustering": clustering, "clv": clv, "rfm": rfm, "campaign": campaign,
                     **await self.insights(influencer)}  # fmt: skip
+
+    async def clv(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Fit CLV as a job and wait for its model."""
+        started = await self.api.post("segmentation", "/v1/clv/fit", body)
+
+        async def fitted() -> dict[str, Any] | None:
+            found = await self.api.get("segmentation", f"/v1/clv/fits/{started['id']}")
+            if found["status"] == "error":
+                raise DemoError(f"the CLV fit failed: {found['error']['message']}")
+            return found["model"] if found["status"] == "ready" else None
+
+        return await poll(fitted, 300, "the CLV fit")
 
     async def segment(self, name: str, definition: dict[str, Any]) -> dict[str, Any]:
         """Create a rule segment and wait until its backfill is done."""

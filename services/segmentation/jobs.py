@@ -1,16 +1,16 @@
-"""Background jobs: segment backfills, clustering runs, the time-window sweep and scheduled re-segmentation.
+"""Background jobs: segment backfills, clustering runs, CLV fits, the time-window sweep and scheduled re-segmentation.
 Each job has its own session, sends its events through the outbox, and records a failure where users see it."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date, timedelta
+from datetime import date
 
 import structlog
 
+from services.segmentation import clv_fits, lifetime
 from services.segmentation.clusterings import due_clusterings, run_clustering, start_run
-from services.segmentation.lifetime import due_model, fit_clv, options_of
-from services.segmentation.models import Clustering, ClvModel, Segment
+from services.segmentation.models import Clustering, Segment
 from services.segmentation.segments import backfill, has_time_window, list_segments, recompute_dependents
 from shared.bus import EventBuffer
 from shared.db import utcnow
@@ -78,28 +78,41 @@ async def run_clustering_job(runtime: Runtime, clustering_id: str) -> None:
                 await session.commit()
 
 
-async def refit_clv(runtime: Runtime, model_id: str) -> None:
-    """Fit CLV again (scheduled) as of today, rescore customers and recompute the segments that read scores;
-    after a failure the old model waits one more interval."""
-    buffer = EventBuffer()
+def _clv_progress_of(runtime: Runtime, fit_id: str) -> Progress:
+    async def progress(value: float, what: str) -> None:
+        async with runtime.sessions() as session:
+            await clv_fits.report(session, fit_id, value, what)
+            await session.commit()
+
+    return progress
+
+
+async def run_clv_fit_job(runtime: Runtime, fit_id: str) -> None:
+    """Run a queued CLV fit: load the orders, fit and score off the event loop, then write the scores and the model
+    and recompute the segments that read scores, in one transaction; a failure lands on the fit, nothing else."""
     try:
         async with runtime.sessions() as session:
-            model = await session.get(ClvModel, model_id)
-            if model is None:
-                return
-            await fit_clv(session, options_of(model))
-            model.next_run_at = None  # the new model carries the schedule on
+            options = await clv_fits.claim(session, fit_id)
+            await session.commit()
+            if options is None:
+                return  # another replica runs it
+            rows = await lifetime.order_days(session)
+        progress = _clv_progress_of(runtime, fit_id)
+        result = await lifetime.fit_and_score(rows, options, progress)
+        await progress(0.8, f"writing the scores of {result.customers} customers")  # before this job's writes begin
+        buffer = EventBuffer()
+        async with runtime.sessions() as session:
+            await clv_fits.finish(session, fit_id, options, result)
             await recompute_dependents(session, (), buffer, utcnow().date(), scores_changed=True)
             await stage(session, runtime.outbox, buffer)
             await session.commit()
         runtime.relay.notify()
-    except Exception:
-        log.exception("clv_refit_failed", model_id=model_id)
+    except Exception as exc:
+        if not isinstance(exc, DomainError):
+            log.exception("clv_fit_failed", fit_id=fit_id)
         async with runtime.sessions() as session:
-            model = await session.get(ClvModel, model_id)
-            if model is not None and model.rerun_every_hours:
-                model.next_run_at = utcnow() + timedelta(hours=model.rerun_every_hours)
-                await session.commit()
+            await clv_fits.fail(session, fit_id, exc)
+            await session.commit()
 
 
 async def sweep_once(runtime: Runtime, today: date | None = None) -> None:
@@ -116,9 +129,9 @@ async def run_due(runtime: Runtime) -> None:
         clusterings = await due_clusterings(session, utcnow())
         for clustering_id in clusterings:
             await start_run(session, clustering_id)
-        model_id = await due_model(session, utcnow())
+        refit = await clv_fits.queue_due_refit(session, utcnow())
         await session.commit()
     for clustering_id in clusterings:
         await run_clustering_job(runtime, clustering_id)
-    if model_id is not None:
-        await refit_clv(runtime, model_id)
+    if refit is not None:
+        await run_clv_fit_job(runtime, refit.id)

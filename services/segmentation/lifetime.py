@@ -1,25 +1,48 @@
 """Lifetime value over the feature replica: fit BG/NBD + Gamma-Gamma on each profile's revenue per order day
-(`computed.daily_revenue`), keep the model, and score every customer (P(alive), expected purchases, CLV)."""
+(`computed.daily_revenue`), keep the model, and score every customer (P(alive), expected purchases, CLV).
+
+A fit that finds no maximum is an error, never a result: the data checks answer 422, an optimiser that did not
+converge 409, and nothing is stored or scored with parameters that were not fitted."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import Row, TextClause, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.segmentation import clv
 from services.segmentation.models import ClvModel, ProfileFeatures
 from services.segmentation.scores import write_scores
-from shared.db import utcnow
-from shared.errors import Invalid, NotFound, field_error
+from shared.db import dialect_name
+from shared.errors import Conflict, Invalid, NotFound, field_error
 
 CLV_KEYS = ("p_alive", "expected_purchases", "clv", "clv_percentile")
 MIN_CUSTOMERS = 10  # below this a maximum-likelihood fit says nothing
+EXCLUDED_REASON = (
+    "repeat customers whose repeat orders are worth 0 on average: Gamma-Gamma models spend per order as positive, "
+    "so they are left out of its fit; BG/NBD counts their orders, and their CLV uses the spend the fitted model "
+    "expects after orders worth 0"
+)
+Progress = Callable[[float, str], Awaitable[None]]
+OrderDays = Sequence[Row[Any]] | Sequence[tuple[str, str, float]]
+# Every (profile, day, revenue) of `computed.daily_revenue`, unnested by the database: no loop per profile here.
+_ORDER_DAYS: dict[str, TextClause] = {
+    "sqlite": text(
+        "SELECT f.profile_id, d.key, d.value FROM profile_features AS f, json_each(f.computed, '$.daily_revenue') AS d "
+        "WHERE json_type(f.computed, '$.daily_revenue') = 'object' AND d.type IN ('integer', 'real')"
+    ),
+    "postgresql": text(  # CASE: jsonb_each raises on a non-object, and a WHERE clause does not fix evaluation order
+        "SELECT f.profile_id, d.key, CAST(d.value AS float8) FROM profile_features AS f, jsonb_each(CASE WHEN "
+        "jsonb_typeof(f.computed -> 'daily_revenue') = 'object' THEN f.computed -> 'daily_revenue' END) AS d "
+        "WHERE jsonb_typeof(d.value) = 'number'"
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -44,63 +67,99 @@ class ClvResult:
     scores: dict[str, dict[str, float]]
 
 
-async def transactions(session: AsyncSession) -> tuple[list[str], list[str], list[float]]:
-    """(profile id, day, revenue) for every order day in the replica."""
-    ids: list[str] = []
-    days: list[str] = []
-    amounts: list[float] = []
+async def order_days(session: AsyncSession) -> OrderDays:
+    """(profile id, day, revenue) for every order day in the replica, in one query."""
+    query = _ORDER_DAYS.get(dialect_name(session))
+    if query is None:
+        return await order_days_portable(session)
+    return (await session.execute(query)).all()
+
+
+async def order_days_portable(session: AsyncSession) -> list[tuple[str, str, float]]:
+    """`order_days` on any backend: every profile's `daily_revenue` read and unnested here."""
+    rows: list[tuple[str, str, float]] = []
     query = select(ProfileFeatures.profile_id, ProfileFeatures.computed["daily_revenue"])
     for profile_id, daily in await session.execute(query):
-        if not isinstance(daily, dict):
-            continue
-        for day, amount in daily.items():
-            if isinstance(amount, int | float) and not isinstance(amount, bool):
-                ids.append(profile_id)
-                days.append(day)
-                amounts.append(float(amount))
-    return ids, days, amounts
+        if isinstance(daily, dict):
+            rows.extend((profile_id, day, float(amount)) for day, amount in daily.items()
+                        if isinstance(amount, int | float) and not isinstance(amount, bool))  # fmt: skip
+    return rows
 
 
-def fit_and_score(ids: list[str], days: list[str], amounts: list[float], options: ClvOptions) -> ClvResult:
-    """Fit both models on the calibration period and score every customer seen in it (CPU-bound: run in a thread)."""
-    summary = clv.summarise_transactions(ids, days, amounts, options.calibration_end, options.time_unit)
-    repeat = int((summary.x > 0).sum())
-    if len(summary.x) < MIN_CUSTOMERS or (summary.monetary[summary.x > 0] > 0).sum() < MIN_CUSTOMERS:
-        raise Invalid(f"Too few customers to fit: {len(summary.x)} with orders, {repeat} with repeat orders "
+def summarise(rows: OrderDays, options: ClvOptions) -> clv.CustomerSummary:
+    """Each customer's calibration summary (CPU-bound: run in a thread); 422 when too few customers can be fitted."""
+    ids, days, amounts = (list(column) for column in zip(*rows, strict=True)) if rows else ([], [], [])
+    orders = np.array(ids, dtype=object), np.array(days, dtype="datetime64[D]"), np.array(amounts, dtype=float)
+    summary = clv.summarise_transactions(*orders, options.calibration_end, options.time_unit)
+    check_enough(summary)
+    return summary
+
+
+def check_enough(summary: clv.CustomerSummary) -> None:
+    """422 on `calibration_end` unless enough customers, repeat customers and repeat customers with spend remain."""
+    customers, repeat = len(summary.x), int((summary.x > 0).sum())
+    spending = int(clv.gamma_gamma_sample(summary.x, summary.monetary).sum())
+    if customers < MIN_CUSTOMERS or repeat < MIN_CUSTOMERS:
+        raise Invalid(f"Too few customers to fit: {customers} with orders, {repeat} with repeat orders "
                       f"(at least {MIN_CUSTOMERS} of each are needed).",
                       fields=[field_error("calibration_end", "too few customers before this date")])  # fmt: skip
-    bgnbd = clv.fit_bgnbd(summary.x, summary.t_x, summary.T)
-    gamma_gamma = clv.fit_gamma_gamma(summary.x, summary.monetary)
-    return ClvResult(bgnbd, gamma_gamma, len(summary.x), repeat, _score(bgnbd, gamma_gamma, summary, options))
+    if spending < MIN_CUSTOMERS:
+        reason = "too few repeat customers with spend before this date"
+        raise Invalid(f"Too few repeat customers with positive spend to fit Gamma-Gamma: {spending} of {repeat} "
+                      f"(at least {MIN_CUSTOMERS} are needed; {repeat - spending} have repeat orders worth 0).",
+                      fields=[field_error("calibration_end", reason)])  # fmt: skip
 
 
-def _score(
+def fit_models(summary: clv.CustomerSummary) -> tuple[clv.BgNbdFit, clv.GammaGammaFit]:
+    """Fit both models (CPU-bound: run in a thread); 409 naming the reason when an optimiser finds no maximum."""
+    try:
+        return clv.fit_bgnbd(summary.x, summary.t_x, summary.T), clv.fit_gamma_gamma(summary.x, summary.monetary)
+    except clv.FitFailed as exc:
+        raise Conflict(f"{exc} Nothing was stored: the previous model and scores stay as they were.") from None
+
+
+async def fit_and_score(rows: OrderDays, options: ClvOptions, progress: Progress) -> ClvResult:
+    """Summarise, fit and score, each step off the event loop, reporting progress between steps."""
+    await progress(0.2, f"summarising {len(rows)} order days")
+    summary = await asyncio.to_thread(summarise, rows, options)
+    repeat = int((summary.x > 0).sum())
+    await progress(0.3, f"fitting BG/NBD on {len(summary.x)} customers and Gamma-Gamma on {repeat} repeat customers")
+    bgnbd, gamma_gamma = await asyncio.to_thread(fit_models, summary)
+    await progress(0.6, f"scoring {len(summary.x)} customers")
+    scores = await asyncio.to_thread(score, bgnbd, gamma_gamma, summary, options)
+    return ClvResult(bgnbd, gamma_gamma, len(summary.x), repeat, scores)
+
+
+def score(
     bgnbd: clv.BgNbdFit, gg: clv.GammaGammaFit, s: clv.CustomerSummary, options: ClvOptions
 ) -> dict[str, dict[str, float]]:
+    """Every customer's P(alive), expected purchases and CLV over the horizon, and CLV percentile."""
     alive = clv.probability_alive(bgnbd, s.x, s.t_x, s.T)
     purchases = clv.expected_purchases(bgnbd, options.horizon, s.x, s.t_x, s.T)
     value = clv.customer_lifetime_value(bgnbd, gg, s.x, s.t_x, s.T, s.monetary, options.horizon, options.discount_rate)
+    if not all(np.isfinite(column).all() for column in (alive, purchases, value)):
+        raise Conflict("Scoring with the fitted models gave values that are not numbers; nothing was stored: the "
+                       "previous model and scores stay as they were.")  # fmt: skip
     ranks = np.empty(len(value))
     ranks[np.argsort(value, kind="stable")] = np.arange(len(value))
     percentile = 100.0 * (ranks + 1) / len(value)  # the top customer is at 100, "top 10%" is >= 90
+    columns = (np.round(alive, 6), np.round(purchases, 6), np.round(value, 4), np.round(percentile, 4))
     return {
-        str(pid): {"p_alive": round(float(a), 6), "expected_purchases": round(float(p), 6),
-                   "clv": round(float(v), 4), "clv_percentile": round(float(q), 4)}
-        for pid, a, p, v, q in zip(s.customer_ids, alive, purchases, value, percentile, strict=True)
-    }  # fmt: skip
+        str(pid): {"p_alive": a, "expected_purchases": p, "clv": v, "clv_percentile": q}
+        for pid, a, p, v, q in zip(s.customer_ids, *(c.tolist() for c in columns), strict=True)
+    }
 
 
-async def fit_clv(session: AsyncSession, options: ClvOptions) -> ClvModel:
-    """Fit CLV on the replica, keep the model and write every customer's scores (replacing the last fit's)."""
-    ids, days, amounts = await transactions(session)
-    result = await asyncio.to_thread(fit_and_score, ids, days, amounts, options)
+async def keep(session: AsyncSession, options: ClvOptions, result: ClvResult, next_run_at: datetime | None
+               ) -> ClvModel:  # fmt: skip
+    """Write every customer's scores (replacing the last fit's) and keep the model; the caller commits."""
     await write_scores(session, result.scores, CLV_KEYS)
+    gamma_gamma = asdict(result.gamma_gamma) | {"excluded_reason": EXCLUDED_REASON}
     model = ClvModel(
         calibration_end=datetime.combine(options.calibration_end, time(), UTC),
         time_unit=options.time_unit, horizon=options.horizon, discount_rate=options.discount_rate,
-        customers=result.customers, rerun_every_hours=options.rerun_every_hours,
-        next_run_at=_next_run(options.rerun_every_hours),
-        parameters={"bgnbd": asdict(result.bgnbd), "gamma_gamma": asdict(result.gamma_gamma),
+        customers=result.customers, rerun_every_hours=options.rerun_every_hours, next_run_at=next_run_at,
+        parameters={"bgnbd": asdict(result.bgnbd), "gamma_gamma": gamma_gamma,
                     "repeat_customers": result.repeat_customers},
     )  # fmt: skip
     session.add(model)
@@ -108,32 +167,21 @@ async def fit_clv(session: AsyncSession, options: ClvOptions) -> ClvModel:
     return model
 
 
-def _next_run(every_hours: float | None) -> datetime | None:
-    return utcnow() + timedelta(hours=every_hours) if every_hours else None
-
-
 async def latest_model(session: AsyncSession) -> ClvModel:
     """The most recent CLV fit, or 404."""
-    model = await session.scalar(select(ClvModel).order_by(ClvModel.created_at.desc()).limit(1))
+    model = await latest_model_or_none(session)
     if model is None:
         raise NotFound("No CLV model has been fitted yet.")
     return model
 
 
-async def due_model(session: AsyncSession, now: datetime) -> str | None:
-    """The id of the latest CLV model if its scheduled refit is due."""
-    model = await session.scalar(select(ClvModel).order_by(ClvModel.created_at.desc()).limit(1))
-    return model.id if model is not None and model.next_run_at is not None and model.next_run_at <= now else None
-
-
-def options_of(model: ClvModel) -> ClvOptions:
-    """The options a scheduled refit of this model uses: the same, with the calibration end moved to today."""
-    return ClvOptions(utcnow().date(), model.time_unit, model.horizon, model.discount_rate,  # type: ignore[arg-type]
-                      model.rerun_every_hours)  # fmt: skip
+async def latest_model_or_none(session: AsyncSession) -> ClvModel | None:
+    """The most recent CLV model, if any."""
+    return await session.scalar(select(ClvModel).order_by(ClvModel.created_at.desc()).limit(1))
 
 
 def describe(model: ClvModel) -> dict[str, Any]:
-    """A model as the API shows it."""
+    """A model as the API shows it (models kept before exclusions were counted show them as unknown)."""
     return {
         "id": model.id, "calibration_end": model.calibration_end.date(), "time_unit": model.time_unit,
         "horizon": model.horizon, "discount_rate": model.discount_rate, "customers": model.customers,

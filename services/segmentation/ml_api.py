@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Request, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, status
 
-from services.segmentation import clusterings, lifetime, reports, scores
-from services.segmentation.jobs import run_clustering_job
+from services.segmentation import clusterings, clv_fits, lifetime, reports, scores
+from services.segmentation.jobs import run_clustering_job, run_clv_fit_job
 from services.segmentation.rfm import SegmentMap
-from services.segmentation.schemas import ClusteringCreate, ClusteringRead, ClusteringUpdate, ClvFitRequest, RfmMap
+from services.segmentation.schemas import (
+    ClusteringCreate,
+    ClusteringRead,
+    ClusteringUpdate,
+    ClvFitRead,
+    ClvFitRequest,
+    ClvModelRead,
+    RfmMap,
+)
 from services.segmentation.segments import recompute_dependents
 from services.segmentation.service import get_features
 from shared.auth import authorize
@@ -89,21 +97,36 @@ async def get_drift(clustering_id: str, session: SessionDep) -> dict[str, Any]:
     return {"clustering_id": clustering_id, "runs": len(runs), "reports": clusterings.drift_history(runs)}
 
 
-@router.post("/clv/fit", status_code=status.HTTP_201_CREATED)
-async def fit_clv(body: ClvFitRequest, session: SessionDep, events: EventsDep) -> dict[str, Any]:
-    """Fit BG/NBD + Gamma-Gamma; return parameters and log-likelihoods; score every customer (P(alive), expected
-    purchases over the horizon, CLV, CLV percentile) and recompute the segments that use scores."""
+@router.post("/clv/fit", response_model=ClvFitRead, status_code=status.HTTP_202_ACCEPTED)
+async def fit_clv(body: ClvFitRequest, session: SessionDep, tasks: BackgroundTasks, request: Request) -> ClvFitRead:
+    """Start a CLV fit as a job (poll `GET /v1/clv/fits/{id}`; 409 while another is under way): BG/NBD +
+    Gamma-Gamma, then every customer scored (P(alive), expected purchases over the horizon, CLV, CLV percentile)
+    and the segments that use scores recomputed."""
     options = lifetime.ClvOptions(body.calibration_end or utcnow().date(), body.time_unit, body.horizon,
                                   body.discount_rate, body.rerun_every_hours)  # fmt: skip
-    model = await lifetime.fit_clv(session, options)
-    await recompute_dependents(session, (), events, utcnow().date(), scores_changed=True)
-    return lifetime.describe(model)
+    fit = await clv_fits.start_fit(session, options)
+    tasks.add_task(run_clv_fit_job, request.app.state.runtime, fit.id)
+    [read] = await clv_fits.describe_fits(session, [fit])
+    return ClvFitRead(**read)
 
 
-@router.get("/clv")
-async def get_clv_model(session: SessionDep) -> dict[str, Any]:
-    """The latest CLV fit: settings, parameters, log-likelihoods and schedule."""
-    return lifetime.describe(await lifetime.latest_model(session))
+@router.get("/clv/fits", response_model=list[ClvFitRead])
+async def list_clv_fits(session: SessionDep, limit: Annotated[int, Query(ge=1, le=100)] = 20) -> list[ClvFitRead]:
+    """The latest CLV fits, newest first, with their status and the model each made."""
+    return [ClvFitRead(**f) for f in await clv_fits.describe_fits(session, await clv_fits.recent_fits(session, limit))]
+
+
+@router.get("/clv/fits/{fit_id}", response_model=ClvFitRead)
+async def get_clv_fit(fit_id: str, session: SessionDep) -> ClvFitRead:
+    """A CLV fit: status, progress and stage, then the model it made or the error that stopped it."""
+    [read] = await clv_fits.describe_fits(session, [await clv_fits.get_fit(session, fit_id)])
+    return ClvFitRead(**read)
+
+
+@router.get("/clv", response_model=ClvModelRead)
+async def get_clv_model(session: SessionDep) -> ClvModelRead:
+    """The latest CLV model: settings, parameters, log-likelihoods, excluded customers and schedule."""
+    return ClvModelRead(**lifetime.describe(await lifetime.latest_model(session)))
 
 
 def _moment(as_of: datetime | None) -> datetime:

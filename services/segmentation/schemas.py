@@ -212,6 +212,84 @@ class ClvFitRequest(BaseModel):
     rerun_every_hours: float | None = Field(default=None, gt=0, le=24 * 366)
 
 
+class BgNbdRead(BaseModel):
+    """BG/NBD parameters (Fader, Hardie & Lee 2005), the maximised log-likelihood, and any parameter whose maximum
+    lies on the model's boundary (held at e^±12 of the data's scale, standing for the limit)."""
+
+    r: float
+    alpha: float
+    a: float
+    b: float
+    log_likelihood: float | None
+    boundary: list[str] = Field(
+        default=[], description="parameters whose maximum lies at 0 or infinity (e.g. 'p → ∞'): a limit of the model"
+    )
+
+
+class GammaGammaRead(BaseModel):
+    """Gamma-Gamma parameters (Fader & Hardie 2013), the maximised log-likelihood, the repeat customers it was fitted
+    on and those it left out, with why (null for models kept before exclusions were counted)."""
+
+    p: float
+    q: float
+    gamma: float
+    log_likelihood: float | None
+    customers: int | None = Field(default=None, description="repeat customers with a positive mean spend")
+    excluded: int | None = Field(default=None, description="repeat customers whose repeat orders are worth 0")
+    excluded_reason: str | None = None
+    boundary: list[str] = Field(
+        default=[], description="parameters whose maximum lies at 0 or infinity (e.g. 'p → ∞'): a limit of the model"
+    )
+
+
+class ClvModelRead(BaseModel):
+    """A fitted CLV model: settings, parameters, log-likelihoods, customers scored and schedule."""
+
+    id: str
+    calibration_end: date
+    time_unit: str
+    horizon: int
+    discount_rate: float
+    customers: int
+    repeat_customers: int | None
+    bgnbd: BgNbdRead
+    gamma_gamma: GammaGammaRead
+    rerun_every_hours: float | None
+    next_run_at: datetime | None
+    created_at: datetime
+
+
+class JobError(BaseModel):
+    """Why a job stopped, in the API's error shape, with the HTTP status a request doing the same would have had."""
+
+    status: int
+    code: str
+    message: str
+    fields: list[dict[str, str]]
+
+
+class ClvFitRead(BaseModel):
+    """A CLV fit job: `status` queued, running, ready or error; `progress` (0 to 1) and `stage`; the `model` it made
+    once ready, or the `error` that stopped it (422: the data cannot support a fit; 409: no maximum was found)."""
+
+    id: str
+    status: str
+    progress: float
+    stage: str
+    error: JobError | None
+    trigger: Literal["api", "schedule"]
+    calibration_end: date
+    time_unit: str
+    horizon: int
+    discount_rate: float
+    rerun_every_hours: float | None
+    model_id: str | None
+    model: ClvModelRead | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
 class RfmCell(BaseModel):
     """One cell of the RFM segment map: R score and combined FM score → segment name."""
 

@@ -136,11 +136,20 @@ async def test_cdnow_imported_through_profiles_reproduces_the_published_clv_fit(
             return report if report["orders"] == 6919 and report["size"] == 2357 else None
 
         await wait_for(all_orders_arrived, timeout=120)
-        fit = await client.post(f"{urls['segmentation']}/v1/clv/fit", headers=admin,
-                                json={"calibration_end": "1997-09-30", "time_unit": "weeks"})  # fmt: skip
-        assert fit.status_code == 201, fit.text
-        found = fit.json()["gamma_gamma"] | fit.json()["bgnbd"]  # the log-likelihood published is BG/NBD's
-        assert fit.json()["customers"] == 2357
+        started = await client.post(f"{urls['segmentation']}/v1/clv/fit", headers=admin,
+                                    json={"calibration_end": "1997-09-30", "time_unit": "weeks"})  # fmt: skip
+        assert started.status_code == 202, started.text
+
+        async def fitted() -> dict | None:  # type: ignore[type-arg]
+            job = (await client.get(f"{urls['segmentation']}/v1/clv/fits/{started.json()['id']}", headers=admin)).json()
+            return job if job["status"] in ("ready", "error") else None
+
+        job = await wait_for(fitted, timeout=60)
+        assert job["status"] == "ready", job["error"]
+        model = (await client.get(f"{urls['segmentation']}/v1/clv", headers=admin)).json()
+        assert model["id"] == job["model_id"] and model["customers"] == 2357
+        assert model["gamma_gamma"]["customers"] == 946 and model["gamma_gamma"]["excluded"] == 0
+        found = model["gamma_gamma"] | model["bgnbd"]  # the log-likelihood published is BG/NBD's
         for name, value in PUBLISHED.items():
             assert abs(found[name] / value - 1) < 0.01, (name, found[name], value)
 

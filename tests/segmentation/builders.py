@@ -12,6 +12,7 @@ from shared.db import utcnow
 from shared.events import PROFILES
 from tests.builders import auth
 from tests.conftest import ANALYST_KEY, MARKETER_KEY
+from tests.helpers import wait_for
 
 ANALYST, MARKETER = auth(ANALYST_KEY), auth(MARKETER_KEY)
 
@@ -56,6 +57,20 @@ async def settled(client: httpx.AsyncClient, clustering_id: str) -> dict[str, An
     """The clustering once its job has finished (ready or error)."""
     body = (await client.get(f"/v1/clusterings/{clustering_id}", headers=ANALYST)).json()
     return body if body["status"] in ("ready", "error") else None
+
+
+async def clv_settled(client: httpx.AsyncClient, fit_id: str) -> dict[str, Any] | None:
+    """The CLV fit once its job has finished (ready or error)."""
+    body = (await client.get(f"/v1/clv/fits/{fit_id}", headers=ANALYST)).json()
+    return body if body["status"] in ("ready", "error") else None
+
+
+async def fit_clv(client: httpx.AsyncClient, body: dict[str, Any]) -> dict[str, Any]:
+    """Start a CLV fit over the API and wait for its job to finish; the fit as `GET /v1/clv/fits/{id}` shows it."""
+    started = await client.post("/v1/clv/fit", json=body, headers=MARKETER)
+    assert started.status_code == 202, started.text
+    assert started.json()["status"] == "queued" and started.json()["trigger"] == "api"
+    return await wait_for(lambda: clv_settled(client, started.json()["id"]), timeout=120)
 
 
 async def count_matching(client: httpx.AsyncClient, definition: dict[str, Any], count: int) -> bool:

@@ -1,15 +1,22 @@
-"""BG/NBD and Gamma-Gamma against Fader, Hardie & Lee (2005) on CDNOW, and against the `lifetimes` package."""
+"""BG/NBD and Gamma-Gamma against Fader, Hardie & Lee (2005) on CDNOW, against the `lifetimes` package, and against
+maximum-likelihood fits written here independently, on customers drawn from the models with orders worth 0."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy.optimize import minimize
+from scipy.special import gammaln
+from scipy.stats import betaprime
 
+from services.segmentation import clv
 from services.segmentation.clv import (
     BgNbdFit,
     CustomerSummary,
+    FitFailed,
     GammaGammaFit,
     customer_lifetime_value,
     expected_purchases,
@@ -19,6 +26,7 @@ from services.segmentation.clv import (
     probability_alive,
     summarise_transactions,
 )
+from tests.segmentation.clv_data import Orders, generate
 
 CDNOW = Path(__file__).parents[1] / "data" / "CDNOW_sample.txt"
 # Published estimates (Fader, Hardie & Lee 2005; Fader & Hardie 2013, "The Gamma-Gamma model of monetary value").
@@ -147,6 +155,12 @@ class TestCustomerLifetimeValue:
         purchases = expected_purchases(PUBLISHED_BGNBD, 39, 2, 30.43, 38.86)
         assert clv == pytest.approx(purchases * expected_spend(PUBLISHED_GG, 2, 25.0))
 
+    def test_per_period_sum_without_discount_is_the_whole_horizon(self) -> None:
+        x, t_x, T, m = _columns(CLV_CASES)
+        whole = customer_lifetime_value(PUBLISHED_BGNBD, PUBLISHED_GG, x, t_x, T, m, 52, 0.0)
+        per_period = customer_lifetime_value(PUBLISHED_BGNBD, PUBLISHED_GG, x, t_x, T, m, 52, 1e-15)
+        np.testing.assert_allclose(per_period, whole, rtol=1e-9)
+
     def test_discounting_lowers_value(self) -> None:
         values = [
             customer_lifetime_value(PUBLISHED_BGNBD, PUBLISHED_GG, 2, 30.43, 38.86, 25.0, 52, d)
@@ -163,3 +177,160 @@ def test_gamma_gamma_finds_the_maximum_when_spend_is_in_the_hundreds() -> None:
     m = np.array([rng.gamma(6.6 * xi, 1 / (v * xi)) for xi, v in zip(x, nu, strict=True)])
     fit = fit_gamma_gamma(x, m)
     assert 4 < fit.p < 12 and 10 < fit.q < 25 and 300 < fit.gamma < 900
+
+
+# ---------------------------------------------------------------- customers drawn from the models, orders worth 0
+
+# lifetimes 0.11.3 (numpy 2.4.6, scipy 1.17.1, pandas 3.1.1, in a throwaway venv; not a dependency) on the summary
+# of `generate(5000, seed=7, zero_share=0.05)` below, once:
+#   BetaGeoFitter().fit(x, t_x, T).params_
+#   GammaGammaFitter().fit(x[x > 0], m[x > 0])  -> ValueError: There exist non-positive (<= 0) values in the
+#                                                  monetary_value vector.
+#   GammaGammaFitter().fit(x[(x > 0) & (m > 0)], m[(x > 0) & (m > 0)]): params_, _negative_log_likelihood_ x 1991
+LIFETIMES_BGNBD = {"r": 0.25128991748796964, "alpha": 4.606549105970454, "a": 0.9657404620507078,
+                   "b": 3.02253166194778}  # fmt: skip
+LIFETIMES_GG = {"p": 6.03556886335434, "q": 3.359992404380917, "gamma": 13.614389550619903}
+LIFETIMES_GG_LOG_LIKELIHOOD = -4.318291820675574 * 1991
+
+
+@pytest.fixture(scope="module")
+def drawn() -> tuple[Orders, CustomerSummary]:
+    """5,000 CDNOW-like customers drawn from BG/NBD and Gamma-Gamma, 5% of their orders worth 0."""
+    orders = generate(5000, seed=7, zero_share=0.05)
+    return orders, summarise_transactions(orders.customer, orders.day, orders.amount, orders.calibration_end, "weeks")
+
+
+def _repeat_spend_by_hand(orders: Orders) -> dict[int, float]:
+    """Each repeat customer's spend on order days after the first, counted one order at a time."""
+    by_day: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for customer, day, amount in zip(orders.customer.tolist(), orders.day.astype(str).tolist(),
+                                     orders.amount.tolist(), strict=True):  # fmt: skip
+        by_day[customer][day] += amount
+    return {c: sum(spend for _, spend in sorted(days.items())[1:]) for c, days in by_day.items() if len(days) > 1}
+
+
+def _gamma_gamma_reference(x: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, float]:
+    """Gamma-Gamma by maximum likelihood written independently: the sum of x spends given nu is gamma(p x, nu) and
+    nu is gamma(q, gamma), so the sum is beta-prime(p x, q) scaled by gamma, and the mean m = sum / x."""
+
+    def negative(log_params: np.ndarray) -> float:
+        p, q, gamma = np.exp(log_params)
+        return -float(np.sum(betaprime.logpdf(m * x, p * x, q, scale=gamma) + np.log(x)))
+
+    start = np.log([1.0, 2.0, float(np.mean(m))])
+    result = minimize(
+        negative, start, method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-10, "maxiter": 20_000}
+    )
+    assert result.success, result.message
+    return np.exp(result.x), -float(result.fun)
+
+
+def _bgnbd_reference(x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> tuple[np.ndarray, float]:
+    """BG/NBD by maximum likelihood as Fader, Hardie & Lee's note writes it: L = A1 A2 (A3 + [x > 0] A4)."""
+
+    def negative(log_params: np.ndarray) -> float:
+        r, alpha, a, b = np.exp(log_params)
+        a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
+        a2 = gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x)
+        a3 = -(r + x) * np.log(alpha + T)
+        a4 = np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) - (r + x) * np.log(alpha + t_x)
+        return -float(np.sum(a1 + a2 + np.log(np.exp(a3) + np.where(x > 0, np.exp(a4), 0.0))))
+
+    result = minimize(
+        negative, np.zeros(4), method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-10, "maxiter": 20_000}
+    )
+    assert result.success, result.message
+    return np.exp(result.x), -float(result.fun)
+
+
+class TestOrdersWorthZero:
+    def test_gamma_gamma_leaves_out_customers_whose_repeat_orders_are_worth_0_and_says_how_many(
+        self, drawn: tuple[Orders, CustomerSummary]
+    ) -> None:
+        orders, summary = drawn
+        by_hand = _repeat_spend_by_hand(orders)
+        zero = sum(1 for spend in by_hand.values() if spend == 0)
+        fit = fit_gamma_gamma(summary.x, summary.monetary)
+        assert zero > 20 and (fit.excluded, fit.customers) == (zero, len(by_hand) - zero)
+
+    def test_gamma_gamma_matches_an_independent_fit_and_lifetimes(self, drawn: tuple[Orders, CustomerSummary]) -> None:
+        _, s = drawn
+        positive = (s.x > 0) & (s.monetary > 0)
+        (p, q, gamma), log_likelihood = _gamma_gamma_reference(s.x[positive], s.monetary[positive])
+        fit = fit_gamma_gamma(s.x, s.monetary)
+        np.testing.assert_allclose([fit.p, fit.q, fit.gamma], [p, q, gamma], rtol=1e-4)
+        np.testing.assert_allclose([fit.p, fit.q, fit.gamma], list(LIFETIMES_GG.values()), rtol=1e-5)
+        assert fit.log_likelihood == pytest.approx(log_likelihood, abs=1e-4)
+        assert fit.log_likelihood == pytest.approx(LIFETIMES_GG_LOG_LIKELIHOOD, abs=1e-3)
+        assert abs(fit.p / 6.25 - 1) < 0.1 and abs(fit.q / 3.74 - 1) < 0.2  # near what the customers were drawn from
+
+    def test_bgnbd_counts_orders_worth_0_and_matches_an_independent_fit_and_lifetimes(
+        self, drawn: tuple[Orders, CustomerSummary]
+    ) -> None:
+        _, s = drawn
+        params, log_likelihood = _bgnbd_reference(s.x, s.t_x, s.T)
+        fit = fit_bgnbd(s.x, s.t_x, s.T)
+        np.testing.assert_allclose([fit.r, fit.alpha, fit.a, fit.b], params, rtol=1e-4)
+        np.testing.assert_allclose([fit.r, fit.alpha, fit.a, fit.b], list(LIFETIMES_BGNBD.values()), rtol=1e-5)
+        assert fit.log_likelihood == pytest.approx(log_likelihood, abs=1e-4)
+
+    def test_customers_left_out_of_gamma_gamma_still_get_a_finite_lifetime_value(
+        self, drawn: tuple[Orders, CustomerSummary]
+    ) -> None:
+        _, s = drawn
+        value = customer_lifetime_value(fit_bgnbd(s.x, s.t_x, s.T), fit_gamma_gamma(s.x, s.monetary),
+                                        s.x, s.t_x, s.T, s.monetary, 52, 0.01)  # fmt: skip
+        zero = (s.x > 0) & (s.monetary == 0)
+        assert np.isfinite(value).all() and (value >= 0).all()
+        assert np.median(value[zero]) < np.median(value[(s.x > 0) & ~zero])
+
+
+class TestFailedFits:
+    """A fit that finds no maximum raises `FitFailed` naming why; it never returns the start or a runaway."""
+
+    def test_spend_identical_for_everyone_has_a_likelihood_without_bound(self) -> None:
+        x = np.tile([1.0, 2.0, 3.0, 5.0], 10)
+        with pytest.raises(FitFailed, match=r"Gamma-Gamma log-likelihood is not finite: it grows without bound as "
+                                            r"p → ∞, q → ∞"):  # fmt: skip
+            fit_gamma_gamma(x, np.full(x.size, 25.0))
+
+    def test_only_orders_worth_0_leaves_nothing_to_fit(self) -> None:
+        with pytest.raises(FitFailed, match=r"nobody to fit: none of the 20 repeat customers spent more than 0"):
+            fit_gamma_gamma(np.ones(20), np.zeros(20))
+
+    def test_a_likelihood_rising_for_ever_is_not_finite(self) -> None:
+        def unbounded(params: np.ndarray) -> tuple[float, np.ndarray]:
+            return float(np.sum(np.log(params))), 1.0 / params
+
+        with pytest.raises(FitFailed, match=r"test log-likelihood is not finite: it grows without bound as k → ∞"):
+            clv._maximise(unbounded, ("k",), "test", 1)
+
+    def test_a_likelihood_that_is_never_finite_is_a_failure(self) -> None:
+        with pytest.raises(FitFailed, match=r"test log-likelihood is not finite at the optimiser's answer"):
+            clv._maximise(lambda params: (-np.inf, np.zeros(2)), ("u", "v"), "test", 1)
+
+    def test_an_optimiser_that_stops_on_a_slope_did_not_converge(self) -> None:
+        def misleading(params: np.ndarray) -> tuple[float, np.ndarray]:
+            return -float(np.sum((np.log(params) - 1) ** 2)), -1.0 / params  # the gradient points the wrong way
+
+        with pytest.raises(FitFailed, match=r"test fit did not converge: the optimiser stopped \(ABNORMAL"):
+            clv._maximise(misleading, ("u", "v"), "test", 1)
+
+    def test_a_start_that_is_already_the_answer_is_not_trusted(self) -> None:
+        with pytest.raises(FitFailed, match=r"never moved from its starting point"):
+            clv._maximise(lambda params: (0.0, np.zeros(2)), ("u", "v"), "test", 1)
+
+
+class TestBoundaryMaxima:
+    """A maximum on the model's boundary (a limit model) is a result, and says so."""
+
+    def test_no_spread_within_customers_is_p_at_infinity_and_each_keeps_their_own_average(self) -> None:
+        x = np.tile([1.0, 2.0, 3.0, 5.0], 10)
+        m = np.tile([10.0, 25.0, 25.0, 10.0, 10.0], 8)
+        fit = fit_gamma_gamma(x, m)
+        assert "p → ∞" in fit.boundary and np.isfinite(fit.log_likelihood)
+        np.testing.assert_allclose(expected_spend(fit, x, m), m, rtol=1e-3)
+
+    def test_an_interior_maximum_has_no_boundary(self, cdnow: CustomerSummary) -> None:
+        assert fit_bgnbd(cdnow.x, cdnow.t_x, cdnow.T).boundary == ()
+        assert fit_gamma_gamma(cdnow.x, cdnow.monetary).boundary == ()

@@ -24,6 +24,7 @@ from tests.segmentation.builders import (
     ANALYST,
     MARKETER,
     count_matching,
+    fit_clv,
     profile_message,
     publish_messages,
     ready,
@@ -188,10 +189,10 @@ class TestLifetimeValue:
         await wait_for(
             lambda: count_matching(segmentation, {"trait": "source", "op": "eq", "value": prefix}, 2357), timeout=60
         )
-        response = await segmentation.post("/v1/clv/fit", headers=MARKETER,
-                                           json={"calibration_end": "1997-09-30", "time_unit": "weeks", "horizon": 39})  # fmt: skip
-        assert response.status_code == 201, response.text
-        fit = response.json()
+        job = await fit_clv(segmentation, {"calibration_end": "1997-09-30", "time_unit": "weeks", "horizon": 39})
+        assert job["status"] == "ready" and job["progress"] == 1.0 and job["stage"] == "done", job["error"]
+        fit = (await segmentation.get("/v1/clv", headers=ANALYST)).json()
+        assert fit["id"] == job["model_id"] == job["model"]["id"]
         # Each backend's app reads the session broker from its start, so another run's copy of CDNOW may be in the
         # replica too: identical copies leave the estimates unchanged and multiply the log-likelihood.
         copies, rest = divmod(fit["customers"], 2357)
@@ -201,7 +202,7 @@ class TestLifetimeValue:
             assert abs(found / value - 1) < 0.01, (name, found)
         for name, value in PUBLISHED_GG.items():
             assert abs(fit["gamma_gamma"][name] / value - 1) < 0.01, (name, fit["gamma_gamma"][name])
-        assert (await segmentation.get("/v1/clv", headers=ANALYST)).json()["id"] == fit["id"]
+        assert fit["gamma_gamma"]["customers"] == 946 * copies and fit["gamma_gamma"]["excluded"] == 0
 
         scores = (await segmentation.get(f"/v1/profiles/{last['profile_id']}/scores", headers=ANALYST)).json()["scores"]
         assert 0 <= scores["p_alive"] <= 1 and scores["clv"] >= 0 and 0 < scores["clv_percentile"] <= 100
@@ -216,9 +217,10 @@ class TestLifetimeValue:
         assert abs(overall["email_consent_share"] - 0.5) < 0.02 and overall["average_sentiment"] is None
 
     async def test_too_few_customers_is_a_422_on_calibration_end(self, segmentation: httpx.AsyncClient) -> None:
-        response = await segmentation.post("/v1/clv/fit", json={"calibration_end": "1990-01-01"}, headers=MARKETER)
-        assert response.status_code == 422
-        assert response.json()["error"]["fields"][0]["field"] == "calibration_end"
+        job = await fit_clv(segmentation, {"calibration_end": "1990-01-01"})
+        assert job["status"] == "error" and job["model"] is None
+        assert job["error"]["status"] == 422 and job["error"]["code"] == "invalid"
+        assert job["error"]["fields"][0]["field"] == "calibration_end"
         bad = await segmentation.post("/v1/clv/fit", json={"time_unit": "years"}, headers=MARKETER)
         assert bad.status_code == 422 and bad.json()["error"]["fields"][0]["field"].endswith("time_unit")
 
