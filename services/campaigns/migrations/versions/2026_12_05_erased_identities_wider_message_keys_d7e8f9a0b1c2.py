@@ -18,8 +18,9 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # A message key is `<source namespace>/<messageId>` (shared.events.dedup_key): up to 233 characters.
-WIDENED = [("interactions", "message_id"), ("conversions", "message_id"), ("social_conversions", "message_id"),
-           ("brand_mentions", "message_id"), ("contest_entries", "message_id"), ("user_content", "id")]  # fmt: skip
+WIDENED = [("processed_messages", "message_id"), ("interactions", "message_id"), ("conversions", "message_id"),
+           ("social_conversions", "message_id"), ("brand_mentions", "message_id"), ("contest_entries", "message_id"),
+           ("user_content", "id")]  # fmt: skip
 
 
 def _resize(length: int) -> None:
