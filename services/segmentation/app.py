@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from services.segmentation import api, ml_api
 from services.segmentation.config import Settings, get_settings
 from services.segmentation.consumer import HANDLERS
+from services.segmentation.insight import api as insight_api
 from services.segmentation.jobs import run_due, sweep_once
 from services.segmentation.models import outbox
 from shared.runtime import Runtime, ServiceSpec, create_service_app
@@ -25,7 +26,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     spec = ServiceSpec(
         name="segmentation",
         title="Tessera segmentation",
-        routers=[api.read_only_router, api.router, ml_api.router],
+        routers=[api.read_only_router, api.router, ml_api.router, insight_api.router],
         outbox=outbox,
         handlers=HANDLERS,
         on_startup=[start],

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, func, select
 
+from services.segmentation.insight.explain import explain
 from services.segmentation.rules import (
     Behaviour,
     DefinitionInvalid,
@@ -450,3 +451,27 @@ class TestSqlMatchesPython:
         async with engine.connect() as conn:
             got = set((await conn.scalars(select(table.c.id).where(condition))).all())
         assert got == expected
+
+    async def test_explain_agrees_with_membership_on_every_row(self, features_rows: Any) -> None:
+        """The explanation's verdict is the membership the SQL backfill gives, and every group's verdict follows
+        from its children's."""
+        engine, table, rows = features_rows
+        async with engine.connect() as conn:
+            for definition in EQUIVALENCE_DEFINITIONS:
+                node = parse_definition(definition)
+                condition = to_sql(node, table, TODAY, dialect_name=engine.dialect.name)
+                members = set((await conn.scalars(select(table.c.id).where(condition))).all())
+                for row in rows:
+                    features = Features(traits=row["traits"], computed=row["computed"], scores=row["scores"])
+                    tree = explain(node, definition, features, TODAY)
+                    assert tree.result == (row["id"] in members), (definition, row["id"])
+                    _check_groups(tree)
+
+
+def _check_groups(node: Any) -> None:
+    verdicts = [child.result for child in node.children]
+    if node.kind in ("and", "or", "not"):
+        expected = all(verdicts) if node.kind == "and" else any(verdicts) if node.kind == "or" else not verdicts[0]
+        assert node.result == expected, node.path
+    for child in node.children:
+        _check_groups(child)

@@ -115,3 +115,43 @@ async def test_rfm_summary_names_the_best_customers_champions(segmentation: http
     names = {s["segment"]: s for s in body["segments"]}
     assert body["customers"] >= 20 and "Champions" in names
     assert sum(s["customers"] for s in body["segments"]) == body["customers"]
+
+
+async def test_explain_shows_each_node_with_the_actual_values(segmentation: httpx.AsyncClient, broker: str) -> None:
+    m, today = uuid.uuid4().hex[:8], utcnow().date()
+    counts = {"daily_counts": {"Order Completed": {today.isoformat(): 2, (today - timedelta(days=40)).isoformat(): 5}}}
+    await publish_profiles(broker, (f"x{m}", {"city": m, "plan": "pro"}, counts), (f"y{m}", {"city": m}, {}))
+    await wait_for(lambda: count_matching(segmentation, {"trait": "city", "op": "eq", "value": m}, 2), timeout=60)
+    definition = {"and": [{"trait": "city", "op": "eq", "value": m},
+                          {"or": [{"event": "Order Completed", "at_least": 2, "within_days": 30},
+                                  {"not": {"trait": "plan", "op": "exists"}}]}]}  # fmt: skip
+    created = (await segmentation.post("/v1/segments", json={"name": "E", "definition": definition},
+                                       headers=MARKETER)).json()  # fmt: skip
+    await wait_for(lambda: ready(segmentation, created["id"]))
+    url = f"/v1/segments/{created['id']}/explain"
+    member = (await segmentation.get(url, params={"profile_id": f"x{m}"}, headers=ANALYST)).json()
+    assert member["member"] is True and member["matches"] is True
+    behaviour = member["tree"]["children"][1]["children"][0]
+    assert behaviour["path"] == "definition.and[1].or[0]" and behaviour["kind"] == "event" and behaviour["result"]
+    assert behaviour["count"] == 2 and behaviour["daily_counts"] == {today.isoformat(): 2}  # day 40 is outside
+    negated = member["tree"]["children"][1]["children"][1]
+    assert negated["result"] is False and negated["children"][0]["actual"] == "pro"
+    other = (await segmentation.get(url, params={"profile_id": f"y{m}"}, headers=ANALYST)).json()
+    assert other["member"] is True and other["tree"]["children"][1]["children"][0]["count"] == 0
+    missing = await segmentation.get(url, params={"profile_id": "nobody"}, headers=ANALYST)
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+
+
+async def test_catalogue_of_trait_keys_values_and_event_names(segmentation: httpx.AsyncClient, broker: str) -> None:
+    m = uuid.uuid4().hex[:8]
+    counts = {"daily_counts": {f"Catalogued {m}": {utcnow().date().isoformat(): 1}}}
+    await publish_profiles(broker, *[(f"k{m}{i}", {f"tier_{m}": "gold" if i else "silver"}, counts) for i in range(3)])
+    await wait_for(lambda: count_matching(segmentation, {"trait": f"tier_{m}", "op": "exists"}, 3), timeout=60)
+    keys = (await segmentation.get("/v1/traits/keys", params={"prefix": f"tier_{m}"}, headers=ANALYST)).json()
+    [key] = keys["traits"]
+    assert (key["key"], key["profiles"], sorted(key["examples"])) == (f"tier_{m}", 3, ["gold", "silver"])
+    assert {k["key"] for k in keys["computed"]} == set() and keys["sampled_profiles"] >= 3
+    values = (await segmentation.get("/v1/traits/values", params={"key": f"tier_{m}"}, headers=ANALYST)).json()
+    assert values["values"] == [{"value": "gold", "profiles": 2}, {"value": "silver", "profiles": 1}]
+    names = (await segmentation.get("/v1/events/names", headers=ANALYST)).json()["names"]
+    assert {"name": f"Catalogued {m}", "profiles": 3} in names

@@ -1,0 +1,79 @@
+"""Why a profile is (not) in a segment, and what the replica has seen: trait keys and values, event names."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class ExplainNode(BaseModel):
+    """A node of the rule tree as evaluated for one profile; leaves carry the profile's actual value."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    path: str
+    kind: str  # and | or | not | trait | computed | event | score | segment
+    result: bool
+    condition: dict[str, Any] | None = None
+    actual: Any = None
+    daily_counts: dict[str, int] | None = None  # behaviour leaves: the days inside the window
+    count: float | None = None  # behaviour leaves: their sum, what the bound was tested against
+    children: list[ExplainNode] = []
+
+
+class ExplainRead(BaseModel):
+    """`member`: in the segment now; `matches`: the rules hold now (they differ only until the next sweep)."""
+
+    segment_id: str
+    profile_id: str
+    member: bool
+    matches: bool
+    as_of: datetime
+    tree: ExplainNode
+
+
+class KeyCount(BaseModel):
+    """A key and how many profiles of the sample have it, with a few example values."""
+
+    key: str
+    profiles: int
+    examples: list[Any] = []
+
+
+class TraitKeys(BaseModel):
+    """Trait and computed-trait keys seen in a sample of the replica (most common first)."""
+
+    traits: list[KeyCount]
+    computed: list[KeyCount]
+    sampled_profiles: int
+
+
+class ValueCount(BaseModel):
+    """A value of a trait and how many profiles of the sample have it."""
+
+    value: Any
+    profiles: int
+
+
+class TraitValues(BaseModel):
+    """The most common values of one trait in a sample of the replica."""
+
+    key: str
+    values: list[ValueCount]
+    sampled_profiles: int
+
+
+class NameCount(BaseModel):
+    """An event name and how many profiles of the sample did it in the last 90 days."""
+
+    name: str
+    profiles: int
+
+
+class EventNames(BaseModel):
+    """Event names seen in a sample of the replica (most common first)."""
+
+    names: list[NameCount]
+    sampled_profiles: int
