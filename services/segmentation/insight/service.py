@@ -71,7 +71,7 @@ async def event_names(session: AsyncSession) -> dict[str, Any]:
 async def _sample(session: AsyncSession) -> list[tuple[Any, Any]]:
     """Traits and computed traits of up to SAMPLE profiles, cached for a minute per database (an editor asks on
     every keystroke; a minute-old catalogue of keys is fresh enough for suggestions)."""
-    url = str(session.get_bind().url)
+    url = str(session.get_bind().engine.url)
     hit = _cache.get(url)
     if hit and hit[0] > time.monotonic():
         return hit[1]
