@@ -226,6 +226,18 @@ async def upsert(
     await session.execute(statement.on_conflict_do_update(index_elements=keys, set_=changes), rows)
 
 
+async def insert_new(
+    session: AsyncSession, table: Any, rows: list[dict[str, Any]], keys: list[str], *, chunk: int = 1000
+) -> None:
+    """Insert rows whose key is not stored yet, in chunks (PostgreSQL and SQLite: ON CONFLICT DO NOTHING)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if dialect_name(session) == "postgresql" else sqlite
+    for start in range(0, len(rows), chunk):
+        statement = dialect.insert(table).on_conflict_do_nothing(index_elements=keys)
+        await session.execute(statement, rows[start : start + chunk])
+
+
 async def update_many(session: AsyncSession, table: Any, rows: list[dict[str, Any]], *, key: str) -> None:
     """Update rows (same keys in each) by their `key` column; straight to the driver on SQLite."""
     if not rows:

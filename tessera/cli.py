@@ -134,23 +134,26 @@ def _error_message(response: httpx.Response) -> str:
 
 
 def _watch(client: httpx.Client, job: dict[str, Any], total: int) -> dict[str, Any]:
-    """Poll the job with a progress bar until it is no longer running."""
-    columns = (TextColumn("importing {task.fields[kind]}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    """Poll the job with a progress bar of rows applied by profiles (not merely sent) until it is done or failed."""
+    columns = (TextColumn("importing {task.fields[kind]}: {task.fields[stage]}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())  # fmt: skip
     with Progress(*columns, console=console) as bar:
-        task = bar.add_task("import", total=total or None, kind=job["kind"])
-        while job["status"] == "running":
+        task = bar.add_task("import", total=total or None, kind=job["kind"], stage="publishing")
+        while job["status"] in ("running", "published"):
             time.sleep(0.25)
             response = client.get(f"/v1/imports/{job['id']}")
             response.raise_for_status()
             job = response.json()
-            bar.update(task, completed=job["rows_read"], total=max(total, job["rows_read"]) or None)
+            stage = "publishing" if job["status"] == "running" else "applying"
+            expected = job["accepted"] if job["status"] != "running" else max(total - job["rejected"], job["accepted"])
+            bar.update(task, completed=job["applied"], total=expected or None, stage=stage)
     return job
 
 
 def _report(job: dict[str, Any]) -> int:
     colour = "green" if job["status"] == "done" else "red"
     console.print(f"[{colour}]{job['status']}[/{colour}]: {job['rows_read']} rows read, "
-                  f"{job['accepted']} accepted, {job['rejected']} rejected")  # fmt: skip
+                  f"{job['accepted']} accepted, {job['applied']} applied, {job['rejected']} rejected")  # fmt: skip
     console.print(f"job {job['id']}", style="dim")
     for error in job["errors"][:10]:
         where = f"line {error['line']}: " if error["line"] else ""

@@ -14,7 +14,6 @@ from typing import Any, TypeVar
 import orjson
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.campaigns.measurement import message_key
@@ -29,7 +28,7 @@ from services.campaigns.models import (
     UserContent,
 )
 from services.campaigns.social_schemas import MetricRow, PostRow
-from shared.db import dialect_name, upsert, utcnow
+from shared.db import insert_new, upsert, utcnow
 from shared.errors import DomainError, Invalid, field_error
 
 M = TypeVar("M", bound=BaseModel)
@@ -321,11 +320,3 @@ def _time(value: dict[str, Any]) -> datetime | None:
         return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC)
     except (ValueError, OverflowError):
         return None
-
-
-async def insert_new(session: AsyncSession, table: Any, rows: list[dict[str, Any]], keys: list[str]) -> None:
-    """Insert rows whose key is not stored yet (PostgreSQL and SQLite: ON CONFLICT DO NOTHING)."""
-    dialect = postgresql if dialect_name(session) == "postgresql" else sqlite
-    for start in range(0, len(rows), CHUNK):
-        statement = dialect.insert(table).on_conflict_do_nothing(index_elements=keys)
-        await session.execute(statement, rows[start : start + CHUNK])

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from sqlalchemy import update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.profiles.imports import ImportFile, Row, open_file, read_rows
-from services.profiles.models import ImportJob
+from services.profiles.models import ImportJob, ImportRowApplied
 from shared.bus import OutboundMessage
-from shared.db import utcnow
+from shared.db import insert_new, take_write_lock, utcnow
 from shared.errors import NotFound
-from shared.events import EVENTS
+from shared.events import EVENTS, TrackedEvent
 from shared.runtime import Runtime
 
 log = structlog.get_logger(__name__)
@@ -79,8 +79,11 @@ async def run_import(runtime: Runtime, job_id: str, file: ImportFile) -> None:
         log.exception("import_failed", job_id=job_id)
         await _fail(runtime, job_id, progress, f"{type(exc).__name__}: {exc}"[:300])
         return
-    await _save(runtime, job_id, progress.values() | {"status": "done", "finished_at": utcnow()})
-    log.info("import_done", job_id=job_id, rows=progress.rows_read, rejected=progress.rejected)
+    await _save(runtime, job_id, progress.values() | {"status": "published"})
+    async with runtime.sessions() as session:  # the consumer may have applied the last rows already
+        await complete_if_applied(session, job_id)
+        await session.commit()
+    log.info("import_published", job_id=job_id, rows=progress.rows_read, rejected=progress.rejected)
 
 
 async def publish_rows(runtime: Runtime, rows: Iterable[Row]) -> None:
@@ -110,9 +113,38 @@ def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
         yield chunk
 
 
-async def get_job(session: AsyncSession, job_id: str) -> ImportJob:
-    """An import job, or `NotFound`."""
+async def get_job(session: AsyncSession, job_id: str) -> dict[str, Any]:
+    """An import job with how many of its rows are published and applied, or `NotFound`."""
     job = await session.get(ImportJob, job_id)
     if job is None:
         raise NotFound(f"No import job {job_id!r}.")
-    return job
+    applied = job.accepted if job.status == "done" else await _applied(session, job_id)
+    columns = {c.key: getattr(job, c.key) for c in ImportJob.__table__.columns}
+    return columns | {"published": job.accepted, "applied": applied}
+
+
+async def record_applied(session: AsyncSession, events: Sequence[TrackedEvent]) -> None:
+    """Count the imported rows a consumer batch applied (or found applied before) toward their jobs, each once."""
+    rows = {(e.sourceId.removeprefix("import:"), e.dedup_key) for e in events if e.sourceId.startswith("import:")}
+    if rows:
+        table = ImportRowApplied.__table__
+        await insert_new(session, table, [{"job_id": j, "message_key": k} for j, k in rows], ["job_id", "message_key"])
+        for job_id in sorted({job_id for job_id, _ in rows}):
+            await complete_if_applied(session, job_id)
+
+
+async def complete_if_applied(session: AsyncSession, job_id: str) -> None:
+    """A published job whose accepted rows are all applied is done (the job row is locked: the consumer and the
+    publisher may both get here, and whichever comes last completes it)."""
+    await take_write_lock(session, ImportJob.__table__)
+    job = await session.scalar(select(ImportJob).where(ImportJob.id == job_id).with_for_update())
+    if job is None or job.status != "published" or await _applied(session, job_id) < job.accepted:
+        return
+    job.status, job.finished_at = "done", utcnow()
+    await session.execute(delete(ImportRowApplied).where(ImportRowApplied.job_id == job_id))
+    log.info("import_done", job_id=job_id, rows=job.accepted)
+
+
+async def _applied(session: AsyncSession, job_id: str) -> int:
+    query = select(func.count()).select_from(ImportRowApplied).where(ImportRowApplied.job_id == job_id)
+    return int(await session.scalar(query) or 0)

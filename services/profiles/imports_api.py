@@ -39,7 +39,8 @@ async def import_orders(request: Request, response: Response, file_format: Forma
 
 @router.get("/{job_id}", response_model=ImportJobRead)
 async def get_import(job_id: str, session: SessionDep) -> ImportJobRead:
-    """An import's progress: rows read, accepted, rejected (with line numbers and reasons)."""
+    """An import's progress: rows read, accepted (published), applied by profiles, rejected (with line numbers and
+    reasons); `done` once every accepted row is applied."""
     return ImportJobRead.model_validate(await import_jobs.get_job(session, job_id))
 
 
@@ -50,7 +51,7 @@ async def _start(request: Request, response: Response, kind: str, file_format: s
     content = await _read_body(request)
     job = await import_jobs.start_import(request.app.state.runtime, kind, file_format, content)
     response.headers["Location"] = f"/v1/imports/{job.id}"
-    return ImportJobRead.model_validate(job)
+    return ImportJobRead.model_validate(job, from_attributes=True)
 
 
 async def _read_body(request: Request) -> bytes:

@@ -16,15 +16,18 @@ class ImportErrorRead(BaseModel):
 
 
 class ImportJobRead(BaseModel):
-    """An import job and its progress; `done` means every accepted row is on the event stream."""
+    """An import job and its progress: `running` while rows are published, `published` when every accepted row is on
+    the event stream, `done` once profiles applied every one of them (only then do reports and fits see them)."""
 
     model_config = ConfigDict(from_attributes=True)
 
     id: str
     kind: Literal["customers", "orders"]
-    status: Literal["running", "done", "failed"]
+    status: Literal["running", "published", "done", "failed"]
     rows_read: int
     accepted: int
+    published: int = 0
+    applied: int = 0
     rejected: int
     errors: list[ImportErrorRead]
     created_at: datetime

@@ -12,6 +12,7 @@ from services.profiles.batch import Batch, ProfileState, recent_counts
 from services.profiles.config import get_settings
 from services.profiles.feedback import feedback_row, insert_items
 from services.profiles.identity import Key, alias_identities, event_identities
+from services.profiles.import_jobs import record_applied
 from services.profiles.merging import merge_in_batch
 from services.profiles.models import IdentityConflict, Profile, processed_messages
 from services.profiles.suppression import erased_among, opt_out_returning, without_suppressed
@@ -47,6 +48,7 @@ async def apply_events(
     await take_write_lock(session, Profile.__table__)  # SQLite: before anything is read (PostgreSQL: row locks)
     todo = await _fresh(session, parsed)
     if not todo:
+        await record_applied(session, parsed)  # an import of rows applied before: they count for its job too
         return
     batch = Batch(session)
     erased = await erased_among(session, await _load(batch, todo))
@@ -64,6 +66,7 @@ async def apply_events(
     await batch.flush()
     await insert_items(session, feedback)  # after the flush: their profiles exist by now
     await mark_processed(session, processed_messages, [e.dedup_key for e in todo])
+    await record_applied(session, parsed)
     await _publish(batch, events)
 
 

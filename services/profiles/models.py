@@ -141,7 +141,8 @@ class ErasedIdentity(Base):
 
 
 class ImportJob(Base):
-    """A CSV import of customers or orders, with progress and the rows it refused."""
+    """A CSV import of customers or orders, with progress and the rows it refused; `status` is running (publishing),
+    published (every accepted row on the event stream), done (every one of them applied to profiles) or failed."""
 
     __tablename__ = "import_jobs"
 
@@ -154,6 +155,15 @@ class ImportJob(Base):
     errors: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ImportRowApplied(Base):
+    """An imported row the consumer applied (once, whatever redeliveries): a job is done when all are applied."""
+
+    __tablename__ = "import_rows_applied"
+
+    job_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    message_key: Mapped[str] = mapped_column(String(300), primary_key=True)
 
 
 class SegmentMember(Base):
