@@ -156,13 +156,16 @@ class ConsumerWorker:
         """Lag per topic (the partitions' end less what was committed), the newest record applied, lost records."""
         assigned = sorted(self.consumer.assignment(), key=lambda tp: (tp.topic, tp.partition)) if self.joined else []
         ends = await self.consumer.end_offsets(assigned) if assigned else {}
-        starts = await self.consumer.beginning_offsets([tp for tp in assigned if tp not in self.committed])
+        starts = await self.consumer.beginning_offsets(assigned) if assigned else {}
         topics: dict[str, dict[str, Any]] = {
             t: {"partitions": 0, "lag": 0, "newest_applied_at": None} for t in self.handlers
         }
         for tp in assigned:
-            done = self.committed.get(tp, starts.get(tp, 0))
-            if ends[tp] < done:  # the broker has fewer records than we committed past: it came back empty
+            done = self.committed.get(tp, starts[tp])
+            # The broker holds nothing where we had committed past records: it came back empty (or was truncated).
+            # Only an empty partition says so for sure: tansu reports a partition's end as the start of its last
+            # record batch + 1, which can be below a committed offset although nothing was lost.
+            if ends[tp] < done and ends[tp] <= starts[tp]:
                 self._lost(tp, done, ends[tp])
                 done = self.committed[tp] = ends[tp]
             topics[tp.topic]["partitions"] += 1

@@ -93,6 +93,8 @@ def service_env(config: StackConfig, keys: dict[str, str], name: str) -> dict[st
     env[f"TESSERA_{name.upper()}_PORT"] = str(config.ports[name])
     if name == "campaigns":
         env.update(campaigns_peers(config, env))
+    if name == "segmentation":  # asked before a fit whether profiles still has changes on their way
+        env.setdefault("TESSERA_SEGMENTATION_PROFILES_URL", config.url("profiles"))
     return env
 
 

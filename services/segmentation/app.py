@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 from fastapi import FastAPI
 
 from services.segmentation import api, ml_api
@@ -18,10 +19,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
     async def start(runtime: Runtime) -> None:
+        if settings.profiles_url:
+            key = settings.admin_api_key.get_secret_value() if settings.admin_api_key else ""
+            runtime.extras["profiles_http"] = httpx.AsyncClient(
+                base_url=settings.profiles_url.rstrip("/"), headers={"Authorization": f"Bearer {key}"}, timeout=5.0
+            )
         if settings.sweep_interval_seconds > 0:
             runtime.every(settings.sweep_interval_seconds, lambda: sweep_once(runtime), "segment-sweep")
         if settings.schedule_check_seconds > 0:
             runtime.every(settings.schedule_check_seconds, lambda: run_due(runtime), "model-schedule")
+
+    async def stop(runtime: Runtime) -> None:
+        if "profiles_http" in runtime.extras:
+            await runtime.extras["profiles_http"].aclose()
 
     spec = ServiceSpec(
         name="segmentation",
@@ -30,5 +40,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         outbox=outbox,
         handlers=HANDLERS,
         on_startup=[start],
+        on_shutdown=[stop],
     )
     return create_service_app(settings, spec)

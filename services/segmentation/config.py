@@ -17,6 +17,8 @@ class Settings(ServiceSettings):
     consumer_group: str = "segmentation"
     sweep_interval_seconds: float = 3600.0  # how often "in the last N days" segments are recomputed as days pass
     schedule_check_seconds: float = 60.0  # how often scheduled clustering and CLV re-runs are looked for
+    # Profiles' URL, to ask what it has not passed on yet before a fit (`tessera up` sets it; empty: not asked).
+    profiles_url: str = ""
 
 
 @lru_cache

@@ -10,6 +10,7 @@ import structlog
 
 from services.segmentation import clv_fits, lifetime
 from services.segmentation.clusterings import due_clusterings, run_clustering, start_run
+from services.segmentation.freshness import measure
 from services.segmentation.models import Clustering, Segment
 from services.segmentation.segments import backfill, has_time_window, list_segments, recompute_dependents
 from shared.bus import EventBuffer
@@ -62,7 +63,9 @@ async def run_clustering_job(runtime: Runtime, clustering_id: str) -> None:
             clustering = await session.get(Clustering, clustering_id)
             if clustering is None:
                 return
-            _, recompute = await run_clustering(session, clustering, _progress_of(runtime, clustering_id))
+            fresh = await measure(runtime)
+            run, recompute = await run_clustering(session, clustering, _progress_of(runtime, clustering_id))
+            run.result = run.result | {"freshness": fresh}
             await recompute_dependents(session, recompute, buffer, utcnow().date(), scores_changed=bool(recompute))
             await stage(session, runtime.outbox, buffer)
             await session.commit()
@@ -97,12 +100,14 @@ async def run_clv_fit_job(runtime: Runtime, fit_id: str) -> None:
             if options is None:
                 return  # another replica runs it
             rows = await lifetime.order_days(session)
+        fresh = await measure(runtime)  # what the fit saw: as of when, and what was still on its way
         progress = _clv_progress_of(runtime, fit_id)
         result = await lifetime.fit_and_score(rows, options, progress)
         await progress(0.8, f"writing the scores of {result.customers} customers")  # before this job's writes begin
         buffer = EventBuffer()
         async with runtime.sessions() as session:
-            await clv_fits.finish(session, fit_id, options, result)
+            model = await clv_fits.finish(session, fit_id, options, result)
+            model.parameters = model.parameters | {"freshness": fresh}
             await recompute_dependents(session, (), buffer, utcnow().date(), scores_changed=True)
             await stage(session, runtime.outbox, buffer)
             await session.commit()

@@ -188,4 +188,5 @@ def describe(model: ClvModel) -> dict[str, Any]:
         "repeat_customers": model.parameters.get("repeat_customers"), "bgnbd": model.parameters["bgnbd"],
         "gamma_gamma": model.parameters["gamma_gamma"], "rerun_every_hours": model.rerun_every_hours,
         "next_run_at": model.next_run_at, "created_at": model.created_at,
+        "freshness": model.parameters.get("freshness"),
     }  # fmt: skip

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, status
 
 from services.segmentation import clusterings, clv_fits, lifetime, reports, scores
+from services.segmentation.freshness import measure, require_fresh
 from services.segmentation.jobs import run_clustering_job, run_clv_fit_job
 from services.segmentation.rfm import SegmentMap
 from services.segmentation.schemas import (
@@ -26,6 +27,7 @@ from shared.db import utcnow
 from shared.deps import EventsDep, SessionDep
 from shared.errors import Conflict
 
+AllowStale = Annotated[bool, Query(description="fit even while the replica is behind profiles (the result says so)")]
 router = APIRouter(prefix="/v1", tags=["models"], dependencies=[Depends(authorize)])
 
 
@@ -41,9 +43,15 @@ def _fit_after_commit(tasks: BackgroundTasks, request: Request, clustering_id: s
 
 @router.post("/clusterings", response_model=ClusteringRead, status_code=status.HTTP_201_CREATED)
 async def create_clustering(
-    body: ClusteringCreate, session: SessionDep, tasks: BackgroundTasks, request: Request
+    body: ClusteringCreate,
+    session: SessionDep,
+    tasks: BackgroundTasks,
+    request: Request,
+    allow_stale: AllowStale = False,
 ) -> ClusteringRead:
-    """Create a clustering and fit it as a job (poll `status` and `progress`)."""
+    """Create a clustering and fit it as a job (poll `status` and `progress`); 409 while the replica is behind
+    profiles unless `allow_stale`."""
+    require_fresh(await measure(request.app.state.runtime), allow_stale=allow_stale)
     clustering = await clusterings.create_clustering(session, **body.model_dump())
     _fit_after_commit(tasks, request, clustering.id)
     return await _read(session, clustering)
@@ -70,9 +78,11 @@ async def update_clustering(clustering_id: str, body: ClusteringUpdate, session:
 
 @router.post("/clusterings/{clustering_id}/runs", response_model=ClusteringRead, status_code=status.HTTP_202_ACCEPTED)
 async def rerun_clustering(
-    clustering_id: str, session: SessionDep, tasks: BackgroundTasks, request: Request
+    clustering_id: str, session: SessionDep, tasks: BackgroundTasks, request: Request, allow_stale: AllowStale = False
 ) -> ClusteringRead:
-    """Fit the clustering again now; published segments keep their ids and the drift is recorded."""
+    """Fit the clustering again now; published segments keep their ids and the drift is recorded (409 while the
+    replica is behind profiles unless `allow_stale`)."""
+    require_fresh(await measure(request.app.state.runtime), allow_stale=allow_stale)
     clustering = await clusterings.start_run(session, clustering_id)
     _fit_after_commit(tasks, request, clustering.id)
     return await _read(session, clustering)
@@ -98,10 +108,14 @@ async def get_drift(clustering_id: str, session: SessionDep) -> dict[str, Any]:
 
 
 @router.post("/clv/fit", response_model=ClvFitRead, status_code=status.HTTP_202_ACCEPTED)
-async def fit_clv(body: ClvFitRequest, session: SessionDep, tasks: BackgroundTasks, request: Request) -> ClvFitRead:
-    """Start a CLV fit as a job (poll `GET /v1/clv/fits/{id}`; 409 while another is under way): BG/NBD +
+async def fit_clv(
+    body: ClvFitRequest, session: SessionDep, tasks: BackgroundTasks, request: Request, allow_stale: AllowStale = False
+) -> ClvFitRead:
+    """Start a CLV fit as a job (poll `GET /v1/clv/fits/{id}`; 409 while another is under way, or while the replica
+    is behind profiles unless `allow_stale`): BG/NBD +
     Gamma-Gamma, then every customer scored (P(alive), expected purchases over the horizon, CLV, CLV percentile)
     and the segments that use scores recomputed."""
+    require_fresh(await measure(request.app.state.runtime), allow_stale=allow_stale)
     options = lifetime.ClvOptions(body.calibration_end or utcnow().date(), body.time_unit, body.horizon,
                                   body.discount_rate, body.rerun_every_hours)  # fmt: skip
     fit = await clv_fits.start_fit(session, options)
@@ -140,11 +154,17 @@ async def get_rfm_summary(session: SessionDep, as_of: datetime | None = None) ->
 
 
 @router.post("/rfm/score")
-async def score_rfm(session: SessionDep, events: EventsDep, as_of: datetime | None = None) -> dict[str, Any]:
-    """Score every customer's R, F, M and RFM segment as scores usable in segment rules; returns the summary."""
+async def score_rfm(
+    session: SessionDep, events: EventsDep, request: Request, as_of: datetime | None = None,
+    allow_stale: AllowStale = False,
+) -> dict[str, Any]:  # fmt: skip
+    """Score every customer's R, F, M and RFM segment as scores usable in segment rules; returns the summary with
+    the replica's freshness (409 while it is behind profiles unless `allow_stale`)."""
+    freshness = await measure(request.app.state.runtime)
+    require_fresh(freshness, allow_stale=allow_stale)
     summary = await scores.rfm_summary(session, _moment(as_of), save=True)
     await recompute_dependents(session, (), events, utcnow().date(), scores_changed=True)
-    return summary
+    return summary | {"freshness": freshness}
 
 
 def _map_body(mapping: SegmentMap) -> dict[str, Any]:
@@ -170,6 +190,8 @@ async def get_profile_scores(profile_id: str, session: SessionDep) -> dict[str, 
 
 
 @router.get("/segments/{segment_id}/report")
-async def get_segment_report(segment_id: str, session: SessionDep) -> dict[str, Any]:
-    """Size, revenue per customer, average order value, average CLV, conversion rate, sentiment, email consent."""
-    return await reports.segment_report(session, segment_id)
+async def get_segment_report(segment_id: str, session: SessionDep, request: Request) -> dict[str, Any]:
+    """Size, revenue per customer, average order value, average CLV, conversion rate, sentiment, email consent;
+    with the replica's freshness (`as_of`, and the lag when it was computed)."""
+    report = await reports.segment_report(session, segment_id)
+    return report | {"freshness": await measure(request.app.state.runtime)}

@@ -242,8 +242,19 @@ class GammaGammaRead(BaseModel):
     )
 
 
+class Freshness(BaseModel):
+    """What a result was computed on: the newest profile change in the replica, and how many changes were still on
+    their way (this replica's consumer lag plus what profiles had not passed on; null when it could not be told)."""
+
+    as_of: datetime | None
+    lag: int | None
+    replica_lag: int | None
+    upstream_pending: int | None
+    checked_at: datetime
+
+
 class ClvModelRead(BaseModel):
-    """A fitted CLV model: settings, parameters, log-likelihoods, customers scored and schedule."""
+    """A fitted CLV model: settings, parameters, log-likelihoods, customers scored, schedule and freshness."""
 
     id: str
     calibration_end: date
@@ -257,6 +268,7 @@ class ClvModelRead(BaseModel):
     rerun_every_hours: float | None
     next_run_at: datetime | None
     created_at: datetime
+    freshness: Freshness | None = None
 
 
 class JobError(BaseModel):
