@@ -97,6 +97,11 @@ class Unavailable(DomainError):
 _CODE = re.compile(r"^[A-Za-z0-9_]{1,63}$")  # SQLSTATEs, SQLite error names and constraint names: identifiers only
 
 
+def failure_text(exc: BaseException) -> str:
+    """What a failed job may show its users: a domain error's own message, anything else as `describe_error`."""
+    return exc.message if isinstance(exc, DomainError) else describe_error(exc)
+
+
 def describe_error(exc: BaseException) -> str:
     """What may be stored or logged about an exception: its class, and for a database error the driver's error class,
     SQLSTATE (or SQLite error name) and constraint; never its text, which can quote SQL parameters and rows."""

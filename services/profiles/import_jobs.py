@@ -16,7 +16,7 @@ from services.profiles.imports import ImportFile, Row, open_file, read_rows
 from services.profiles.models import ImportJob, ImportRowApplied
 from shared.bus import OutboundMessage
 from shared.db import insert_new, take_write_lock, utcnow
-from shared.errors import NotFound
+from shared.errors import NotFound, failure_text
 from shared.events import EVENTS, TrackedEvent
 from shared.runtime import Runtime
 
@@ -77,7 +77,7 @@ async def run_import(runtime: Runtime, job_id: str, file: ImportFile) -> None:
         raise
     except Exception as exc:
         log.exception("import_failed", job_id=job_id)
-        await _fail(runtime, job_id, progress, f"{type(exc).__name__}: {exc}"[:300])
+        await _fail(runtime, job_id, progress, failure_text(exc)[:300])
         return
     await _save(runtime, job_id, progress.values() | {"status": "published"})
     async with runtime.sessions() as session:  # the consumer may have applied the last rows already

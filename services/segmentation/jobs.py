@@ -15,7 +15,7 @@ from services.segmentation.models import Clustering, Segment
 from services.segmentation.segments import backfill, has_time_window, list_segments, recompute_dependents
 from shared.bus import EventBuffer
 from shared.db import utcnow
-from shared.errors import DomainError
+from shared.errors import DomainError, failure_text
 from shared.outbox import stage
 from shared.runtime import Runtime
 
@@ -40,7 +40,7 @@ async def run_backfill(runtime: Runtime, segment_id: str, today: date | None = N
         async with runtime.sessions() as session:
             segment = await session.get(Segment, segment_id)
             if segment is not None:
-                segment.status, segment.last_error = "error", f"{type(exc).__name__}: {exc}"[:2000]
+                segment.status, segment.last_error = "error", failure_text(exc)[:2000]
                 await session.commit()
 
 
@@ -77,7 +77,7 @@ async def run_clustering_job(runtime: Runtime, clustering_id: str) -> None:
             clustering = await session.get(Clustering, clustering_id)
             if clustering is not None:
                 clustering.status, clustering.stage = "error", "failed"
-                clustering.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                clustering.last_error = failure_text(exc)[:2000]
                 await session.commit()
 
 
