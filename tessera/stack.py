@@ -115,6 +115,7 @@ class Stack:
         self.config = config
         self.broker: subprocess.Popen[bytes] | None = None
         self.services: dict[str, subprocess.Popen[bytes]] = {}
+        self.was_ready = False  # a stack that never got ready has nothing of anyone's to drain
         self.keys: dict[str, str] = {}
 
     def check_ports(self) -> None:
@@ -133,6 +134,7 @@ class Stack:
             self.services[name] = self.spawn(name)
         self.write_state()
         self.wait_ready()
+        self.was_ready = True
 
     def start_broker(self) -> None:
         """Start the broker on its port with Tessera's topics. Again after `stop_broker` it comes back empty (memory
@@ -222,7 +224,7 @@ class Stack:
         consumer group applied what the broker holds and every outbox is empty (`report` gets progress lines), then
         the other services, the broker last. Return what was still pending when the drain gave up."""
         left: dict[str, str] = {}
-        if report is not None and self.broker is not None and self.broker.poll() is None:
+        if report is not None and self.was_ready and self.broker is not None and self.broker.poll() is None:
             self._stop_services(["tracking"])
             alive = {n: self.config.url(n) for n, p in self.services.items() if p.poll() is None}
             left = drain(alive, self.keys.get("admin_api_key", ""), timeout=self.config.drain_timeout, report=report)

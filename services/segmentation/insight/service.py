@@ -17,7 +17,7 @@ from services.segmentation.rules import Features, parse_definition
 from services.segmentation.segments import get_segment
 from shared.errors import NotFound
 
-SAMPLE = 10_000  # profiles read for suggestions: enough to see every common key, cheap at any size
+SAMPLE = 10_000  # profiles read for suggestions: enough to see every common key
 CACHE_SECONDS = 60.0
 EXAMPLES = 3
 _cache: dict[str, tuple[float, list[tuple[Any, Any]]]] = {}
@@ -75,7 +75,9 @@ async def _sample(session: AsyncSession) -> list[tuple[Any, Any]]:
     hit = _cache.get(url)
     if hit and hit[0] > time.monotonic():
         return hit[1]
-    query = select(ProfileFeatures.traits, ProfileFeatures.computed).limit(SAMPLE)
+    # The most recently changed profiles: what an editor is likely to be looking for, and a fixed cost at any size.
+    query = select(ProfileFeatures.traits, ProfileFeatures.computed).order_by(ProfileFeatures.updated_at.desc())
+    query = query.limit(SAMPLE)
     rows = [(t, c) for t, c in await session.execute(query)]
     _cache[url] = (time.monotonic() + CACHE_SECONDS, rows)
     return rows
