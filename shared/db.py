@@ -7,8 +7,9 @@ import contextlib
 import fcntl
 import os
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
+from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +132,65 @@ async def transaction_lock(session: AsyncSession, name: str, table: Any) -> None
         await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
     else:
         await take_write_lock(session, table)
+
+
+def try_lock(engine: AsyncEngine, name: str) -> AbstractAsyncContextManager[bool]:
+    """Hold the lock `name` across processes and replicas for the block if nobody else holds it (True), else False
+    at once: a PostgreSQL session advisory lock on a connection of its own; on SQLite an exclusive `flock` on a file
+    beside the database. Either is let go when the block ends or when its holder dies."""
+    database = engine.url.database
+    if engine.dialect.name == "postgresql":
+        return _advisory_lock(engine, name)
+    if not database or database == ":memory:":
+        return _memory_lock(name)
+    return _file_lock(database, name)
+
+
+@asynccontextmanager
+async def _advisory_lock(engine: AsyncEngine, name: str) -> AsyncIterator[bool]:
+    async with engine.connect() as connection:
+        held = bool(await connection.scalar(text("SELECT pg_try_advisory_lock(hashtext(:name))"), {"name": name}))
+        await connection.commit()  # the lock outlives the transaction; an idle transaction would hold a snapshot
+        try:
+            yield held
+        finally:
+            if held:
+                try:
+                    await connection.execute(text("SELECT pg_advisory_unlock(hashtext(:name))"), {"name": name})
+                    await connection.commit()
+                except Exception:  # a connection that died took its lock with it; it must not go back to the pool
+                    await connection.invalidate()
+
+
+@asynccontextmanager
+async def _file_lock(database: str, name: str) -> AsyncIterator[bool]:
+    folder = Path(f"{database}.locks")
+    folder.mkdir(exist_ok=True)
+    with open(folder / f"{sha256(name.encode()).hexdigest()[:32]}.lock", "a") as handle:  # noqa: ASYNC230
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # never waits: another holder means False
+            held = True
+        except BlockingIOError:
+            held = False
+        try:
+            yield held
+        finally:
+            if held:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+_MEMORY_LOCKS: set[str] = set()  # an in-memory database lives in one process: so do its locks
+
+
+@asynccontextmanager
+async def _memory_lock(name: str) -> AsyncIterator[bool]:
+    held = name not in _MEMORY_LOCKS
+    _MEMORY_LOCKS.add(name)
+    try:
+        yield held
+    finally:
+        if held:
+            _MEMORY_LOCKS.discard(name)
 
 
 async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:

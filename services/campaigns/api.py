@@ -13,7 +13,6 @@ from services.campaigns.results import campaign_results
 from services.campaigns.schemas import CampaignCreate, CampaignRead, CampaignUpdate
 from shared.auth import authorize
 from shared.deps import SessionDep
-from shared.errors import Conflict
 
 Outcome = Literal["pending", "sent", "held_out", "skipped", "waiting", "failed", "unknown"]
 router = APIRouter(prefix="/v1", tags=["campaigns"], dependencies=[Depends(authorize)])
@@ -84,9 +83,7 @@ async def pause_campaign(campaign_id: str, session: SessionDep) -> CampaignRead:
 @router.post("/campaigns/{campaign_id}/winner", response_model=CampaignRead)
 async def pick_winner(campaign_id: str, session: SessionDep, request: Request) -> CampaignRead:
     """End the A/B test now: the best variant on its metric goes to the rest of the audience."""
-    campaign = await service.get_campaign(session, campaign_id)
-    if campaign.status != "testing":
-        raise Conflict(f"The campaign is {campaign.status}, not testing.")
+    campaign = await service.end_test(session, campaign_id)
     runtime = request.app.state.runtime
     runtime.spawn(jobs.pick_winner(runtime, campaign_id), f"winner-{campaign_id}")
     return CampaignRead.model_validate(campaign)

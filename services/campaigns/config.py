@@ -29,6 +29,7 @@ class Settings(ServiceSettings):
     smtp_concurrency: int = Field(default=10, ge=1, le=200)  # connections sending at once
     send_rate_per_second: float = Field(default=1000.0, ge=0)  # 0: no limit
     mail_from: str = "Tessera <marketing@tessera.invalid>"
+    send_chunk_size: int = Field(default=500, ge=1, le=1000)  # recipients planned, mailed and recorded together
     schedule_check_seconds: float = 5.0  # scheduled launches, A/B winners and triggered sends are looked for this often
     # Webhooks and audience pushes reach public addresses only, plus these networks (JSON list of CIDRs).
     allowed_webhook_networks: list[IPvAnyNetwork] = Field(default_factory=list)

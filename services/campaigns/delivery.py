@@ -4,22 +4,22 @@ left by a crash is never sent again); SMTP results applied after (mail the serve
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.campaigns.assignment import Variant, assign, bucket
-from services.campaigns.audiences import normalise_email, sha256_hex
+from services.campaigns.audiences import sha256_hex
+from services.campaigns.eligibility import email_of, phone_of, skip_reasons
 from services.campaigns.models import Campaign, Exposure, KnownIdentity, Suppression, TriggerRequest
 from shared.bus import EventBuffer
 from shared.db import insert_many, upsert, utcnow
 from shared.events import CAMPAIGNS, CampaignExposure
 
-CONSENT_OF_CHANNEL = {"email": "email", "audience_export": "ads", "webhook": None}
 IDENTITY_KINDS = ("user_id", "anonymous_id", "email")
 
 
@@ -36,24 +36,6 @@ class Recipient:
     phone: str | None = None
 
 
-def phone_of(profile: dict[str, Any]) -> str | None:
-    """The profile's phone number as given (an identity, else a trait); normalised when hashed."""
-    for identity in profile.get("identities", []):
-        if identity["kind"] == "phone":
-            return str(identity["value"])
-    trait = profile.get("traits", {}).get("phone")
-    return trait if isinstance(trait, str) else None
-
-
-def email_of(profile: dict[str, Any]) -> str | None:
-    """The profile's email address: its `email` identity, else its `email` trait."""
-    for identity in profile.get("identities", []):
-        if identity["kind"] == "email":
-            return normalise_email(identity["value"])
-    trait = profile.get("traits", {}).get("email")
-    return normalise_email(trait) if isinstance(trait, str) else None
-
-
 async def mark_interrupted(session: AsyncSession, campaign_id: str) -> None:
     """Pending exposures of an interrupted run may or may not have been mailed: never send them again."""
     await session.execute(
@@ -63,48 +45,24 @@ async def mark_interrupted(session: AsyncSession, campaign_id: str) -> None:
     )
 
 
-async def exposed(session: AsyncSession, campaign_id: str) -> set[str]:
-    """Profiles this campaign already did something with (they are never processed again)."""
+async def exposed(session: AsyncSession, campaign_id: str, among: Collection[str] | None = None) -> set[str]:
+    """Profiles this campaign already did something with (they are never processed again), of `among` if given."""
     query = select(Exposure.profile_id).where(Exposure.campaign_id == campaign_id)
+    if among is not None:
+        query = query.where(Exposure.profile_id.in_(list(among)))
     return set((await session.scalars(query)).all())
 
 
-async def skip_reasons(
-    session: AsyncSession, campaign: Campaign, profiles: Sequence[dict[str, Any]], now: datetime
-) -> dict[str, str | None]:
-    """Why each profile may not be reached on the campaign's channel (None: it may), one query per check."""
-    consent = CONSENT_OF_CHANNEL[campaign.channel]
-    emails = {p["id"]: email_of(p) for p in profiles}
-    bounced = await _suppressed(session, [e for e in emails.values() if e]) if campaign.channel == "email" else set()
-    capped = await _capped(session, campaign, [p["id"] for p in profiles], now)
-    reasons: dict[str, str | None] = {}
-    for profile in profiles:
-        email, pid = emails[profile["id"]], profile["id"]
-        granted = (profile.get("consent", {}).get(consent) or {}).get("granted") if consent else True
-        reasons[pid] = ("no_email" if campaign.channel == "email" and email is None else
-                        f"no_{consent}_consent" if not granted else
-                        "bounced" if email is not None and sha256_hex(email) in bounced else
-                        "frequency_cap" if pid in capped else None)  # fmt: skip
-    return reasons
+def triggered(campaign: Campaign) -> bool:
+    """Whether the campaign sends to each profile entering its segments (from queued trigger requests)."""
+    return campaign.schedule.get("type") == "on_entry"
 
 
-async def _suppressed(session: AsyncSession, emails: list[str]) -> set[str]:
-    hashes = [sha256_hex(e) for e in emails]
-    query = select(Suppression.email_sha256).where(Suppression.email_sha256.in_(hashes))
-    return set((await session.scalars(query)).all()) if hashes else set()
-
-
-async def _capped(session: AsyncSession, campaign: Campaign, profile_ids: list[str], now: datetime) -> set[str]:
-    """Profiles already sent `max` times on this channel within the cap's days (across campaigns)."""
-    cap = campaign.frequency_cap
-    if not cap or not profile_ids:
-        return set()
-    since = now - timedelta(days=cap["days"])
-    query = (select(Exposure.profile_id)
-             .where(Exposure.profile_id.in_(profile_ids), Exposure.channel == campaign.channel,
-                    Exposure.outcome == "sent", Exposure.at > since)
-             .group_by(Exposure.profile_id).having(func.count() >= cap["max"]))  # fmt: skip
-    return set((await session.scalars(query)).all())
+async def settle_triggers(session: AsyncSession, campaign_id: str, profile_ids: Collection[str]) -> None:
+    """These profiles' trigger requests are done: their exposure is final, or was there already."""
+    if profile_ids:
+        where = TriggerRequest.campaign_id == campaign_id, TriggerRequest.profile_id.in_(list(profile_ids))
+        await session.execute(delete(TriggerRequest).where(*where))
 
 
 def arm_of(campaign: Campaign, profile_id: str) -> tuple[str, str | None]:
@@ -230,8 +188,9 @@ async def apply_results(
     results: dict[int, tuple[str, str]],
     events: EventBuffer,
 ) -> None:
-    """Set each pending exposure to sent or failed (a bounce also suppresses the address) and publish it. Mail the
-    server never took (`unsent`: it refused us, not the recipient) is sendable again, and the campaign pauses."""
+    """Set each pending exposure to sent or failed (a bounce also suppresses the address) and publish it; a triggered
+    profile's request is done with it. Mail the server never took (`unsent`: it refused us, not the recipient) is
+    sendable again, and the campaign stops sending (`stop_sending`)."""
     now = utcnow()
     unsent = [r for r in recipients if results.get(r.exposure_id, ("",))[0] == "unsent"]
     taken = [r for r in recipients if results.get(r.exposure_id, ("",))[0] != "unsent"]
@@ -243,15 +202,23 @@ async def apply_results(
         reason = None if outcome == "sent" else "bounced" if outcome == "bounced" else "failed"
         published = "sent" if outcome == "sent" else "skipped"
         _publish(events, campaign.id, recipient.profile_id, published, recipient.variant["id"], reason, now)
-    progress = dict(campaign.progress or {})
-    progress["sending"] = max(progress.get("sending", 0) - len(taken), 0)
-    for outcome, _ in found:
-        key = "sent" if outcome == "sent" else "failed"
-        progress[key] = progress.get(key, 0) + 1
-    campaign.progress = progress
+    _count_results(campaign, [outcome for outcome, _ in found])
+    if triggered(campaign):
+        await settle_triggers(session, campaign.id, [r.profile_id for r in taken])
     if unsent:
         await release(session, campaign, unsent)
         stop_sending(campaign, results[unsent[0].exposure_id][1])
+    elif triggered(campaign) and taken:
+        campaign.last_error = None  # the mail server takes our mail again
+
+
+def _count_results(campaign: Campaign, outcomes: Sequence[str]) -> None:
+    progress = dict(campaign.progress or {})
+    progress["sending"] = max(progress.get("sending", 0) - len(outcomes), 0)
+    for outcome in outcomes:
+        key = "sent" if outcome == "sent" else "failed"
+        progress[key] = progress.get(key, 0) + 1
+    campaign.progress = progress
 
 
 async def _record_outcomes(
@@ -275,7 +242,7 @@ async def _suppress(session: AsyncSession, bounced: Sequence[tuple[str, str]], n
 
 async def release(session: AsyncSession, campaign: Campaign, recipients: Sequence[Recipient]) -> None:
     """Exposures whose mail provably never left become sendable again, so a resumed run mails them once: waiting
-    ones wait for the winner again; the others are forgotten, and a triggered profile is queued again."""
+    ones wait for the winner again; the others are forgotten, and a triggered profile stays queued."""
     if not recipients:
         return
     ids = [r.exposure_id for r in recipients]
@@ -288,20 +255,24 @@ async def release(session: AsyncSession, campaign: Campaign, recipients: Sequenc
     else:
         await session.execute(delete(Exposure).where(Exposure.id.in_(ids)))
         progress["processed"] = max(progress.get("processed", 0) - len(ids), 0)
-        if campaign.schedule.get("type") == "on_entry":
+        if triggered(campaign):
             await _trigger_again(session, campaign, recipients)
     campaign.progress = progress
 
 
 async def _trigger_again(session: AsyncSession, campaign: Campaign, recipients: Sequence[Recipient]) -> None:
+    """Queue these profiles again unless they still are (a queued request keeps its time of entry, so its place)."""
     rows = [{"campaign_id": campaign.id, "profile_id": r.profile_id, "at": utcnow(),
              "segment_id": r.segment_id or campaign.target_segments[0]} for r in recipients]  # fmt: skip
-    await upsert(session, TriggerRequest.__table__, rows, keys=["campaign_id", "profile_id"], replace=("at",))
+    await upsert(session, TriggerRequest.__table__, rows, keys=["campaign_id", "profile_id"], replace=("segment_id",))
 
 
 def stop_sending(campaign: Campaign, reason: str) -> None:
-    """Pause a campaign that cannot send (the mail server refuses us), saying why; launching again resumes."""
-    campaign.status, campaign.last_error, campaign.updated_at = "paused", reason, utcnow()
+    """A campaign whose mail the server refuses says why: a run pauses (launching again resumes); a triggered
+    campaign stays active, and its queued profiles are tried again at the next look."""
+    campaign.last_error, campaign.updated_at = reason, utcnow()
+    if not triggered(campaign):
+        campaign.status = "paused"
 
 
 async def plan_waiting(
@@ -311,41 +282,44 @@ async def plan_waiting(
     waiting: set[str],
     events: EventBuffer,
 ) -> list[Recipient]:
-    """Turn waiting exposures into pending ones with the winning variant (or skipped, if no longer eligible)."""
-    now, recipients = utcnow(), []
+    """Turn waiting exposures into pending ones with the winning variant (or skipped, if no longer eligible). Only
+    rows still waiting change: those another run took meanwhile are its own, and left out here."""
+    now, found = utcnow(), {p["id"]: p for p in profiles}
     winner = next(v for v in campaign.variants if v["id"] == campaign.winner_variant_id)
-    found = {p["id"]: p for p in profiles}
-    ids = await _exposure_ids(session, campaign.id, sorted(waiting))
     reasons = await skip_reasons(session, campaign, list(found.values()), now)
-    for profile_id in sorted(waiting):
-        profile = found.get(profile_id)
-        reason = "profile_gone" if profile is None else reasons[profile_id]
-        outcome = "skipped" if reason else "pending"
-        await session.execute(
-            update(Exposure)
-            .where(Exposure.id == ids[profile_id])
-            .values(outcome=outcome, reason=reason, variant_id=None if reason else winner["id"], at=now)
-        )
-        if reason:
+    skips = {pid: reasons[pid] if pid in found else "profile_gone" for pid in waiting}
+    send = [pid for pid, reason in skips.items() if not reason]
+    taken = await _take_waiting(session, campaign.id, send, now, outcome="pending", variant_id=winner["id"])
+    skipped = 0
+    for reason in sorted({r for r in skips.values() if r}):
+        ids = [pid for pid, r in skips.items() if r == reason]
+        for profile_id in await _take_waiting(session, campaign.id, ids, now, outcome="skipped", reason=reason):
             _publish(events, campaign.id, profile_id, "skipped", None, reason, now)
-        elif profile is not None:
-            recipients.append(
-                Recipient(
-                    ids[profile_id],
-                    profile_id,
-                    email_of(profile),
-                    profile.get("traits", {}),
-                    winner,
-                    None,
-                    phone_of(profile),
-                )
-            )
+            skipped += 1
+    recipients = [Recipient(taken[pid], pid, email_of(found[pid]), found[pid].get("traits", {}), winner, None,
+                            phone_of(found[pid])) for pid in sorted(taken)]  # fmt: skip
     progress = dict(campaign.progress or {})
-    progress["waiting"] = max(progress.get("waiting", 0) - len(waiting), 0)
+    progress["waiting"] = max(progress.get("waiting", 0) - len(recipients) - skipped, 0)
     progress["sending"] = progress.get("sending", 0) + len(recipients)
-    progress["skipped"] = progress.get("skipped", 0) + len(waiting) - len(recipients)
+    progress["skipped"] = progress.get("skipped", 0) + skipped
     campaign.progress = progress
     return recipients
+
+
+async def _take_waiting(
+    session: AsyncSession, campaign_id: str, profile_ids: list[str], now: datetime, **values: Any
+) -> dict[str, int]:
+    """Set these profiles' exposures that are still waiting (`UPDATE … WHERE outcome = 'waiting' RETURNING`): the
+    exposure id of each row this run took."""
+    if not profile_ids:
+        return {}
+    query = (update(Exposure)
+             .where(Exposure.campaign_id == campaign_id, Exposure.profile_id.in_(profile_ids),
+                    Exposure.outcome == "waiting")
+             .values(at=now, **({"reason": None, "variant_id": None} | values))
+             .returning(Exposure.profile_id, Exposure.id)
+             .execution_options(synchronize_session=False))  # fmt: skip
+    return {str(pid): int(eid) for pid, eid in (await session.execute(query)).all()}
 
 
 async def plan_export(

@@ -1,39 +1,46 @@
 """Campaign runs as background jobs: audience from segmentation, contacts from profiles, mail over SMTP, chunk by
-chunk with a commit before and after each send; scheduled launches, A/B winners and triggered sends."""
+chunk (`sending`); scheduled launches, A/B winners and triggered sends. Work is done once across replicas: one
+process at a time sends for a campaign (it holds the campaign's lock, `shared.db.try_lock`), a campaign moves only
+from the status a run expects (`UPDATE … WHERE status = …`), and work is marked done only once its mail is sent."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import delete, select
+from sqlalchemy import select, update
 
 from services.campaigns import delivery, exports
 from services.campaigns.clients import Platform
-from services.campaigns.delivery import Recipient
-from services.campaigns.mailer import UNSENT, SmtpConfig, deliver
-from services.campaigns.messages import LinkSigner, Mail, compose
 from services.campaigns.models import Campaign, Exposure, TriggerRequest
 from services.campaigns.results import winner_of
+from services.campaigns.sending import (
+    Planned,
+    chunk_size,
+    commit,
+    deliver_and_record,
+    load_campaign,
+    plan,
+    prepare,
+    process_chunk,
+    release,
+)
 from services.campaigns.service import scheduled_time
-from services.campaigns.templates import TemplateError
 from shared.bus import EventBuffer
-from shared.db import utcnow
+from shared.db import try_lock, utcnow
 from shared.errors import describe_error
-from shared.outbox import stage
 from shared.runtime import Runtime
 
 log = structlog.get_logger(__name__)
-CHUNK = 500
-Results = dict[int, tuple[str, str]]
+Begin = Callable[[Runtime, str], Awaitable[None]]
 
 
-def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -50,20 +57,66 @@ async def collect_audience(platform: Platform, campaign: Campaign) -> dict[str, 
     return audience
 
 
+@asynccontextmanager
+async def sending_for(runtime: Runtime, campaign_id: str) -> AsyncIterator[bool]:
+    """Whether this process may send for the campaign until the block ends: False while another run holds it, in
+    this process or another replica (a crashed holder lets go with its connection or process)."""
+    async with try_lock(runtime.engine, f"campaigns:send:{campaign_id}") as held:
+        yield held
+
+
 async def run_campaign(runtime: Runtime, campaign_id: str) -> None:
     """Send a running campaign to its audience (resuming: already exposed profiles are never processed again)."""
-    running: set[str] = runtime.extras.setdefault("running", set())
-    if campaign_id in running:
-        return
-    running.add(campaign_id)
-    try:
-        await _run(runtime, campaign_id)
-    except Exception as exc:
-        error = describe_error(exc)  # the exception's text can quote SQL parameters: names, addresses
-        log.error("campaign_run_failed", campaign_id=campaign_id, error=error)
-        await _set_status(runtime, campaign_id, "paused", error)
-    finally:
-        running.discard(campaign_id)
+    await _claimed_run(runtime, campaign_id)
+
+
+async def launch_due(runtime: Runtime, campaign_id: str) -> None:
+    """Start a scheduled campaign whose time has come (`scheduled` becomes `running` once) and send it."""
+    await _claimed_run(runtime, campaign_id, _start_if_due)
+
+
+async def pick_winner(runtime: Runtime, campaign_id: str) -> None:
+    """End an A/B test: the variant best on its metric wins and goes to the rest of the audience."""
+    await _claimed_run(runtime, campaign_id, _choose_winner)
+
+
+async def _claimed_run(runtime: Runtime, campaign_id: str, begin: Begin | None = None) -> None:
+    async with sending_for(runtime, campaign_id) as held:
+        if not held:
+            return  # the run holding it sends what this one would have
+        if begin is not None:
+            await begin(runtime, campaign_id)
+        try:
+            await _run(runtime, campaign_id)
+        except Exception as exc:
+            error = describe_error(exc)  # the exception's text can quote SQL parameters: names, addresses
+            log.error("campaign_run_failed", campaign_id=campaign_id, error=error)
+            await _set_error(runtime, campaign_id, error, status="paused")
+
+
+async def _start_if_due(runtime: Runtime, campaign_id: str) -> None:
+    async with runtime.sessions() as session:
+        campaign = await load_campaign(session, campaign_id)
+        at = scheduled_time(campaign)
+        if campaign.status == "scheduled" and at is not None and at <= utcnow():
+            await _move(session, campaign_id, "scheduled", "running")
+            await session.commit()
+
+
+async def _choose_winner(runtime: Runtime, campaign_id: str) -> None:
+    async with runtime.sessions() as session:
+        campaign = await load_campaign(session, campaign_id)
+        if campaign.status == "testing":
+            winner = await winner_of(session, campaign)
+            await _move(session, campaign_id, "testing", "running", winner_variant_id=winner)
+            await session.commit()
+
+
+async def _move(session: Any, campaign_id: str, old: str, new: str, **values: Any) -> None:
+    """Move a campaign from status `old` to `new` only if it is still in `old` (a pause may have moved it)."""
+    query = update(Campaign).where(Campaign.id == campaign_id, Campaign.status == old)
+    values |= {"status": new, "updated_at": utcnow()}
+    await session.execute(query.values(**values).execution_options(synchronize_session=False))
 
 
 async def _run(runtime: Runtime, campaign_id: str) -> None:
@@ -71,197 +124,106 @@ async def _run(runtime: Runtime, campaign_id: str) -> None:
         campaign = await session.get(Campaign, campaign_id)
         if campaign is None or campaign.status != "running":
             return
-        await delivery.mark_interrupted(session, campaign_id)
+        await delivery.mark_interrupted(session, campaign_id)  # no other run holds the campaign: they are a dead one's
         await session.commit()
     if campaign.channel == "audience_export":
-        await _run_export(runtime, campaign)
+        done = await _run_export(runtime, campaign)
     elif campaign.winner_variant_id:
-        await _send_waiting(runtime, campaign_id)
+        done = await _send_waiting(runtime, campaign_id)
     else:
-        audience = await collect_audience(runtime.extras["platform"], campaign)
-        async with runtime.sessions() as session:
-            done = await delivery.exposed(session, campaign_id)
-        todo = sorted(set(audience) - done)
-        await _progress(runtime, campaign_id, audience=len(audience))
-        await _pipeline(runtime, campaign_id, [list(c) for c in _chunks(todo)], audience)
-    await _finish(runtime, campaign_id)
+        done = await _send_audience(runtime, campaign)
+    if done:
+        await _finish(runtime, campaign_id)
 
 
-@dataclass
-class Planned:
-    """A chunk whose exposures are committed, with its mail rendered (email) or not (other channels)."""
+async def _send_audience(runtime: Runtime, campaign: Campaign) -> bool:
+    """Send to every profile of the audience not exposed yet; True when all of it went through."""
+    audience = await collect_audience(runtime.extras["platform"], campaign)
+    async with runtime.sessions() as session:
+        done = await delivery.exposed(session, campaign.id)
+    todo = sorted(set(audience) - done)
+    await _progress(runtime, campaign.id, audience=len(audience))
+    return await _pipeline(runtime, campaign.id, [list(c) for c in _chunks(todo, chunk_size(runtime))], audience)
 
-    recipients: list[Recipient]
-    mails: list[tuple[int, Mail]] = field(default_factory=list)
-    failed: Results = field(default_factory=dict)
 
-
-async def _pipeline(runtime: Runtime, campaign_id: str, chunks: list[list[str]], segment_of: dict[str, str]) -> None:
-    """Plan and render the next chunk while the current one is on the wire (SMTP would otherwise sit idle)."""
-    ready: asyncio.Queue[Planned | Exception | None] = asyncio.Queue(maxsize=1)
-
-    async def plan_all() -> None:
-        try:
-            for chunk in chunks:
-                if not await _still(runtime, campaign_id, "running"):
-                    break
-                await ready.put(await _plan(runtime, campaign_id, chunk, segment_of))
-        except Exception as exc:  # handed to the sending side, which stops the run with it
-            await ready.put(exc)
-            return
-        await ready.put(None)
-
-    planner = asyncio.create_task(plan_all())
-    stopped = False
+async def _pipeline(runtime: Runtime, campaign_id: str, chunks: list[list[str]], segment_of: dict[str, str]) -> bool:
+    """Plan and render the next chunk while the current one is on the wire (SMTP would otherwise sit idle); True when
+    every chunk was sent (not paused, and the mail server never refused us)."""
+    ahead: asyncio.Task[Planned | None] | None = None
     try:
-        while (item := await ready.get()) is not None:
-            if isinstance(item, Exception):
-                raise item
-            if stopped:  # the mail server refused us: what was planned meanwhile never left
-                await _release(runtime, campaign_id, item.recipients)
-            else:
-                stopped = await _deliver_and_record(runtime, campaign_id, item)
+        for i in range(len(chunks)):
+            planned = await ahead if ahead else await _plan_running(runtime, campaign_id, chunks[i], segment_of)
+            ahead = None
+            if planned is None:
+                return False  # paused
+            if i + 1 < len(chunks):
+                ahead = asyncio.create_task(_plan_running(runtime, campaign_id, chunks[i + 1], segment_of))
+            if await deliver_and_record(runtime, planned):
+                return False
+        return True
     finally:
-        planner.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await planner
+        if ahead is not None:
+            await _release_planned(runtime, campaign_id, ahead)
 
 
-async def _plan(runtime: Runtime, campaign_id: str, profile_ids: list[str], segment_of: dict[str, str]) -> Planned:
-    profiles = await runtime.extras["platform"].profiles(profile_ids)
-    buffer = EventBuffer()
-    async with runtime.sessions() as session:
-        campaign = await _campaign(session, campaign_id)
-        recipients = await delivery.plan_chunk(session, campaign, profiles, segment_of, buffer)
-        await _commit(runtime, session, buffer)
-    if campaign.channel != "email" or not recipients:
-        return Planned(recipients)
-    mails, failed = await asyncio.to_thread(_compose_all, runtime.settings, campaign, recipients)
-    return Planned(recipients, mails, failed)
+async def _plan_running(
+    runtime: Runtime, campaign_id: str, chunk: list[str], segment_of: dict[str, str]
+) -> Planned | None:
+    """The chunk planned, unless the campaign stopped running (None)."""
+    if not await _still(runtime, campaign_id, "running"):
+        return None
+    return await plan(runtime, campaign_id, chunk, segment_of)
 
 
-async def _deliver_and_record(runtime: Runtime, campaign_id: str, planned: Planned) -> bool:
-    """Send a planned chunk and record the results; True when the mail server refused us (the campaign paused)."""
-    async with runtime.sessions() as session:
-        campaign = await _campaign(session, campaign_id)
-    if campaign.channel == "email":
-        results = dict(planned.failed)
-        for delivered in await deliver(_smtp_config(runtime.settings), planned.mails):
-            results[delivered.key] = (delivered.outcome, delivered.detail)
-    else:
-        results = await send(runtime, campaign, planned.recipients) if planned.recipients else {}
-    return await _record(runtime, campaign_id, planned.recipients, results)
+async def _release_planned(runtime: Runtime, campaign_id: str, ahead: asyncio.Task[Planned | None]) -> None:
+    """A chunk planned ahead whose run stopped before sending it never left: it becomes sendable again (awaited,
+    never cancelled mid-commit; if even this fails, its exposures stay pending and a resumed run marks them unknown)."""
+    with contextlib.suppress(Exception):
+        planned = await ahead
+        if planned is not None:
+            await release(runtime, campaign_id, planned.recipients)
 
 
-async def _run_export(runtime: Runtime, campaign: Campaign) -> None:
+async def _run_export(runtime: Runtime, campaign: Campaign) -> bool:
     """Upload the whole current audience (hashed), recording what was added and removed since the last export."""
     audience = await collect_audience(runtime.extras["platform"], campaign)
     await _progress(runtime, campaign.id, audience=len(audience), processed=0, sent=0, held_out=0, skipped=0)
-    for chunk in _chunks(sorted(audience)):
+    for chunk in _chunks(sorted(audience), chunk_size(runtime)):
         profiles = await runtime.extras["platform"].profiles(list(chunk))
         buffer = EventBuffer()
         async with runtime.sessions() as session:
-            current = await _campaign(session, campaign.id)
+            current = await load_campaign(session, campaign.id, lock=True)
             recipients = await delivery.plan_export(session, current, profiles, audience, buffer)
             await exports.add_to_pending_export(session, current, recipients)
-            await _commit(runtime, session, buffer)
+            await commit(runtime, session, buffer)
+    return True
 
 
-async def process_chunk(runtime: Runtime, campaign_id: str, profile_ids: list[str], segment_of: dict[str, str]) -> None:
-    """Plan a chunk (exposures committed), send it, record the results (committed)."""
-    await _deliver_and_record(runtime, campaign_id, await _plan(runtime, campaign_id, profile_ids, segment_of))
-
-
-async def _send_and_record(runtime: Runtime, campaign_id: str, recipients: list[Recipient]) -> None:
-    async with runtime.sessions() as session:
-        campaign = await _campaign(session, campaign_id)
-    results = await send(runtime, campaign, recipients) if recipients else {}
-    await _record(runtime, campaign_id, recipients, results)
-
-
-async def _record(runtime: Runtime, campaign_id: str, recipients: list[Recipient], results: Results) -> bool:
-    """Apply a chunk's results; True when some mail was never taken (the campaign is then paused)."""
-    buffer = EventBuffer()
-    async with runtime.sessions() as session:
-        campaign = await _campaign(session, campaign_id)
-        await delivery.apply_results(session, campaign, recipients, results, buffer)
-        await _commit(runtime, session, buffer)
-    return any(outcome == UNSENT for outcome, _ in results.values())
-
-
-async def _release(runtime: Runtime, campaign_id: str, recipients: list[Recipient]) -> None:
-    async with runtime.sessions() as session:
-        await delivery.release(session, await _campaign(session, campaign_id), recipients)
-        await session.commit()
-
-
-async def send(runtime: Runtime, campaign: Campaign, recipients: Sequence[Recipient]) -> Results:
-    """Deliver over the campaign's channel; one (outcome, detail) per exposure id."""
-    if campaign.channel == "email":
-        return await _send_mail(runtime, campaign, recipients)
-    if campaign.channel == "webhook":
-        return await exports.post_to_webhook(runtime.extras["http"], campaign, recipients)
-    return {r.exposure_id: ("sent", "") for r in recipients}  # audience exports: the export is the delivery
-
-
-async def _send_mail(runtime: Runtime, campaign: Campaign, recipients: Sequence[Recipient]) -> Results:
-    messages, results = await asyncio.to_thread(_compose_all, runtime.settings, campaign, recipients)
-    for delivered in await deliver(_smtp_config(runtime.settings), messages):
-        results[delivered.key] = (delivered.outcome, delivered.detail)
-    return results
-
-
-def _smtp_config(settings: Any) -> SmtpConfig:
-    """Where and how the campaigns Settings say to send."""
-    password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
-    return SmtpConfig(settings.smtp_host, settings.smtp_port, settings.smtp_username, password,
-                      settings.smtp_starttls, settings.smtp_concurrency, settings.send_rate_per_second)  # fmt: skip
-
-
-def _compose_all(
-    settings: Any, campaign: Campaign, recipients: Sequence[Recipient]
-) -> tuple[list[tuple[int, Mail]], Results]:
-    """Render every mail (CPU-bound: run in a thread); a template that fails marks its exposure failed."""
-    messages, failed = [], {}
-    secret = settings.link_secret.get_secret_value()
-    for r in recipients:
-        links = LinkSigner(settings.tracking_public_url.rstrip("/"), secret, campaign.id, r.variant["id"], r.profile_id)
-        try:
-            messages.append(
-                (
-                    r.exposure_id,
-                    compose(
-                        to=r.email or "", sender=settings.mail_from, variant=r.variant, traits=r.traits, links=links
-                    ),
-                )
-            )
-        except TemplateError as exc:
-            failed[r.exposure_id] = ("failed", f"template: {exc.message}"[:500])
-    return messages, failed
-
-
-async def _send_waiting(runtime: Runtime, campaign_id: str) -> None:
-    """After an A/B test: the winning variant goes to everyone still waiting."""
+async def _send_waiting(runtime: Runtime, campaign_id: str) -> bool:
+    """After an A/B test the winning variant goes to everyone still waiting; True when nobody is left waiting."""
     while await _still(runtime, campaign_id, "running"):
         async with runtime.sessions() as session:
-            query = select(Exposure.profile_id, Exposure.segment_id).where(
+            query = select(Exposure.profile_id).where(
                 Exposure.campaign_id == campaign_id, Exposure.outcome == "waiting"
             )
-            waiting = dict((await session.execute(query.limit(CHUNK))).all())
+            query = query.order_by(Exposure.id).limit(chunk_size(runtime))
+            waiting = set((await session.scalars(query)).all())
         if not waiting:
-            return
-        profiles = await runtime.extras["platform"].profiles(list(waiting))
+            return True
+        profiles = await runtime.extras["platform"].profiles(sorted(waiting))
         buffer = EventBuffer()
         async with runtime.sessions() as session:
-            campaign = await _campaign(session, campaign_id)
-            recipients = await delivery.plan_waiting(session, campaign, profiles, set(waiting), buffer)
-            await _commit(runtime, session, buffer)
-        await _send_and_record(runtime, campaign_id, recipients)
+            campaign = await load_campaign(session, campaign_id, lock=True)
+            recipients = await delivery.plan_waiting(session, campaign, profiles, waiting, buffer)
+            await commit(runtime, session, buffer)
+        if await deliver_and_record(runtime, await prepare(runtime, campaign, recipients)):
+            return False
+    return False
 
 
 async def _finish(runtime: Runtime, campaign_id: str) -> None:
     async with runtime.sessions() as session:
-        campaign = await _campaign(session, campaign_id)
+        campaign = await load_campaign(session, campaign_id)
         if campaign.status != "running":
             return
         waiting = campaign.ab_test and not campaign.winner_variant_id and campaign.progress.get("waiting")
@@ -276,76 +238,65 @@ async def _finish(runtime: Runtime, campaign_id: str) -> None:
         await session.commit()
 
 
-async def pick_winner(runtime: Runtime, campaign_id: str) -> str | None:
-    """End an A/B test: the variant best on its metric wins and goes to the rest of the audience."""
-    async with runtime.sessions() as session:
-        campaign = await _campaign(session, campaign_id)
-        if campaign.status != "testing":
-            return campaign.winner_variant_id
-        campaign.winner_variant_id = await winner_of(session, campaign)
-        campaign.status, campaign.updated_at = "running", utcnow()
-        await session.commit()
-    await run_campaign(runtime, campaign_id)
-    return campaign.winner_variant_id
-
-
 async def process_triggers(runtime: Runtime) -> None:
-    """Send triggered campaigns to the profiles that entered their segments since the last look."""
+    """Send triggered campaigns to the profiles queued since the last look. A request stays queued until its
+    profile's exposure is final, so what a look could not send (the mail server refused us, a failure part-way)
+    waits for the next look."""
     async with runtime.sessions() as session:
-        query = (
-            select(TriggerRequest)
-            .join(Campaign, Campaign.id == TriggerRequest.campaign_id)
-            .where(Campaign.status == "active")
+        query = select(TriggerRequest.campaign_id).join(Campaign, Campaign.id == TriggerRequest.campaign_id)
+        campaign_ids = (await session.scalars(query.where(Campaign.status == "active").distinct())).all()
+    for campaign_id in campaign_ids:
+        async with sending_for(runtime, campaign_id) as held:
+            if held:
+                await _send_triggered(runtime, campaign_id)
+
+
+async def _send_triggered(runtime: Runtime, campaign_id: str) -> None:
+    try:
+        async with runtime.sessions() as session:
+            await delivery.mark_interrupted(session, campaign_id)  # no other run holds the campaign
+            await session.commit()
+        while await _still(runtime, campaign_id, "active"):
+            batch = await _next_triggered(runtime, campaign_id)
+            if batch is None or (batch and await process_chunk(runtime, campaign_id, sorted(batch), batch)):
+                return  # the queue is empty, or the mail server took none of it
+    except Exception as exc:
+        error = describe_error(exc)
+        log.error("triggered_send_failed", campaign_id=campaign_id, error=error)
+        await _set_error(runtime, campaign_id, error)  # still active: the requests wait for the next look
+
+
+async def _next_triggered(runtime: Runtime, campaign_id: str) -> dict[str, str] | None:
+    """The oldest queued requests (profile → segment), less those whose profile was exposed already (their
+    requests are done now); None when nothing is queued."""
+    async with runtime.sessions() as session:
+        query = select(TriggerRequest.profile_id, TriggerRequest.segment_id).where(
+            TriggerRequest.campaign_id == campaign_id
         )
-        requests = (await session.scalars(query.limit(CHUNK))).all()
-        by_campaign: dict[str, dict[str, str]] = {}
-        for r in requests:
-            by_campaign.setdefault(r.campaign_id, {})[r.profile_id] = r.segment_id
-        done = {c: await delivery.exposed(session, c) for c in by_campaign}
-        for r in requests:
-            await session.execute(
-                delete(TriggerRequest).where(
-                    TriggerRequest.campaign_id == r.campaign_id, TriggerRequest.profile_id == r.profile_id
-                )
-            )
+        query = query.order_by(TriggerRequest.at, TriggerRequest.profile_id).limit(chunk_size(runtime))
+        rows = (await session.execute(query)).all()
+        done = await delivery.exposed(session, campaign_id, among=[profile_id for profile_id, _ in rows])
+        await delivery.settle_triggers(session, campaign_id, done)
         await session.commit()
-    for campaign_id, segment_of in by_campaign.items():
-        todo = sorted(set(segment_of) - done[campaign_id])
-        if todo:
-            await process_chunk(runtime, campaign_id, todo, segment_of)
+    return {str(p): str(s) for p, s in rows if p not in done} if rows else None
 
 
 async def run_due(runtime: Runtime) -> None:
-    """One look at everything time-driven: scheduled launches, A/B test ends, interrupted runs, triggered sends."""
+    """One look at everything time-driven: scheduled launches, A/B test ends, interrupted runs, triggered sends;
+    each is done by the process that holds its campaign, and the others pass."""
     now = utcnow()
     async with runtime.sessions() as session:
-        campaigns = (
-            await session.scalars(select(Campaign).where(Campaign.status.in_(("scheduled", "testing", "running"))))
-        ).all()
-        for c in campaigns:
-            at = scheduled_time(c)
-            if c.status == "scheduled" and at is not None and at <= now:
-                c.status = "running"
-        await session.commit()
+        query = select(Campaign).where(Campaign.status.in_(("scheduled", "testing", "running")))
+        campaigns = (await session.scalars(query)).all()
     for c in campaigns:
-        if c.status == "testing" and c.test_ends_at is not None and c.test_ends_at <= now:
+        at = scheduled_time(c)
+        if c.status == "scheduled" and at is not None and at <= now:
+            await launch_due(runtime, c.id)
+        elif c.status == "testing" and c.test_ends_at is not None and c.test_ends_at <= now:
             await pick_winner(runtime, c.id)
         elif c.status == "running":
             await run_campaign(runtime, c.id)
     await process_triggers(runtime)
-
-
-async def _campaign(session: Any, campaign_id: str) -> Campaign:
-    campaign = await session.get(Campaign, campaign_id)
-    if campaign is None:
-        raise LookupError(f"campaign {campaign_id} is gone")
-    return campaign  # type: ignore[no-any-return]
-
-
-async def _commit(runtime: Runtime, session: Any, buffer: EventBuffer) -> None:
-    await stage(session, runtime.outbox, buffer)
-    await session.commit()
-    runtime.relay.notify()
 
 
 async def _still(runtime: Runtime, campaign_id: str, status: str) -> bool:
@@ -355,14 +306,15 @@ async def _still(runtime: Runtime, campaign_id: str, status: str) -> bool:
 
 async def _progress(runtime: Runtime, campaign_id: str, **values: int) -> None:
     async with runtime.sessions() as session:
-        campaign = await _campaign(session, campaign_id)
+        campaign = await load_campaign(session, campaign_id, lock=True)
         campaign.progress = dict(campaign.progress or {}) | values
         await session.commit()
 
 
-async def _set_status(runtime: Runtime, campaign_id: str, status: str, error: str | None) -> None:
+async def _set_error(runtime: Runtime, campaign_id: str, error: str | None, status: str | None = None) -> None:
     async with runtime.sessions() as session:
         campaign = await session.get(Campaign, campaign_id)
         if campaign is not None:
-            campaign.status, campaign.last_error, campaign.updated_at = status, error, utcnow()
+            campaign.status = status or campaign.status
+            campaign.last_error, campaign.updated_at = error, utcnow()
             await session.commit()

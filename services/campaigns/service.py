@@ -184,6 +184,16 @@ async def pause(session: AsyncSession, campaign_id: str) -> Campaign:
     return campaign
 
 
+async def end_test(session: AsyncSession, campaign_id: str) -> Campaign:
+    """End a campaign's A/B test now (409 unless testing): due at once, so should the job started for it find the
+    campaign busy, the scheduler's next look picks the winner."""
+    campaign = await get_campaign(session, campaign_id)
+    if campaign.status != "testing":
+        raise Conflict(f"The campaign is {campaign.status}, not testing.")
+    campaign.test_ends_at, campaign.updated_at = utcnow(), utcnow()
+    return campaign
+
+
 async def exposures_page(
     session: AsyncSession, campaign_id: str, *, outcome: str | None, after: int | None, limit: int
 ) -> list[Exposure]:

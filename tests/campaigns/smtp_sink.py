@@ -3,8 +3,10 @@ server as a whole can refuse logins, the sender, or drop the connection while a 
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
@@ -28,6 +30,8 @@ class Sink:
         self.refuse_data: set[str] = set()
         self.drop_data: set[str] = set()
         self.refuse_sender = False
+        self.hold_at: int | None = None
+        self.holding, self.go_on = threading.Event(), threading.Event()
 
     async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802
         if self.refuse_sender:
@@ -46,6 +50,10 @@ class Sink:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         if self.refuse_data & set(envelope.rcpt_tos):
             return f"554 5.6.0 message for <{envelope.rcpt_tos[0]}> refused"
+        if self.hold_at is not None and len(self.messages) >= self.hold_at:
+            self.hold_at = None
+            self.holding.set()
+            await asyncio.get_running_loop().run_in_executor(None, self.go_on.wait)  # other connections go on
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.messages.append(message)  # type: ignore[arg-type]
         if self.drop_data & set(envelope.rcpt_tos):

@@ -109,6 +109,24 @@ class TestResume:
         assert [r.profile_id for r in again] == ["p3"]
 
 
+class TestWinnerPhase:
+    async def test_only_rows_still_waiting_are_taken(self, session: AsyncSession) -> None:
+        campaign = await make_campaign(session, ab_test={"test_percent": 20, "wait_hours": 1, "metric": "open_rate"})
+        people = [profile(i) for i in range(30)]
+        await delivery.plan_chunk(session, campaign, people, {}, EventBuffer())
+        waiting = {pid for pid, (o, _) in (await outcomes(session, campaign)).items() if o == "waiting"}
+        campaign.winner_variant_id, campaign.status = campaign.variants[0]["id"], "running"
+        gone = sorted(waiting)[0]  # profiles no longer has it
+        first = await delivery.plan_waiting(session, campaign, [p for p in people if p["id"] != gone], waiting,
+                                            EventBuffer())  # fmt: skip
+        counts = dict(campaign.progress)
+        # Another run that read the same waiting rows before this one took them takes none of them.
+        assert await delivery.plan_waiting(session, campaign, people, waiting, EventBuffer()) == []
+        assert campaign.progress == counts and counts["waiting"] == 0
+        assert {r.profile_id for r in first} == waiting - {gone}
+        assert (await outcomes(session, campaign))[gone] == ("skipped", "profile_gone")
+
+
 LOGIN = "the SMTP server refused the login (check the SMTP username and password)"
 
 
@@ -148,15 +166,29 @@ class TestMailTheServerNeverTook:
         assert {pid for pid, (o, _) in (await outcomes(session, campaign)).items() if o == "waiting"} == waiting
         assert {k: v for k, v in campaign.progress.items() if v} == before and campaign.status == "paused"
 
-    async def test_triggered_profiles_are_queued_again(self, session: AsyncSession) -> None:
+    async def test_triggered_profiles_stay_queued_and_the_campaign_active(self, session: AsyncSession) -> None:
         campaign = await make_campaign(session, schedule={"type": "on_entry"})
         campaign.status = "active"
+        entered = utcnow() - timedelta(minutes=5)
+        session.add(TriggerRequest(campaign_id=campaign.id, profile_id="p1", segment_id="s", at=entered))
         [recipient] = await delivery.plan_chunk(session, campaign, [profile(1)], {"p1": "s"}, EventBuffer())
         unsent = {recipient.exposure_id: ("unsent", LOGIN)}
         await delivery.apply_results(session, campaign, [recipient], unsent, EventBuffer())
         request = await session.get(TriggerRequest, (campaign.id, "p1"))
         assert await outcomes(session, campaign) == {} and request is not None and request.segment_id == "s"
-        assert campaign.status == "paused"
+        assert request.at == entered  # its place in the queue is kept
+        assert (campaign.status, campaign.last_error) == ("active", LOGIN)  # the next look tries again
+
+    async def test_a_triggered_request_is_done_with_its_recorded_mail(self, session: AsyncSession) -> None:
+        campaign = await make_campaign(session, schedule={"type": "on_entry"})
+        campaign.status, campaign.last_error = "active", LOGIN
+        session.add(TriggerRequest(campaign_id=campaign.id, profile_id="p1", segment_id="s", at=utcnow()))
+        [recipient] = await delivery.plan_chunk(session, campaign, [profile(1)], {"p1": "s"}, EventBuffer())
+        assert await session.get(TriggerRequest, (campaign.id, "p1")) is not None  # pending: not done yet
+        await delivery.apply_results(
+            session, campaign, [recipient], {recipient.exposure_id: ("sent", "")}, EventBuffer()
+        )
+        assert await session.get(TriggerRequest, (campaign.id, "p1")) is None and campaign.last_error is None
 
 
 async def mail_out(session: AsyncSession, campaign: Campaign, people: list[dict[str, Any]], port: int) -> None:
