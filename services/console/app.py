@@ -8,7 +8,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from services.console import api, forward_api, internal_api, keys_api, people, people_api, sessions
-from services.console.config import FORWARDED, Settings, get_settings
+from services.console.config import EMAIL, FORWARDED, Settings, get_settings
 from services.console.deps import Console
 from services.console.mail import SmtpConfig
 from services.console.models import outbox
@@ -16,6 +16,7 @@ from services.console.passwords import Passwords
 from services.console.proxy import Forwarder
 from services.console.sessions import LoginPolicy, SessionPolicy
 from services.console.web import web_router
+from shared.config import UnsafeSettings
 from shared.runtime import Runtime, ServiceSpec, create_service_app
 from shared.usertokens import UserTokenSigner
 
@@ -63,9 +64,11 @@ async def _admin_from_settings(runtime: Runtime, settings: Settings, console: Co
     """`TESSERA_CONSOLE_ADMIN_EMAIL` / `_PASSWORD`: an admin made at start unless one exists."""
     if not (settings.admin_email and settings.admin_password):
         return
+    email = settings.admin_email.strip().lower()
+    if not EMAIL.match(email):
+        raise UnsafeSettings("TESSERA_CONSOLE_ADMIN_EMAIL is not an e-mail address")
     async with runtime.sessions() as session:
         password = settings.admin_password.get_secret_value()
-        email = settings.admin_email.strip().lower()
         await people.ensure_admin(session, console.passwords, email=email, name=settings.admin_name, password=password)
         await session.commit()
 

@@ -12,6 +12,7 @@ from services.console.deps import AdminUser
 from services.console.models import ApiKey
 from services.console.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, AuditPage, AuditRead
 from shared.deps import SessionDep
+from shared.errors import Invalid, field_error
 
 router = APIRouter(prefix="/api", tags=["admin"])
 Text = Annotated[str | None, Query(max_length=320)]
@@ -60,11 +61,17 @@ async def list_audit(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> AuditPage:
     """Who did what, when, on which object, newest first, with filters (admins); `actor` is a user id or e-mail."""
-    wanted = audit.AuditFilter(actor, action, object_type, object_id, _aware(since), _aware(until))
+    wanted = audit.AuditFilter(actor, action, object_type, object_id, _utc(since, "since"), _utc(until, "until"))
     rows, next_cursor = await audit.entries(session, wanted, before=cursor, limit=limit)
     items = [AuditRead.model_validate(row) for row in rows]
     return AuditPage(items=items, next_cursor=str(next_cursor) if next_cursor else None)
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=UTC) if value and value.tzinfo is None else value
+def _utc(value: datetime | None, name: str) -> datetime | None:
+    """A query time in UTC (naive ones are taken as UTC); 422 when it is beyond what a timestamp holds."""
+    if value is None:
+        return None
+    try:
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError as exc:
+        raise Invalid("The time is out of range.", fields=[field_error(f"query.{name}", "out of range")]) from exc

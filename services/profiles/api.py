@@ -89,7 +89,11 @@ async def count_profiles(session: SessionDep) -> CountRead:
 @router.get("/events/count", response_model=CountRead)
 async def count_events(session: SessionDep, since: datetime) -> CountRead:
     """How many interactions the timeline holds from `since` on (e.g. midnight UTC: today's events)."""
-    return CountRead(count=await service.count_events(session, since=_aware(since)))
+    try:
+        start = _aware(since).astimezone(UTC)
+    except OverflowError as exc:
+        raise Invalid("`since` is out of range.", fields=[{"field": "query.since", "reason": "out of range"}]) from exc
+    return CountRead(count=await service.count_events(session, since=start))
 
 
 @router.get("/profiles/{profile_id}", response_model=ProfileRead)
