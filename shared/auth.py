@@ -103,7 +103,8 @@ class KeyRing:
         try:
             claims = self._verifier.verify(token)
         except UserTokenInvalid as exc:
-            raise Unauthorized(f"{str(exc).capitalize()}.") from exc
+            reason = str(exc)
+            raise Unauthorized(f"{reason[:1].upper()}{reason[1:]}.") from exc
         return Principal(name=f"user:{claims['sub']}", role=claims["role"], user_id=claims["sub"])
 
     async def _console_key(self, digest: str) -> Principal | None:
