@@ -51,6 +51,8 @@ class Settings(ServiceSettings):
     lockout_minutes: float = Field(default=15.0, gt=0)
     login_attempts_per_minute: int = Field(default=10, ge=1)  # per client address, failed or not
     trusted_proxies: list[str] = Field(default_factory=list)  # whose X-Forwarded-For is believed
+    # Other origins whose pages may log in (a web dev server that proxies /api, e.g. http://localhost:5173).
+    allowed_origins: list[str] = Field(default_factory=list)
     # Password hashing (argon2id); a stored hash made with other parameters is redone at the next login.
     password_time_cost: int = Field(default=3, ge=1)
     password_memory_kib: int = Field(default=65536, ge=8)

@@ -137,7 +137,9 @@ def same_origin(request: Request) -> None:
 
 def _own_origins(request: Request) -> set[str]:
     own = {f"{request.url.scheme}://{request.headers.get('host', '')}"}
-    public = urlsplit(console_of(request).settings.public_url)
+    settings = console_of(request).settings
+    public = urlsplit(settings.public_url)
+    own |= {origin.rstrip("/") for origin in settings.allowed_origins}
     return own | ({f"{public.scheme}://{public.netloc}"} if public.netloc else set())
 
 

@@ -125,6 +125,18 @@ class TestLogin:
                                              **{"Sec-Fetch-Site": "same-origin"})  # fmt: skip
         assert same.status_code == 200
 
+    async def test_an_allowed_origin_may_log_in(self, tmp_path: Path) -> None:
+        settings = console_settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'c.db'}", data_dir=tmp_path,
+                                    **with_admin(allowed_origins=["http://localhost:5173"]))  # fmt: skip
+        async with console_running(settings) as running:
+            dev = await running.browser().login(
+                CONSOLE_ADMIN_EMAIL, CONSOLE_ADMIN_PASSWORD, Origin="http://localhost:5173"
+            )
+            other = await running.browser().login(
+                CONSOLE_ADMIN_EMAIL, CONSOLE_ADMIN_PASSWORD, Origin="http://localhost:5174"
+            )
+        assert (dev.status_code, other.status_code) == (200, 403)
+
     async def test_a_stored_hash_with_old_parameters_is_redone_at_login(self, console: ConsoleUnderTest) -> None:
         admin = await console.admin()
         browser = await add_user(console, admin, "analyst")
