@@ -43,7 +43,8 @@ async def forward(request: Request, me: SignedIn, service: str) -> Response:
     """Send the request on to a service as this user and stream its answer back; writes are audited with the
     status the service gave."""
     console = console_of(request)
-    path = request.scope["raw_path"].decode("latin-1").removeprefix(f"/api/{service}") or "/"
+    raw_path: bytes = request.scope.get("raw_path") or request.url.path.encode()  # as sent: ids with %2F stay whole
+    path = raw_path.decode("latin-1").removeprefix(f"/api/{service}") or "/"
     query = request.scope["query_string"].decode("latin-1")
     headers = proxy.request_headers(request.headers, user_token(console, me))
     try:
@@ -53,7 +54,11 @@ async def forward(request: Request, me: SignedIn, service: str) -> Response:
     except DomainError as exc:
         await _audit(request, me, service, path, exc.status_code)
         raise
-    await _audit(request, me, service, path, upstream.status_code)
+    try:
+        await _audit(request, me, service, path, upstream.status_code)
+    except BaseException:
+        await upstream.aclose()  # the answer is not passed on: free its connection
+        raise
     return StreamingResponse(proxy.relay(upstream), status_code=upstream.status_code,
                              headers=proxy.response_headers(upstream))  # fmt: skip
 
