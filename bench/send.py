@@ -52,7 +52,7 @@ from tessera.broker import die_with_parent, free_port, wait_for_port
 ADMIN_KEY = "tsk_bench_send_admin"
 WRITE_KEY = "twk_bench_send"
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
-SERVICES = ("tracking", "profiles", "segmentation", "campaigns")
+SERVICES = ("tracking", "profiles", "segmentation", "campaigns", "console")
 CONCURRENCY = 10  # SMTP connections, for the service and for the reference
 POLL = 0.05
 GAP = 0.05

@@ -4,3 +4,4 @@ CREATE DATABASE tessera_tracking;
 CREATE DATABASE tessera_profiles;
 CREATE DATABASE tessera_segmentation;
 CREATE DATABASE tessera_campaigns;
+CREATE DATABASE tessera_console;

@@ -40,6 +40,12 @@ class CommonSettings(BaseSettings):
     link_secret: SecretStr = SecretStr(DEVELOPMENT_LINK_SECRET)  # signs email open/click/unsubscribe tokens
     env: Literal["development", "production"] = "production"
     api_keys: list[ApiKeySpec] = Field(default_factory=list)
+    # The console (`tessera up` sets these): where an API key not listed here is looked up (the console's own keys),
+    # with the secret its internal API wants, and the public key that checks the user tokens it signs.
+    console_url: str = ""
+    console_internal_secret: SecretStr | None = None
+    console_public_key: str = ""  # PEM (Ed25519); empty: user tokens are refused
+    console_key_cache_seconds: float = Field(default=30.0, ge=0, le=30)  # answers about keys, negative ones too
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -26,7 +26,9 @@ STATUS_CODES = {
     422: "invalid",
     429: "rate_limited",
     500: "internal_error",
+    502: "bad_gateway",
     503: "unavailable",
+    504: "gateway_timeout",
 }
 
 

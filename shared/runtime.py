@@ -14,7 +14,7 @@ from fastapi import APIRouter, FastAPI, Request
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from shared.auth import KeyRing
+from shared.auth import keyring_for
 from shared.bus import Bus, EventBuffer, ensure_topics
 from shared.config import ServiceSettings
 from shared.consuming import ConsumerWorker, Handler
@@ -71,7 +71,9 @@ class Runtime:
 
 @dataclass(frozen=True)
 class ServiceSpec:
-    """What distinguishes one service: its routers, outbox table, topic handlers and hooks."""
+    """What distinguishes one service: its routers, outbox table, topic handlers and hooks. A service that neither
+    produces nor consumes (the console) sets `kafka=False`: it never connects to the broker, its `/ready` does not
+    depend on it, and its outbox stays empty."""
 
     name: str
     title: str
@@ -80,18 +82,24 @@ class ServiceSpec:
     handlers: dict[str, Handler] = field(default_factory=dict)
     on_startup: Sequence[Hook] = ()
     on_shutdown: Sequence[Hook] = ()
+    kafka: bool = True
+
+
+def new_bus(settings: ServiceSettings) -> Bus:
+    """The service's producer, not yet connected."""
+    return Bus(
+        settings.kafka_bootstrap_servers,
+        client_id=f"tessera-{settings.service_name}",
+        idempotent=settings.kafka_idempotent_producer,
+        compression=None if settings.kafka_compression == "none" else settings.kafka_compression,
+    )
 
 
 async def start_bus(settings: ServiceSettings, *, wait_seconds: float = 30.0) -> Bus:
     """Connect a producer, retrying while the broker comes up."""
     deadline = asyncio.get_running_loop().time() + wait_seconds
     while True:
-        bus = Bus(
-            settings.kafka_bootstrap_servers,
-            client_id=f"tessera-{settings.service_name}",
-            idempotent=settings.kafka_idempotent_producer,
-            compression=None if settings.kafka_compression == "none" else settings.kafka_compression,
-        )
+        bus = new_bus(settings)
         try:
             await bus.start()
             return bus
@@ -108,12 +116,15 @@ async def open_runtime(settings: ServiceSettings, spec: ServiceSpec) -> Runtime:
     if settings.run_migrations:
         await migrate(engine, spec.name)
     sessions = make_session_factory(engine)
-    bus = await start_bus(settings)
-    await ensure_topics(settings.kafka_bootstrap_servers, ALL_TOPICS)
+    # Without Kafka the producer is never connected and the relay never runs (nothing is ever staged).
+    bus = await start_bus(settings) if spec.kafka else new_bus(settings)
+    if spec.kafka:
+        await ensure_topics(settings.kafka_bootstrap_servers, ALL_TOPICS)
     relay = OutboxRelay(sessions, spec.outbox, bus)
     runtime = Runtime(settings, engine, sessions, bus, spec.outbox, relay)
-    runtime.supervise(relay.run, "outbox-relay")
-    if spec.handlers and settings.run_consumers:
+    if spec.kafka:
+        runtime.supervise(relay.run, "outbox-relay")
+    if spec.handlers and settings.run_consumers and spec.kafka:
         worker = ConsumerWorker(
             bootstrap_servers=settings.kafka_bootstrap_servers,
             group_id=settings.consumer_group or settings.service_name,
@@ -161,12 +172,11 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
             for hook in spec.on_shutdown:
                 await hook(runtime)
             await close_runtime(runtime)
+            await keyring.aclose()
 
     app = FastAPI(title=spec.title, version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
-    app.state.keyring = KeyRing(
-        settings.admin_api_key.get_secret_value() if settings.admin_api_key else None, settings.api_keys
-    )
+    app.state.keyring = keyring = keyring_for(settings)
     install_error_handlers(app)
     install_request_metrics(app, spec.name)
 
@@ -178,6 +188,8 @@ def create_service_app(settings: ServiceSettings, spec: ServiceSpec) -> FastAPI:
 
     checks = {"database": check_database, "broker": check_broker, "consumers": _consumers_check(app),
               "tasks": _tasks_check(app)}  # fmt: skip
+    if not spec.kafka:
+        checks = {"database": check_database, "tasks": _tasks_check(app)}
     app.include_router(health_router(spec.name, checks))
     app.include_router(pipeline_router(spec.name))
     for router in spec.routers:

@@ -39,7 +39,7 @@ def cmd_up(_: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _raise_stop)
     signal.signal(signal.SIGINT, _raise_stop)
     try:
-        with console.status("Starting the broker and the four services…"):
+        with console.status("Starting the broker, the four services and the console…"):
             stack.start()
         _print_ready(stack)
         stack.watch()
@@ -70,13 +70,28 @@ def _print_ready(stack: Stack) -> None:
     table.add_column("service")
     table.add_column("URL")
     for name in stack.services:
-        table.add_row(name, f"{stack.config.url(name)}  (docs: /docs)")
+        what = "  (web app and its API)" if name == "console" else "  (docs: /docs)"
+        table.add_row(name, f"{stack.config.url(name)}{what}")
     table.add_row("broker", f"{stack.config.host}:{stack.config.broker_port}")
     console.print(table)
+    if "console" in stack.services:
+        console.print(f"Console:        {stack.config.url('console')}")
+        if link := setup_link(stack):
+            console.print(f"First admin:    {link}  (works once; no admin exists yet)", markup=False, soft_wrap=True)
     console.print(f"Admin API key:  {stack.keys['admin_api_key']}")
     console.print(f"Write key:      {stack.keys['write_key']}")
     console.print(f"Data and logs:  {stack.config.data_dir.resolve()}   (Ctrl-C stops everything)")
     print(f"READY {' '.join(stack.config.url(n) for n in stack.services)}", flush=True)
+
+
+def setup_link(stack: Stack) -> str | None:
+    """The console's one-time setup link while no admin exists, else None."""
+    url = stack.config.url("console")
+    try:
+        needs_setup = httpx.get(f"{url}/api/auth/status", timeout=5).json()["needs_setup"]
+    except (httpx.HTTPError, ValueError, KeyError):
+        return None
+    return f"{url}/setup?token={stack.keys['console_setup_token']}" if needs_setup else None
 
 
 def cmd_migrate(_: argparse.Namespace) -> int:
@@ -192,7 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `tessera` console script."""
     parser = argparse.ArgumentParser(prog="tessera", description="Customer segmentation and targeted marketing.")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("up", help="start the embedded stack (broker + four services)").set_defaults(func=cmd_up)
+    commands.add_parser("up", help="start the embedded stack (broker, four services, console)").set_defaults(
+        func=cmd_up
+    )
     commands.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     commands.add_parser("status", help="health of each service").set_defaults(func=cmd_status)
     importer = commands.add_parser("import", help="import customers or orders from a file (CSV or CDNOW)")

@@ -1,4 +1,4 @@
-"""`tessera up`: the broker and the four services as child processes, supervised in the foreground."""
+"""`tessera up`: the broker, the four services and the console as child processes, supervised in the foreground."""
 
 from __future__ import annotations
 
@@ -18,10 +18,12 @@ import httpx
 from shared.auth import generate_key
 from shared.bus import ensure_topics
 from shared.events import ALL_TOPICS
+from shared.usertokens import load_or_create_signing_key, public_key_pem
 from tessera.broker import die_with_parent, log_file, port_is_free, start_broker, stop_process
 from tessera.drain import Report, drain
 
-SERVICES = {"tracking": 8001, "profiles": 8002, "segmentation": 8003, "campaigns": 8004}
+SERVICES = {"tracking": 8001, "profiles": 8002, "segmentation": 8003, "campaigns": 8004, "console": 8000}
+FORWARDED = ("tracking", "profiles", "segmentation", "campaigns")  # the services behind the console
 # Campaigns settings fields that name another service of the stack.
 CAMPAIGNS_PEERS = {"PROFILES_URL": "profiles", "SEGMENTATION_URL": "segmentation", "TRACKING_PUBLIC_URL": "tracking"}
 
@@ -58,13 +60,15 @@ class StackConfig:
 
 
 def load_keys(data_dir: Path) -> dict[str, str]:
-    """Admin API key, default write key and link secret: from the environment, else generated once and kept."""
+    """Admin API key, default write key, link secret, the console's internal secret and its one-time setup token:
+    from the environment, else generated once and kept."""
     path = data_dir / "keys.json"
     stored = json.loads(path.read_text()) if path.exists() else {}
+    made = {"admin_api_key": lambda: generate_key("tsk"), "write_key": lambda: generate_key("twk"),
+            "link_secret": lambda: secrets.token_hex(32), "console_internal_secret": lambda: secrets.token_hex(32),
+            "console_setup_token": lambda: secrets.token_urlsafe(32)}  # fmt: skip
     keys = {
-        "admin_api_key": os.environ.get("TESSERA_ADMIN_API_KEY") or stored.get("admin_api_key") or generate_key("tsk"),
-        "write_key": os.environ.get("TESSERA_WRITE_KEY") or stored.get("write_key") or generate_key("twk"),
-        "link_secret": os.environ.get("TESSERA_LINK_SECRET") or stored.get("link_secret") or secrets.token_hex(32),
+        name: os.environ.get(f"TESSERA_{name.upper()}") or stored.get(name) or make() for name, make in made.items()
     }
     if keys != stored:
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -95,7 +99,32 @@ def service_env(config: StackConfig, keys: dict[str, str], name: str) -> dict[st
         env.update(campaigns_peers(config, env))
     if name == "segmentation":  # asked before a fit whether profiles still has changes on their way
         env.setdefault("TESSERA_SEGMENTATION_PROFILES_URL", config.url("profiles"))
+    if "console" in config.ports:
+        env.update(console_env(config, keys, name, env))
     return env
+
+
+def console_env(config: StackConfig, keys: dict[str, str], name: str, env: dict[str, str]) -> dict[str, str]:
+    """The console's internal secret for every process; the services also get its URL and public key, the console
+    its setup token and the services' URLs (a variable set already is kept)."""
+    values = {"TESSERA_CONSOLE_INTERNAL_SECRET": keys.get("console_internal_secret", "")}
+    if name != "console":
+        return values | {"TESSERA_CONSOLE_URL": config.url("console"),
+                         "TESSERA_CONSOLE_PUBLIC_KEY": keys.get("console_public_key", "")}  # fmt: skip
+    values["TESSERA_CONSOLE_SETUP_TOKEN"] = keys.get("console_setup_token", "")
+    for service in FORWARDED:
+        if service in config.ports and f"TESSERA_CONSOLE_{service.upper()}_URL" not in env:
+            values[f"TESSERA_CONSOLE_{service.upper()}_URL"] = config.url(service)
+    return values
+
+
+def console_public_key(data_dir: Path) -> str:
+    """The public half of the key the console signs user tokens with (`TESSERA_CONSOLE_SIGNING_KEY`, else the one
+    generated once into the data directory, which the console reads too)."""
+    private = os.environ.get("TESSERA_CONSOLE_SIGNING_KEY") or load_or_create_signing_key(
+        data_dir / "console-signing-key.pem"
+    )
+    return public_key_pem(private)
 
 
 def campaigns_peers(config: StackConfig, env: dict[str, str]) -> dict[str, str]:
@@ -129,6 +158,7 @@ class Stack:
         """Start the broker, then the services (all, or the ones named); wait until every /ready answers."""
         self.check_ports()
         self.keys = load_keys(self.config.data_dir)
+        self.keys["console_public_key"] = console_public_key(self.config.data_dir)
         self.start_broker()
         for name in names or list(self.config.ports):
             self.services[name] = self.spawn(name)

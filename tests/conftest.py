@@ -19,7 +19,11 @@ ADMIN_KEY = "tsk_test_admin"
 MARKETER_KEY = "tsk_test_marketer"
 ANALYST_KEY = "tsk_test_analyst"
 WRITE_KEY = "twk_test_default"
-LINK_SECRET = "tessera-test-link-secret"  # services refuse the published development value outside development
+LINK_SECRET = "tessera-test-link-secret"
+CONSOLE_ADMIN_EMAIL = "admin@tessera.test"
+CONSOLE_ADMIN_PASSWORD = (
+    "console-test-admin-password"  # services refuse the published development value outside development
+)
 API_KEYS = [
     ApiKeySpec(name="marketer", role="marketer", sha256=hash_key(MARKETER_KEY)),
     ApiKeySpec(name="analyst", role="analyst", sha256=hash_key(ANALYST_KEY)),

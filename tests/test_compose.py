@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVICES = ("tracking", "profiles", "segmentation", "campaigns")
+SERVICES = ("tracking", "profiles", "segmentation", "campaigns", "console")
 REQUIRED = ("database_url", "kafka_bootstrap_servers", "host", "port")
 # Set in compose ahead of the campaigns Settings fields they will fill; drop each entry once its field exists.
 NOT_YET_IN_SETTINGS: set[str] = set()
@@ -136,7 +136,8 @@ class TestServiceSettings:
 
     def test_waits_for_healthy_kafka_and_postgres(self, compose: dict[str, Any], name: str) -> None:
         depends_on = service(compose, name)["depends_on"]
-        assert {depends_on[dep]["condition"] for dep in ("kafka", "postgres")} == {"service_healthy"}
+        needed = ("postgres",) if name == "console" else ("kafka", "postgres")  # the console uses no Kafka
+        assert {depends_on[dep]["condition"] for dep in needed} == {"service_healthy"}
 
     def test_runs_the_image_built_from_deploy(self, compose: dict[str, Any], name: str) -> None:
         build = service(compose, name)["build"]
@@ -170,6 +171,18 @@ class TestInfrastructure:
         env = environment(compose, "campaigns")
         assert (env["TESSERA_CAMPAIGNS_SMTP_HOST"], env["TESSERA_CAMPAIGNS_SMTP_PORT"]) == ("mailpit", "1025")
         assert service(compose, "campaigns")["depends_on"]["mailpit"]["condition"] == "service_healthy"
+
+    def test_the_console_reaches_the_services_and_they_reach_it(self, compose: dict[str, Any]) -> None:
+        env = environment(compose, "console")
+        for name in ("tracking", "profiles", "segmentation", "campaigns"):
+            assert env[f"TESSERA_CONSOLE_{name.upper()}_URL"] == f"http://{name}:{default_port(name)}"
+            theirs = service(compose, name)["environment"]
+            assert interpolate(theirs["TESSERA_CONSOLE_URL"]) == f"http://console:{default_port('console')}"
+            for secret in ("TESSERA_CONSOLE_PUBLIC_KEY", "TESSERA_CONSOLE_INTERNAL_SECRET"):
+                assert INTERPOLATION.fullmatch(theirs[secret]).group(2) == ":?", (name, secret)  # type: ignore[union-attr]
+        for secret in ("TESSERA_CONSOLE_SIGNING_KEY", "TESSERA_CONSOLE_ADMIN_EMAIL", "TESSERA_CONSOLE_ADMIN_PASSWORD"):
+            match = INTERPOLATION.fullmatch(service(compose, "console")["environment"][secret])
+            assert match and match.group(2) == ":?", f"compose must stop when .env has no {secret}"
 
     def test_campaigns_reach_profiles_and_segmentation_by_service_name(self, compose: dict[str, Any]) -> None:
         env, depends_on = environment(compose, "campaigns"), service(compose, "campaigns")["depends_on"]

@@ -6,15 +6,19 @@ import json
 import os
 from importlib import import_module
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from services.campaigns.config import Settings as CampaignsSettings
 from shared.config import DEVELOPMENT_LINK_SECRET
-from tessera.stack import SERVICES, StackConfig, load_keys, service_env
+from tessera.stack import SERVICES, StackConfig, console_public_key, load_keys, service_env
+from tests.console.conftest import PUBLIC_KEY
 
-KEYS = {"admin_api_key": "tsk_admin", "write_key": "twk_write", "link_secret": "a-generated-link-secret"}
-PORTS = {"tracking": 9101, "profiles": 9102, "segmentation": 9103, "campaigns": 9104}
+KEYS = {"admin_api_key": "tsk_admin", "write_key": "twk_write", "link_secret": "a-generated-link-secret",
+        "console_internal_secret": "an-internal-secret", "console_setup_token": "a-setup-token",
+        "console_public_key": PUBLIC_KEY}  # fmt: skip
+PORTS = {"tracking": 9101, "profiles": 9102, "segmentation": 9103, "campaigns": 9104, "console": 9100}
 
 
 @pytest.fixture
@@ -89,3 +93,46 @@ class TestLinkSecret:
                 monkeypatch.setenv(var, value)
         settings = import_module(f"services.{name}.config").Settings()
         assert settings.link_secret.get_secret_value() == KEYS["link_secret"] and settings.env == "production"
+
+
+def settings_of(name: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The Settings a service process would read from this environment."""
+    for var, value in env.items():
+        if var.startswith("TESSERA_"):
+            monkeypatch.setenv(var, value)
+    return import_module(f"services.{name}.config").Settings()
+
+
+class TestConsoleEnv:
+    @pytest.mark.parametrize("name", ["tracking", "profiles", "segmentation", "campaigns"])
+    def test_services_find_the_console_and_check_its_tokens(
+        self, config: StackConfig, name: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        settings = settings_of(name, service_env(config, KEYS, name), monkeypatch)
+        assert settings.console_url == "http://127.0.0.1:9100" and settings.console_public_key == PUBLIC_KEY
+        assert settings.console_internal_secret.get_secret_value() == "an-internal-secret"
+        assert "TESSERA_CONSOLE_SETUP_TOKEN" not in service_env(config, KEYS, name)
+
+    def test_the_console_gets_the_services_its_secret_and_setup_token(
+        self, config: StackConfig, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        env = service_env(config, KEYS, "console")
+        settings = settings_of("console", env, monkeypatch)
+        assert (settings.host, settings.port) == ("127.0.0.1", 9100)
+        assert [settings.service_url(n) for n in ("tracking", "profiles", "segmentation", "campaigns")] == [
+            f"http://127.0.0.1:910{i}" for i in range(1, 5)
+        ]
+        assert settings.setup_token.get_secret_value() == "a-setup-token" and settings.console_url == ""
+        assert settings.console_internal_secret.get_secret_value() == "an-internal-secret"
+
+    def test_a_stack_without_the_console_passes_none_of_this(self, tmp_path: Path) -> None:
+        config = StackConfig(data_dir=tmp_path, ports={n: p for n, p in PORTS.items() if n != "console"})
+        assert not [var for var in service_env(config, KEYS, "profiles") if var.startswith("TESSERA_CONSOLE_")]
+
+    def test_secrets_and_the_signing_key_are_generated_once(self, config: StackConfig) -> None:
+        first = load_keys(config.data_dir)
+        assert len(first["console_internal_secret"]) >= 32 and len(first["console_setup_token"]) >= 32
+        assert load_keys(config.data_dir) == first
+        public = console_public_key(config.data_dir)
+        assert public == console_public_key(config.data_dir) and public.startswith("-----BEGIN PUBLIC KEY-----")
+        assert (config.data_dir / "console-signing-key.pem").stat().st_mode & 0o077 == 0

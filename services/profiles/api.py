@@ -15,6 +15,7 @@ from services.profiles.reports import GroupBy, web_report
 from services.profiles.schemas import (
     ConflictRead,
     ConsentPut,
+    CountRead,
     MergeRead,
     ProfileBatchRead,
     ProfileBatchRequest,
@@ -77,6 +78,22 @@ async def lookup_profile(
     """Find a profile by user id, anonymous id or email."""
     profile = await service.lookup(session, user_id=user_id, anonymous_id=anonymous_id, email=email)
     return await _read(session, profile)
+
+
+@router.get("/profiles/count", response_model=CountRead)
+async def count_profiles(session: SessionDep) -> CountRead:
+    """How many live profiles there are (merged-away ones left out)."""
+    return CountRead(count=await service.count_profiles(session))
+
+
+@router.get("/events/count", response_model=CountRead)
+async def count_events(session: SessionDep, since: datetime) -> CountRead:
+    """How many interactions the timeline holds from `since` on (e.g. midnight UTC: today's events)."""
+    try:
+        start = _aware(since).astimezone(UTC)
+    except OverflowError as exc:
+        raise Invalid("`since` is out of range.", fields=[{"field": "query.since", "reason": "out of range"}]) from exc
+    return CountRead(count=await service.count_events(session, since=start))
 
 
 @router.get("/profiles/{profile_id}", response_model=ProfileRead)

@@ -50,6 +50,12 @@ class ProfilePage(BaseModel):
     next_cursor: str | None
 
 
+class CountRead(BaseModel):
+    """How many there are."""
+
+    count: int
+
+
 class ProfileBatchRequest(BaseModel):
     """Profile ids to read at once."""
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.profiles.batch import ProfileState, recent_counts
@@ -115,6 +115,18 @@ async def list_profiles(
     if after:
         query = query.where(Profile.id > after)
     return list((await session.scalars(query)).all())
+
+
+async def count_profiles(session: AsyncSession) -> int:
+    """How many live profiles there are (merged-away ones left out)."""
+    query = select(func.count()).select_from(Profile).where(Profile.merged_into.is_(None))
+    return int(await session.scalar(query) or 0)
+
+
+async def count_events(session: AsyncSession, *, since: datetime) -> int:
+    """How many interactions the timeline holds from `since` on (by event time)."""
+    query = select(func.count()).select_from(TimelineEvent).where(TimelineEvent.occurred_at >= since)
+    return int(await session.scalar(query) or 0)
 
 
 async def publish_profile(session: AsyncSession, profile: Profile, events: EventBuffer) -> None:

@@ -22,7 +22,7 @@ def test_port_in_use_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-unty
 
 def test_the_published_link_secret_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
     ports = {f"TESSERA_{name.upper()}_PORT": str(free_port()) for name in ("tracking", "profiles", "segmentation",
-                                                                             "campaigns")}  # fmt: skip
+                                                                             "campaigns", "console")}  # fmt: skip
     env = {**os.environ, "TESSERA_DATA_DIR": str(tmp_path), "TESSERA_BROKER_PORT": str(free_port()),
            "TESSERA_LINK_SECRET": "tessera-dev-link-secret", **ports}  # fmt: skip
     env.pop("TESSERA_ENV", None)

@@ -13,7 +13,7 @@ from pathlib import Path
 from tessera.broker import free_port
 from tests.conftest import ADMIN_KEY, WRITE_KEY
 
-SERVICES = ("tracking", "profiles", "segmentation", "campaigns")
+SERVICES = ("tracking", "profiles", "segmentation", "campaigns", "console")
 CHARTS = ("segments.png", "clusters.png", "uplift.png", "sentiment.png", "funnel.png")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -5,7 +5,7 @@ from sqlalchemy import inspect
 
 from shared.db import downgrade, make_engine, migrate
 
-SERVICES = ["tracking", "profiles", "segmentation", "campaigns"]
+SERVICES = ["tracking", "profiles", "segmentation", "campaigns", "console"]
 
 
 @pytest.mark.parametrize("service", SERVICES)
