@@ -30,7 +30,7 @@ export default tseslint.config(
   },
   {
     files: ["**/*.js", "**/*.mjs", "scripts/**"],
-    languageOptions: { globals: { ...globals.node } },
     ...tseslint.configs.disableTypeChecked,
+    languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: { ...globals.node } },
   },
 );

@@ -22,6 +22,8 @@ export default defineConfig({
   },
   build: {
     sourcemap: true,
+    // dist/.vite/manifest.json: which chunks each module needs (scripts/size.mjs reads it).
+    manifest: true,
     chunkSizeWarningLimit: 700,
   },
   test: {

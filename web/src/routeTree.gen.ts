@@ -15,15 +15,24 @@ import { Route as authSetupRouteImport } from './routes/auth/setup'
 import { Route as overviewIndexRouteImport } from './routes/overview/index'
 import { Route as placeholdersAnalyticsRouteImport } from './routes/placeholders/analytics'
 import { Route as placeholdersCampaignsRouteImport } from './routes/placeholders/campaigns'
+import { Route as SettingsRouteRouteImport } from './routes/settings/route'
 import { Route as placeholdersSocialRouteImport } from './routes/placeholders/social'
 import { Route as authInviteRouteImport } from './routes/auth/invite'
 import { Route as AccountIndexRouteImport } from './routes/account/index'
 import { Route as CustomersIndexRouteImport } from './routes/customers/index'
 import { Route as CustomersProfileIdRouteImport } from './routes/customers/$profileId'
 import { Route as ModelsIndexRouteImport } from './routes/models/index'
+import { Route as ModelsClvRouteImport } from './routes/models/clv'
+import { Route as ModelsRfmRouteImport } from './routes/models/rfm'
 import { Route as SegmentsIndexRouteImport } from './routes/segments/index'
 import { Route as SegmentsNewRouteImport } from './routes/segments/new'
 import { Route as SettingsIndexRouteImport } from './routes/settings/index'
+import { Route as SettingsApiKeysRouteImport } from './routes/settings/api-keys'
+import { Route as SettingsAuditRouteImport } from './routes/settings/audit'
+import { Route as SettingsSourcesRouteImport } from './routes/settings/sources'
+import { Route as SettingsUsersRouteImport } from './routes/settings/users'
+import { Route as ModelsClusteringsClusteringIdRouteImport } from './routes/models/clusterings/$clusteringId'
+import { Route as ModelsClusteringsNewRouteImport } from './routes/models/clusterings/new'
 import { Route as SegmentsSegmentIdIndexRouteImport } from './routes/segments/$segmentId/index'
 import { Route as SegmentsSegmentIdExplainRouteImport } from './routes/segments/$segmentId/explain'
 
@@ -56,6 +65,11 @@ const placeholdersCampaignsRoute = placeholdersCampaignsRouteImport.update({
   path: '/campaigns',
   getParentRoute: () => consoleLayoutRoute,
 } as any)
+const SettingsRouteRoute = SettingsRouteRouteImport.update({
+  id: '/settings',
+  path: '/settings',
+  getParentRoute: () => consoleLayoutRoute,
+} as any)
 const placeholdersSocialRoute = placeholdersSocialRouteImport.update({
   id: '/social',
   path: '/social',
@@ -86,6 +100,16 @@ const ModelsIndexRoute = ModelsIndexRouteImport.update({
   path: '/models/',
   getParentRoute: () => consoleLayoutRoute,
 } as any)
+const ModelsClvRoute = ModelsClvRouteImport.update({
+  id: '/models/clv',
+  path: '/models/clv',
+  getParentRoute: () => consoleLayoutRoute,
+} as any)
+const ModelsRfmRoute = ModelsRfmRouteImport.update({
+  id: '/models/rfm',
+  path: '/models/rfm',
+  getParentRoute: () => consoleLayoutRoute,
+} as any)
 const SegmentsIndexRoute = SegmentsIndexRouteImport.update({
   id: '/segments/',
   path: '/segments/',
@@ -97,8 +121,39 @@ const SegmentsNewRoute = SegmentsNewRouteImport.update({
   getParentRoute: () => consoleLayoutRoute,
 } as any)
 const SettingsIndexRoute = SettingsIndexRouteImport.update({
-  id: '/settings/',
-  path: '/settings/',
+  id: '/',
+  path: '/',
+  getParentRoute: () => SettingsRouteRoute,
+} as any)
+const SettingsApiKeysRoute = SettingsApiKeysRouteImport.update({
+  id: '/api-keys',
+  path: '/api-keys',
+  getParentRoute: () => SettingsRouteRoute,
+} as any)
+const SettingsAuditRoute = SettingsAuditRouteImport.update({
+  id: '/audit',
+  path: '/audit',
+  getParentRoute: () => SettingsRouteRoute,
+} as any)
+const SettingsSourcesRoute = SettingsSourcesRouteImport.update({
+  id: '/sources',
+  path: '/sources',
+  getParentRoute: () => SettingsRouteRoute,
+} as any)
+const SettingsUsersRoute = SettingsUsersRouteImport.update({
+  id: '/users',
+  path: '/users',
+  getParentRoute: () => SettingsRouteRoute,
+} as any)
+const ModelsClusteringsClusteringIdRoute =
+  ModelsClusteringsClusteringIdRouteImport.update({
+    id: '/models/clusterings/$clusteringId',
+    path: '/models/clusterings/$clusteringId',
+    getParentRoute: () => consoleLayoutRoute,
+  } as any)
+const ModelsClusteringsNewRoute = ModelsClusteringsNewRouteImport.update({
+  id: '/models/clusterings/new',
+  path: '/models/clusterings/new',
   getParentRoute: () => consoleLayoutRoute,
 } as any)
 const SegmentsSegmentIdIndexRoute = SegmentsSegmentIdIndexRouteImport.update({
@@ -117,17 +172,26 @@ export interface FileRoutesByFullPath {
   '/': typeof overviewIndexRoute
   '/login': typeof authLoginRoute
   '/setup': typeof authSetupRoute
+  '/settings': typeof SettingsRouteRouteWithChildren
   '/analytics': typeof placeholdersAnalyticsRoute
   '/campaigns': typeof placeholdersCampaignsRoute
   '/social': typeof placeholdersSocialRoute
   '/invite/$token': typeof authInviteRoute
   '/customers/$profileId': typeof CustomersProfileIdRoute
+  '/models/clv': typeof ModelsClvRoute
+  '/models/rfm': typeof ModelsRfmRoute
   '/segments/new': typeof SegmentsNewRoute
+  '/settings/api-keys': typeof SettingsApiKeysRoute
+  '/settings/audit': typeof SettingsAuditRoute
+  '/settings/sources': typeof SettingsSourcesRoute
+  '/settings/users': typeof SettingsUsersRoute
   '/account/': typeof AccountIndexRoute
   '/customers/': typeof CustomersIndexRoute
   '/models/': typeof ModelsIndexRoute
   '/segments/': typeof SegmentsIndexRoute
   '/settings/': typeof SettingsIndexRoute
+  '/models/clusterings/$clusteringId': typeof ModelsClusteringsClusteringIdRoute
+  '/models/clusterings/new': typeof ModelsClusteringsNewRoute
   '/segments/$segmentId/explain': typeof SegmentsSegmentIdExplainRoute
   '/segments/$segmentId/': typeof SegmentsSegmentIdIndexRoute
 }
@@ -140,12 +204,20 @@ export interface FileRoutesByTo {
   '/invite/$token': typeof authInviteRoute
   '/': typeof overviewIndexRoute
   '/customers/$profileId': typeof CustomersProfileIdRoute
+  '/models/clv': typeof ModelsClvRoute
+  '/models/rfm': typeof ModelsRfmRoute
   '/segments/new': typeof SegmentsNewRoute
+  '/settings/api-keys': typeof SettingsApiKeysRoute
+  '/settings/audit': typeof SettingsAuditRoute
+  '/settings/sources': typeof SettingsSourcesRoute
+  '/settings/users': typeof SettingsUsersRoute
   '/account': typeof AccountIndexRoute
   '/customers': typeof CustomersIndexRoute
   '/models': typeof ModelsIndexRoute
   '/segments': typeof SegmentsIndexRoute
   '/settings': typeof SettingsIndexRoute
+  '/models/clusterings/$clusteringId': typeof ModelsClusteringsClusteringIdRoute
+  '/models/clusterings/new': typeof ModelsClusteringsNewRoute
   '/segments/$segmentId/explain': typeof SegmentsSegmentIdExplainRoute
   '/segments/$segmentId': typeof SegmentsSegmentIdIndexRoute
 }
@@ -154,18 +226,27 @@ export interface FileRoutesById {
   '/_console': typeof consoleLayoutRouteWithChildren
   '/login': typeof authLoginRoute
   '/setup': typeof authSetupRoute
+  '/_console/settings': typeof SettingsRouteRouteWithChildren
   '/_console/analytics': typeof placeholdersAnalyticsRoute
   '/_console/campaigns': typeof placeholdersCampaignsRoute
   '/_console/social': typeof placeholdersSocialRoute
   '/invite/$token': typeof authInviteRoute
   '/_console/': typeof overviewIndexRoute
   '/_console/customers/$profileId': typeof CustomersProfileIdRoute
+  '/_console/models/clv': typeof ModelsClvRoute
+  '/_console/models/rfm': typeof ModelsRfmRoute
   '/_console/segments/new': typeof SegmentsNewRoute
+  '/_console/settings/api-keys': typeof SettingsApiKeysRoute
+  '/_console/settings/audit': typeof SettingsAuditRoute
+  '/_console/settings/sources': typeof SettingsSourcesRoute
+  '/_console/settings/users': typeof SettingsUsersRoute
   '/_console/account/': typeof AccountIndexRoute
   '/_console/customers/': typeof CustomersIndexRoute
   '/_console/models/': typeof ModelsIndexRoute
   '/_console/segments/': typeof SegmentsIndexRoute
   '/_console/settings/': typeof SettingsIndexRoute
+  '/_console/models/clusterings/$clusteringId': typeof ModelsClusteringsClusteringIdRoute
+  '/_console/models/clusterings/new': typeof ModelsClusteringsNewRoute
   '/_console/segments/$segmentId/explain': typeof SegmentsSegmentIdExplainRoute
   '/_console/segments/$segmentId/': typeof SegmentsSegmentIdIndexRoute
 }
@@ -175,17 +256,26 @@ export interface FileRouteTypes {
     | '/'
     | '/login'
     | '/setup'
+    | '/settings'
     | '/analytics'
     | '/campaigns'
     | '/social'
     | '/invite/$token'
     | '/customers/$profileId'
+    | '/models/clv'
+    | '/models/rfm'
     | '/segments/new'
+    | '/settings/api-keys'
+    | '/settings/audit'
+    | '/settings/sources'
+    | '/settings/users'
     | '/account/'
     | '/customers/'
     | '/models/'
     | '/segments/'
     | '/settings/'
+    | '/models/clusterings/$clusteringId'
+    | '/models/clusterings/new'
     | '/segments/$segmentId/explain'
     | '/segments/$segmentId/'
   fileRoutesByTo: FileRoutesByTo
@@ -198,12 +288,20 @@ export interface FileRouteTypes {
     | '/invite/$token'
     | '/'
     | '/customers/$profileId'
+    | '/models/clv'
+    | '/models/rfm'
     | '/segments/new'
+    | '/settings/api-keys'
+    | '/settings/audit'
+    | '/settings/sources'
+    | '/settings/users'
     | '/account'
     | '/customers'
     | '/models'
     | '/segments'
     | '/settings'
+    | '/models/clusterings/$clusteringId'
+    | '/models/clusterings/new'
     | '/segments/$segmentId/explain'
     | '/segments/$segmentId'
   id:
@@ -211,18 +309,27 @@ export interface FileRouteTypes {
     | '/_console'
     | '/login'
     | '/setup'
+    | '/_console/settings'
     | '/_console/analytics'
     | '/_console/campaigns'
     | '/_console/social'
     | '/invite/$token'
     | '/_console/'
     | '/_console/customers/$profileId'
+    | '/_console/models/clv'
+    | '/_console/models/rfm'
     | '/_console/segments/new'
+    | '/_console/settings/api-keys'
+    | '/_console/settings/audit'
+    | '/_console/settings/sources'
+    | '/_console/settings/users'
     | '/_console/account/'
     | '/_console/customers/'
     | '/_console/models/'
     | '/_console/segments/'
     | '/_console/settings/'
+    | '/_console/models/clusterings/$clusteringId'
+    | '/_console/models/clusterings/new'
     | '/_console/segments/$segmentId/explain'
     | '/_console/segments/$segmentId/'
   fileRoutesById: FileRoutesById
@@ -278,6 +385,13 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof placeholdersCampaignsRouteImport
       parentRoute: typeof consoleLayoutRoute
     }
+    '/_console/settings': {
+      id: '/_console/settings'
+      path: '/settings'
+      fullPath: '/settings'
+      preLoaderRoute: typeof SettingsRouteRouteImport
+      parentRoute: typeof consoleLayoutRoute
+    }
     '/_console/social': {
       id: '/_console/social'
       path: '/social'
@@ -320,6 +434,20 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof ModelsIndexRouteImport
       parentRoute: typeof consoleLayoutRoute
     }
+    '/_console/models/clv': {
+      id: '/_console/models/clv'
+      path: '/models/clv'
+      fullPath: '/models/clv'
+      preLoaderRoute: typeof ModelsClvRouteImport
+      parentRoute: typeof consoleLayoutRoute
+    }
+    '/_console/models/rfm': {
+      id: '/_console/models/rfm'
+      path: '/models/rfm'
+      fullPath: '/models/rfm'
+      preLoaderRoute: typeof ModelsRfmRouteImport
+      parentRoute: typeof consoleLayoutRoute
+    }
     '/_console/segments/': {
       id: '/_console/segments/'
       path: '/segments'
@@ -336,9 +464,51 @@ declare module '@tanstack/react-router' {
     }
     '/_console/settings/': {
       id: '/_console/settings/'
-      path: '/settings'
+      path: '/'
       fullPath: '/settings/'
       preLoaderRoute: typeof SettingsIndexRouteImport
+      parentRoute: typeof SettingsRouteRoute
+    }
+    '/_console/settings/api-keys': {
+      id: '/_console/settings/api-keys'
+      path: '/api-keys'
+      fullPath: '/settings/api-keys'
+      preLoaderRoute: typeof SettingsApiKeysRouteImport
+      parentRoute: typeof SettingsRouteRoute
+    }
+    '/_console/settings/audit': {
+      id: '/_console/settings/audit'
+      path: '/audit'
+      fullPath: '/settings/audit'
+      preLoaderRoute: typeof SettingsAuditRouteImport
+      parentRoute: typeof SettingsRouteRoute
+    }
+    '/_console/settings/sources': {
+      id: '/_console/settings/sources'
+      path: '/sources'
+      fullPath: '/settings/sources'
+      preLoaderRoute: typeof SettingsSourcesRouteImport
+      parentRoute: typeof SettingsRouteRoute
+    }
+    '/_console/settings/users': {
+      id: '/_console/settings/users'
+      path: '/users'
+      fullPath: '/settings/users'
+      preLoaderRoute: typeof SettingsUsersRouteImport
+      parentRoute: typeof SettingsRouteRoute
+    }
+    '/_console/models/clusterings/$clusteringId': {
+      id: '/_console/models/clusterings/$clusteringId'
+      path: '/models/clusterings/$clusteringId'
+      fullPath: '/models/clusterings/$clusteringId'
+      preLoaderRoute: typeof ModelsClusteringsClusteringIdRouteImport
+      parentRoute: typeof consoleLayoutRoute
+    }
+    '/_console/models/clusterings/new': {
+      id: '/_console/models/clusterings/new'
+      path: '/models/clusterings/new'
+      fullPath: '/models/clusterings/new'
+      preLoaderRoute: typeof ModelsClusteringsNewRouteImport
       parentRoute: typeof consoleLayoutRoute
     }
     '/_console/segments/$segmentId/': {
@@ -358,34 +528,62 @@ declare module '@tanstack/react-router' {
   }
 }
 
+interface SettingsRouteRouteChildren {
+  SettingsApiKeysRoute: typeof SettingsApiKeysRoute
+  SettingsAuditRoute: typeof SettingsAuditRoute
+  SettingsSourcesRoute: typeof SettingsSourcesRoute
+  SettingsUsersRoute: typeof SettingsUsersRoute
+  SettingsIndexRoute: typeof SettingsIndexRoute
+}
+
+const SettingsRouteRouteChildren: SettingsRouteRouteChildren = {
+  SettingsApiKeysRoute: SettingsApiKeysRoute,
+  SettingsAuditRoute: SettingsAuditRoute,
+  SettingsSourcesRoute: SettingsSourcesRoute,
+  SettingsUsersRoute: SettingsUsersRoute,
+  SettingsIndexRoute: SettingsIndexRoute,
+}
+
+const SettingsRouteRouteWithChildren = SettingsRouteRoute._addFileChildren(
+  SettingsRouteRouteChildren,
+)
+
 interface consoleLayoutRouteChildren {
+  SettingsRouteRoute: typeof SettingsRouteRouteWithChildren
   placeholdersAnalyticsRoute: typeof placeholdersAnalyticsRoute
   placeholdersCampaignsRoute: typeof placeholdersCampaignsRoute
   placeholdersSocialRoute: typeof placeholdersSocialRoute
   overviewIndexRoute: typeof overviewIndexRoute
   CustomersProfileIdRoute: typeof CustomersProfileIdRoute
+  ModelsClvRoute: typeof ModelsClvRoute
+  ModelsRfmRoute: typeof ModelsRfmRoute
   SegmentsNewRoute: typeof SegmentsNewRoute
   AccountIndexRoute: typeof AccountIndexRoute
   CustomersIndexRoute: typeof CustomersIndexRoute
   ModelsIndexRoute: typeof ModelsIndexRoute
   SegmentsIndexRoute: typeof SegmentsIndexRoute
-  SettingsIndexRoute: typeof SettingsIndexRoute
+  ModelsClusteringsClusteringIdRoute: typeof ModelsClusteringsClusteringIdRoute
+  ModelsClusteringsNewRoute: typeof ModelsClusteringsNewRoute
   SegmentsSegmentIdExplainRoute: typeof SegmentsSegmentIdExplainRoute
   SegmentsSegmentIdIndexRoute: typeof SegmentsSegmentIdIndexRoute
 }
 
 const consoleLayoutRouteChildren: consoleLayoutRouteChildren = {
+  SettingsRouteRoute: SettingsRouteRouteWithChildren,
   placeholdersAnalyticsRoute: placeholdersAnalyticsRoute,
   placeholdersCampaignsRoute: placeholdersCampaignsRoute,
   placeholdersSocialRoute: placeholdersSocialRoute,
   overviewIndexRoute: overviewIndexRoute,
   CustomersProfileIdRoute: CustomersProfileIdRoute,
+  ModelsClvRoute: ModelsClvRoute,
+  ModelsRfmRoute: ModelsRfmRoute,
   SegmentsNewRoute: SegmentsNewRoute,
   AccountIndexRoute: AccountIndexRoute,
   CustomersIndexRoute: CustomersIndexRoute,
   ModelsIndexRoute: ModelsIndexRoute,
   SegmentsIndexRoute: SegmentsIndexRoute,
-  SettingsIndexRoute: SettingsIndexRoute,
+  ModelsClusteringsClusteringIdRoute: ModelsClusteringsClusteringIdRoute,
+  ModelsClusteringsNewRoute: ModelsClusteringsNewRoute,
   SegmentsSegmentIdExplainRoute: SegmentsSegmentIdExplainRoute,
   SegmentsSegmentIdIndexRoute: SegmentsSegmentIdIndexRoute,
 }

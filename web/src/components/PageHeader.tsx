@@ -1,4 +1,5 @@
 import { Group, Stack, Text, Title } from "@mantine/core";
+import { useDocumentTitle } from "@mantine/hooks";
 import type { ReactNode } from "react";
 
 export function PageHeader({
@@ -12,10 +13,12 @@ export function PageHeader({
   actions?: ReactNode;
   meta?: ReactNode;
 }) {
+  // The tab's title names the screen, so history, tabs and screen readers tell pages apart.
+  useDocumentTitle(typeof title === "string" ? `${title} · Tessera` : "Tessera");
   return (
     <Group justify="space-between" align="flex-start" mb="md" wrap="wrap" gap="sm">
       <Stack gap={4} style={{ minWidth: 0 }}>
-        <Title order={1} size="h2">
+        <Title order={1} size="h2" style={{ overflowWrap: "anywhere" }}>
           {title}
         </Title>
         {description ? (

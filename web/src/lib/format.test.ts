@@ -50,6 +50,7 @@ describe("numbers", () => {
   it("shows money with the currency, cents only below a thousand", () => {
     expect(formatCurrency(42.5, { ...en, currency: "USD" })).toBe("$42.50");
     expect(formatCurrency(1674.86, { ...en, currency: "USD" })).toBe("$1,675");
+    expect(formatCurrency(250, { ...en, currency: "USD", whole: true })).toBe("$250");
     expect(spaces(formatCurrency(1674.86, { ...de, currency: "EUR" }))).toBe("1.675 €");
   });
 

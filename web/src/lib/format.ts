@@ -26,7 +26,8 @@ function numberFormat(locale: string | undefined, options: Intl.NumberFormatOpti
 /** 12,345 or 12,345.68: thousands separators, at most `digits` decimals. */
 export function formatNumber(value: number | null | undefined, digits = 2, { locale }: FormatOptions = {}): string {
   if (!usable(value)) return DASH;
-  return numberFormat(locale, { maximumFractionDigits: digits }).format(value);
+  // "negative": a value that rounds to zero is "0", never "-0".
+  return numberFormat(locale, { maximumFractionDigits: digits, signDisplay: "negative" }).format(value);
 }
 
 /** A whole count: 12,345. */
@@ -63,13 +64,13 @@ export function formatDelta(value: number | null | undefined, { locale }: Format
 /** The currency money is shown in; orders carry no currency the console can rely on, so it is a build setting. */
 export const DEFAULT_CURRENCY: string = import.meta.env.VITE_TESSERA_CURRENCY ?? "USD";
 
-/** $1,234.50 (two decimals below 1,000, none above: marketers read totals, not cents). */
+/** $1,234.50 (two decimals below 1,000, none above or with `whole`: marketers read totals, not cents). */
 export function formatCurrency(
   value: number | null | undefined,
-  { locale, currency = DEFAULT_CURRENCY }: FormatOptions & { currency?: string } = {},
+  { locale, currency = DEFAULT_CURRENCY, whole = false }: FormatOptions & { currency?: string; whole?: boolean } = {},
 ): string {
   if (!usable(value)) return DASH;
-  const digits = Math.abs(value) >= 1000 ? 0 : 2;
+  const digits = whole || Math.abs(value) >= 1000 ? 0 : 2;
   return numberFormat(locale, {
     style: "currency",
     currency,

@@ -946,7 +946,7 @@ export type ListAuditData = {
         /**
          * `next_cursor` of the page before.
          */
-        cursor?: string;
+        cursor?: string | null;
         /**
          * Entries per page.
          */

@@ -25,7 +25,8 @@ function summary(item: TimelineItem): string {
 export function Timeline({ profileId }: { profileId: string }) {
   const timeline = useInfiniteQuery({
     ...getTimelineInfiniteOptions({ path: { profile_id: profileId }, query: { limit: PAGE } }),
-    initialPageParam: null as string | null,
+    // The first page: no cursor. (The generated options read an object page param as parameters to merge.)
+    initialPageParam: { path: { profile_id: profileId } },
     getNextPageParam: (last) => last.next_cursor,
   });
   const { ref, entry } = useIntersection({ rootMargin: "200px" });

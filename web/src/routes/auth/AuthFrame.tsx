@@ -1,8 +1,10 @@
 import { Center, Paper, Stack, Text, Title } from "@mantine/core";
+import { useDocumentTitle } from "@mantine/hooks";
 import type { ReactNode } from "react";
 
 /** The frame of the pages one sees before logging in. */
 export function AuthFrame({ title, description, children }: { title: string; description?: ReactNode; children: ReactNode }) {
+  useDocumentTitle(`${title} · Tessera`);
   return (
     <Center mih="100vh" p="md" component="main">
       <Paper withBorder shadow="sm" p="xl" radius="md" w="100%" maw={420}>

@@ -1,5 +1,7 @@
-import { createFileRoute } from "@tanstack/react-router";
+import { createFileRoute, redirect } from "@tanstack/react-router";
 
 export const Route = createFileRoute("/_console/settings/")({
-  component: () => <div>settings</div>,
+  beforeLoad: () => {
+    throw redirect({ to: "/settings/users", replace: true });
+  },
 });

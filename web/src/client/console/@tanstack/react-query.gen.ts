@@ -405,7 +405,7 @@ export const listAuditInfiniteQueryKey = (options?: Options<ListAuditData>): Que
  *
  * The audit log, newest first, filtered (admin).
  */
-export const listAuditInfiniteOptions = (options?: Options<ListAuditData>) => infiniteQueryOptions<ListAuditResponse, ListAuditError, InfiniteData<ListAuditResponse>, QueryKey<Options<ListAuditData>>, string | Pick<QueryKey<Options<ListAuditData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
+export const listAuditInfiniteOptions = (options?: Options<ListAuditData>) => infiniteQueryOptions<ListAuditResponse, ListAuditError, InfiniteData<ListAuditResponse>, QueryKey<Options<ListAuditData>>, string | null | Pick<QueryKey<Options<ListAuditData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
 // @ts-ignore
 {
     queryFn: async ({ pageParam, queryKey, signal }) => {

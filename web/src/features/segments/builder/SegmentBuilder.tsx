@@ -335,10 +335,10 @@ function LeafEditor({ node }: { node: LeafNode }) {
       style={node.negated ? { borderColor: "var(--mantine-color-orange-6)", borderWidth: 2 } : undefined}
     >
       <Stack gap={6}>
-        <Group justify="space-between" wrap="nowrap" gap="xs">
+        <Group justify="space-between" wrap="wrap" gap="xs">
           <Group gap="xs" wrap="nowrap">
             {readOnly ? null : <DragHandle label={label} />}
-            <Badge variant="light" color={node.negated ? "orange" : "blue"}>
+            <Badge style={{ flexShrink: 0 }} variant="light" color={node.negated ? "orange" : "blue"}>
               {node.negated ? "Not · " : ""}
               {LEAF_KIND_LABELS[node.leaf.kind]}
             </Badge>

@@ -183,7 +183,7 @@ function Report({ segment }: { segment: SegmentRead }) {
         {(raw) => {
           const r = raw as unknown as SegmentReport;
           return (
-            <SimpleGrid cols={{ base: 2, sm: 3, lg: 7 }}>
+            <SimpleGrid cols={{ base: 2, sm: 3, md: 4, xl: 7 }}>
               <StatCard label="Members" value={formatCount(r.size)} hint={`${formatCount(r.customers_with_orders)} with an order`} />
               <StatCard label="Revenue per member" value={formatCurrency(r.revenue_per_customer)} hint={`${formatCurrency(r.revenue)} in all`} />
               <StatCard label="Average order value" value={formatCurrency(r.average_order_value)} hint={`${formatCount(r.orders)} orders`} />
@@ -279,7 +279,8 @@ const PAGE = 50;
 function Members({ segment }: { segment: SegmentRead }) {
   const members = useInfiniteQuery({
     ...listMembersInfiniteOptions({ path: { segment_id: segment.id }, query: { limit: PAGE } }),
-    initialPageParam: null as string | null,
+    // The first page: no cursor. (The generated options read an object page param as parameters to merge.)
+    initialPageParam: { path: { segment_id: segment.id } },
     getNextPageParam: (last) => last.next_cursor,
   });
   const rows = members.data?.pages.flatMap((p) => p.items) ?? [];
