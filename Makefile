@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run demo test lint bench soak browser clean
+.PHONY: run demo test lint bench soak browser clean web
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -15,7 +15,20 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e ".[test]"
 	touch $@
 
-run: $(VENV)/.installed
+# The web app (web/): `npm ci` when the lock file changed, `npm run build` (web/dist, served by the console) when its
+# sources changed. npm and Node 20+ come from the machine.
+WEB_SOURCES := $(shell find web/src web/openapi web/public -type f 2>/dev/null) web/index.html web/package.json \
+	web/vite.config.ts web/routes.ts web/tsconfig.json
+web/node_modules/.package-lock.json: web/package-lock.json
+	npm ci --prefix web --no-audit --no-fund --loglevel=error
+
+web/dist/.stamp: web/node_modules/.package-lock.json $(WEB_SOURCES)
+	npm run --prefix web build
+	touch $@
+
+web: web/dist/.stamp
+
+run: $(VENV)/.installed web
 	$(BIN)/tessera up
 
 # Simulated customers through the whole platform: a summary, and charts in var/demo/ (about 2 minutes).
@@ -33,7 +46,7 @@ browser:
 tests/tracking/js/node_modules/.package-lock.json: tests/tracking/js/package-lock.json
 	npm ci --prefix tests/tracking/js --no-audit --no-fund --loglevel=error
 
-test: $(VENV)/.installed browser tests/tracking/js/node_modules/.package-lock.json
+test: $(VENV)/.installed browser tests/tracking/js/node_modules/.package-lock.json web
 	@if $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; then \
 	  export TESSERA_TEST_POSTGRES_URL=$${TESSERA_TEST_POSTGRES_URL:-$(PG_URL)}; \
 	  echo "PostgreSQL found: database tests run on SQLite and PostgreSQL"; \
@@ -61,4 +74,4 @@ soak: $(VENV)/.installed
 	$(BIN)/python -m bench.soak $(SOAK_ARGS)
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache web/node_modules web/dist
