@@ -3,6 +3,7 @@ frequency = orders, monetary = revenue) scored by quintiles and named from an ed
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict
 from datetime import datetime
@@ -13,7 +14,14 @@ from sqlalchemy import TextClause, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.segmentation.models import ProfileFeatures, Setting
-from services.segmentation.rfm import DEFAULT_SEGMENT_MAP, SegmentMap, name_segments, score_rfm, summarise_segments
+from services.segmentation.rfm import (
+    DEFAULT_SEGMENT_MAP,
+    SegmentMap,
+    fm_score,
+    name_segments,
+    score_rfm,
+    summarise_segments,
+)
 from shared.db import dialect_name, update_many
 
 RFM_KEYS = ("rfm_r", "rfm_f", "rfm_m", "rfm_segment")
@@ -138,14 +146,17 @@ async def rfm_summary(session: AsyncSession, as_of: datetime, *, save: bool = Fa
     buyers = await _buyers(session, as_of)
     scored: dict[str, dict[str, Any]] = {}
     summaries: list[dict[str, Any]] = []
+    cells: Counter[tuple[int, int]] = Counter()
     if buyers:
         recency, frequency, monetary = (list(column) for column in zip(*(v for _, v in buyers), strict=True))
         scores = score_rfm(recency, frequency, monetary)
         names = name_segments(scores.r, scores.f, scores.m, await get_segment_map(session))
         summaries = [asdict(s) for s in summarise_segments(names, recency, frequency, monetary)]
+        cells = Counter(zip(map(int, scores.r), map(int, fm_score(scores.f, scores.m)), strict=True))
         rows = zip(buyers, scores.r, scores.f, scores.m, names, strict=True)
         scored = {pid: {"rfm_r": int(r), "rfm_f": int(f), "rfm_m": int(m), "rfm_segment": name}
                   for (pid, _), r, f, m, name in rows}  # fmt: skip
     if save:
         await write_scores(session, scored, RFM_KEYS)
-    return {"as_of": as_of, "customers": len(buyers), "segments": summaries}
+    grid = [{"r": r, "fm": fm, "customers": n} for (r, fm), n in sorted(cells.items())]
+    return {"as_of": as_of, "customers": len(buyers), "segments": summaries, "cells": grid}

@@ -127,6 +127,17 @@ class TestClvFitJobs:
         assert left_out["p_alive"] > 0 and 0 <= left_out["clv"] < (await _scores(segmentation, "zero-17"))["clv"]
         listed = (await segmentation.get("/v1/clv/fits", params={"limit": 1}, headers=ANALYST)).json()
         assert [f["id"] for f in listed] == [job["id"]]
+        await self._check_distribution_and_top_customers(segmentation)
+
+    @staticmethod
+    async def _check_distribution_and_top_customers(segmentation: httpx.AsyncClient) -> None:
+        spread = (await segmentation.get("/v1/clv/distribution", headers=ANALYST)).json()
+        assert sum(b["count"] for b in spread["clv"]) == spread["customers"] > 0
+        assert sum(b["count"] for b in spread["p_alive"]) == spread["customers"]
+        top = (await segmentation.get("/v1/clv/customers", params={"limit": 5}, headers=ANALYST)).json()
+        values = [c["scores"]["clv"] for c in top]
+        assert len(top) == 5 and values == sorted(values, reverse=True)
+        assert values[0] >= max(b["high"] for b in spread["clv"]) > 0  # the top is beyond the 99th percentile cap
 
     async def test_a_fit_without_a_maximum_is_a_409_and_the_previous_model_and_scores_stay(
         self, segmentation: httpx.AsyncClient, replica: dict[str, Orders]

@@ -115,6 +115,8 @@ async def test_rfm_summary_names_the_best_customers_champions(segmentation: http
     names = {s["segment"]: s for s in body["segments"]}
     assert body["customers"] >= 20 and "Champions" in names
     assert sum(s["customers"] for s in body["segments"]) == body["customers"]
+    assert sum(c["customers"] for c in body["cells"]) == body["customers"]  # the 5 x 5 R x FM grid
+    assert all(1 <= c["r"] <= 5 and 1 <= c["fm"] <= 5 for c in body["cells"])
 
 
 async def test_explain_shows_each_node_with_the_actual_values(segmentation: httpx.AsyncClient, broker: str) -> None:
@@ -155,3 +157,31 @@ async def test_catalogue_of_trait_keys_values_and_event_names(segmentation: http
     assert values["values"] == [{"value": "gold", "profiles": 2}, {"value": "silver", "profiles": 1}]
     names = (await segmentation.get("/v1/events/names", headers=ANALYST)).json()["names"]
     assert {"name": f"Catalogued {m}", "profiles": 3} in names
+
+
+async def test_membership_changes_newest_first_with_a_cursor(segmentation: httpx.AsyncClient, broker: str) -> None:
+    m = uuid.uuid4().hex[:8]
+    await publish_profiles(broker, *[(f"c{m}{i}", {"club": m}, {"orders": 5}) for i in range(3)])
+    await wait_for(lambda: count_matching(segmentation, {"trait": "club", "op": "eq", "value": m}, 3), timeout=60)
+    definition = {"and": [{"trait": "club", "op": "eq", "value": m}, {"computed": "orders", "op": "gte", "value": 3}]}
+    created = (await segmentation.post("/v1/segments", json={"name": "C", "definition": definition},
+                                       headers=MARKETER)).json()  # fmt: skip
+    await wait_for(lambda: ready(segmentation, created["id"]))
+    await publish_profiles(broker, (f"c{m}0", {"club": m}, {"orders": 1}))  # leaves
+    params = {"segment_id": created["id"], "limit": 2}
+
+    async def four() -> list[dict[str, object]] | None:
+        first = (await segmentation.get("/v1/segment-changes", params=params, headers=ANALYST)).json()
+        if not first["next_cursor"]:
+            return None
+        rest = (await segmentation.get("/v1/segment-changes", params=params | {"cursor": first["next_cursor"]},
+                                       headers=ANALYST)).json()  # fmt: skip
+        items = first["items"] + rest["items"]
+        return items if len(items) == 4 else None
+
+    items = await wait_for(four, timeout=30)
+    assert (items[0]["change"], items[0]["profile_id"]) == ("exited", f"c{m}0")
+    assert sorted(i["change"] for i in items) == ["entered", "entered", "entered", "exited"]
+    assert [i["at"] for i in items] == sorted((i["at"] for i in items), reverse=True)
+    bad = await segmentation.get("/v1/segment-changes", params={"cursor": "%%%"}, headers=ANALYST)
+    assert bad.status_code == 422 and bad.json()["error"]["fields"][0]["field"] == "cursor"

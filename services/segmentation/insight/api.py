@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import base64
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
 from services.segmentation.insight import service
-from services.segmentation.insight.schemas import EventNames, ExplainRead, TraitKeys, TraitValues
+from services.segmentation.insight.schemas import (
+    ClvDistribution,
+    EventNames,
+    ExplainRead,
+    MembershipChanges,
+    TopCustomer,
+    TraitKeys,
+    TraitValues,
+)
 from shared.auth import require_role
 from shared.db import utcnow
 from shared.deps import SessionDep
+from shared.errors import Invalid, field_error
 
 router = APIRouter(prefix="/v1", tags=["insight"], dependencies=[Depends(require_role("analyst"))])
 Text = Annotated[str, Query(max_length=200)]
@@ -39,3 +50,44 @@ async def list_trait_values(session: SessionDep, key: Text, prefix: Text = "") -
 async def list_event_names(session: SessionDep) -> Any:
     """Event names profiles did in the last 90 days (a sample), most common first."""
     return await service.event_names(session)
+
+
+@router.get("/segment-changes", response_model=MembershipChanges)
+async def list_membership_changes(
+    session: SessionDep, segment_id: Text | None = None, since: datetime | None = None, cursor: Text | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Any:  # fmt: skip
+    """Profiles entering and leaving segments (one segment, or all), newest first, with cursor paging."""
+    now, before = utcnow(), _decode(cursor) if cursor else None
+    items = await service.membership_changes(session, segment_id=segment_id, since=_aware(since), before=before,
+                                             limit=limit)  # fmt: skip
+    last = items[-1] if len(items) == limit else None
+    return {"items": items, "next_cursor": _encode(last["at"], last["profile_id"]) if last else None, "as_of": now}
+
+
+@router.get("/clv/distribution", response_model=ClvDistribution)
+async def get_clv_distribution(session: SessionDep) -> Any:
+    """Histograms of CLV and P(alive) over the customers the latest fit scored."""
+    return await service.clv_distribution(session)
+
+
+@router.get("/clv/customers", response_model=list[TopCustomer])
+async def list_top_customers(session: SessionDep, limit: Annotated[int, Query(ge=1, le=500)] = 25) -> Any:
+    """The customers with the highest CLV, with their scores."""
+    return await service.top_customers(session, limit=limit)
+
+
+def _encode(at: datetime, profile_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{at.isoformat()}|{profile_id}".encode()).decode()
+
+
+def _decode(cursor: str) -> tuple[datetime, str]:
+    try:
+        at, _, profile_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return _aware(datetime.fromisoformat(at)) or utcnow(), profile_id
+    except (ValueError, UnicodeDecodeError):
+        raise Invalid("The cursor is not valid.", fields=[field_error("cursor", "malformed")]) from None
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value

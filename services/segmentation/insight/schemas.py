@@ -77,3 +77,46 @@ class EventNames(BaseModel):
 
     names: list[NameCount]
     sampled_profiles: int
+
+
+class MembershipChange(BaseModel):
+    """A profile entering or leaving a segment."""
+
+    segment_id: str
+    profile_id: str
+    change: str  # entered | exited
+    at: datetime
+
+
+class MembershipChanges(BaseModel):
+    """Entries and exits, newest first, with the cursor of the next (older) page."""
+
+    items: list[MembershipChange]
+    next_cursor: str | None
+    as_of: datetime
+
+
+class Bin(BaseModel):
+    """A histogram bin [low, high)."""
+
+    low: float
+    high: float
+    count: int
+
+
+class ClvDistribution(BaseModel):
+    """How CLV (capped at its 99th percentile, the rest in the last bin) and P(alive) spread over scored customers."""
+
+    customers: int
+    clv: list[Bin]
+    p_alive: list[Bin]
+    clv_total: float
+    clv_mean: float | None
+
+
+class TopCustomer(BaseModel):
+    """A customer by CLV: the scores the last fit wrote and a display name from the traits, if any."""
+
+    profile_id: str
+    scores: dict[str, Any]
+    name: str | None

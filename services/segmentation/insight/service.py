@@ -5,14 +5,15 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+import numpy as np
+from sqlalchemy import and_, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.segmentation.insight.explain import Explained, explain
-from services.segmentation.models import ProfileFeatures, SegmentMembership
+from services.segmentation.models import PastMembership, ProfileFeatures, SegmentMembership
 from services.segmentation.rules import Features, parse_definition
 from services.segmentation.segments import get_segment
 from shared.errors import NotFound
@@ -90,3 +91,56 @@ def _top(counts: Counter[str], prefix: str, examples: dict[str, list[Any]]) -> l
 
 def _scalar(value: Any) -> bool:
     return isinstance(value, str | int | float | bool) and not (isinstance(value, str) and len(value) > 200)
+
+
+async def membership_changes(
+    session: AsyncSession, *, segment_id: str | None, since: datetime | None, before: tuple[datetime, str] | None,
+    limit: int,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Entries and exits, newest first: current memberships' entries, and ended ones' entries and exits."""
+    entered_now = select(SegmentMembership.segment_id, SegmentMembership.profile_id,
+                         literal("entered").label("change"), SegmentMembership.entered_at.label("at"))  # fmt: skip
+    entered_then = select(PastMembership.segment_id, PastMembership.profile_id, literal("entered").label("change"),
+                          PastMembership.entered_at.label("at"))  # fmt: skip
+    exited = select(PastMembership.segment_id, PastMembership.profile_id, literal("exited").label("change"),
+                    PastMembership.exited_at.label("at"))  # fmt: skip
+    changes = union_all(entered_now, entered_then, exited).subquery()
+    query = select(changes).order_by(changes.c.at.desc(), changes.c.profile_id.desc()).limit(limit)
+    if segment_id:
+        query = query.where(changes.c.segment_id == segment_id)
+    if since:
+        query = query.where(changes.c.at >= since)
+    if before:
+        at, profile_id = before
+        query = query.where(or_(changes.c.at < at, and_(changes.c.at == at, changes.c.profile_id < profile_id)))
+    return [dict(row._mapping) for row in await session.execute(query)]
+
+
+async def clv_distribution(session: AsyncSession, *, bins: int = 20) -> dict[str, Any]:
+    """Histograms of CLV (0 to the 99th percentile, the rest in the last bin) and of P(alive) over scored profiles."""
+    clv, alive = ProfileFeatures.scores["clv"].as_float(), ProfileFeatures.scores["p_alive"].as_float()
+    rows = (await session.execute(select(clv, alive).where(clv.is_not(None)))).all()
+    values = np.array([r[0] for r in rows], dtype=float)
+    chances = np.array([r[1] for r in rows if r[1] is not None], dtype=float)
+    top = float(np.quantile(values, 0.99)) if len(values) else 0.0
+    return {"customers": len(values), "clv": _histogram(np.minimum(values, top), bins, 0.0, top or 1.0),
+            "p_alive": _histogram(chances, bins, 0.0, 1.0),
+            "clv_total": float(values.sum()), "clv_mean": float(values.mean()) if len(values) else None}  # fmt: skip
+
+
+async def top_customers(session: AsyncSession, *, limit: int) -> list[dict[str, Any]]:
+    """The customers with the highest CLV: their scores and the traits that name them."""
+    clv = ProfileFeatures.scores["clv"].as_float()
+    query = select(ProfileFeatures).where(clv.is_not(None)).order_by(clv.desc(), ProfileFeatures.profile_id)
+    rows = (await session.scalars(query.limit(limit))).all()
+    return [{"profile_id": r.profile_id, "scores": r.scores, "name": _name(r.traits)} for r in rows]
+
+
+def _histogram(values: Any, bins: int, low: float, high: float) -> list[dict[str, float | int]]:
+    counts, edges = np.histogram(values, bins=bins, range=(low, high))
+    return [{"low": float(edges[i]), "high": float(edges[i + 1]), "count": int(n)} for i, n in enumerate(counts)]
+
+
+def _name(traits: dict[str, Any]) -> str | None:
+    parts = [str(traits[k]) for k in ("first_name", "last_name") if isinstance(traits.get(k), str)]
+    return " ".join(parts) or (traits.get("name") if isinstance(traits.get("name"), str) else None)
