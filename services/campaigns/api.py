@@ -9,8 +9,15 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Respons
 from services.campaigns import exports, jobs, service
 from services.campaigns.outbound import Network
 from services.campaigns.performance import segments_performance
-from services.campaigns.results import campaign_results
-from services.campaigns.schemas import CampaignCreate, CampaignRead, CampaignUpdate
+from services.campaigns.results import campaign_results, link_clicks, summary_of
+from services.campaigns.schemas import (
+    AttributionModel,
+    CampaignCreate,
+    CampaignRead,
+    CampaignSummary,
+    CampaignUpdate,
+    LinkClicks,
+)
 from shared.auth import authorize
 from shared.deps import SessionDep
 
@@ -44,6 +51,13 @@ async def create_campaign(body: CampaignCreate, session: SessionDep, request: Re
 async def list_campaigns(session: SessionDep) -> list[CampaignRead]:
     """Every campaign, newest first."""
     return [CampaignRead.model_validate(c) for c in await service.list_campaigns(session)]
+
+
+@router.get("/campaigns/summary", response_model=list[CampaignSummary])
+async def list_campaign_summaries(session: SessionDep) -> list[dict[str, Any]]:
+    """Every campaign with its figures, newest first: sent, human opens, clicks, conversions, lift against the
+    holdout (relative conversion rate, with its interval), last error."""
+    return [summary_of(c, await campaign_results(session, c)) for c in await service.list_campaigns(session)]
 
 
 @router.get("/campaigns/{campaign_id}", response_model=CampaignRead)
@@ -91,12 +105,23 @@ async def pick_winner(campaign_id: str, session: SessionDep, request: Request) -
 
 @router.get("/campaigns/{campaign_id}/results")
 async def get_results(
-    campaign_id: str, session: SessionDep, by: Literal["variant", "segment"] = "variant", sequential: bool = False
-) -> dict[str, Any]:
+    campaign_id: str, session: SessionDep, by: Literal["variant", "segment"] = "variant", sequential: bool = False,
+    attribution_model: AttributionModel | None = None,
+    window_days: Annotated[int | None, Query(ge=1, le=90)] = None,
+) -> dict[str, Any]:  # fmt: skip
     """Sent, delivered, human and machine opens, clicks, unsubscribes, conversions, revenue per variant (or target
-    segment); lift against the holdout with 95% intervals and p-values; tests between variants; SRM check."""
+    segment); lift against the holdout with 95% intervals and p-values; tests between variants; SRM check;
+    conversions credited by the campaign's attribution model, or by `attribution_model` / `window_days` to compare."""
     campaign = await service.get_campaign(session, campaign_id)
-    return await campaign_results(session, campaign, by=by, sequential=sequential)
+    chosen = {k: v for k, v in (("model", attribution_model), ("window_days", window_days)) if v is not None}
+    return await campaign_results(session, campaign, by=by, sequential=sequential, attribution=chosen)
+
+
+@router.get("/campaigns/{campaign_id}/links", response_model=list[LinkClicks])
+async def get_link_clicks(campaign_id: str, session: SessionDep) -> list[dict[str, Any]]:
+    """Clicks per link of the campaign's mail, with how many people clicked each, most clicked first."""
+    await service.get_campaign(session, campaign_id)
+    return await link_clicks(session, campaign_id)
 
 
 @router.get("/campaigns/{campaign_id}/exposures")
@@ -128,6 +153,14 @@ async def list_exports(campaign_id: str, session: SessionDep) -> list[dict[str, 
         }
         for e in await exports.list_exports(session, campaign_id)
     ]
+
+
+@router.post("/campaigns/{campaign_id}/exports/{export_id}/push")
+async def push_export(campaign_id: str, export_id: str, session: SessionDep, request: Request) -> dict[str, Any]:
+    """Push a finished audience export to the campaign's webhook again; answers its new push status."""
+    campaign = await service.get_campaign(session, campaign_id)
+    export = await exports.push_again(session, campaign, export_id, request.app.state.runtime.extras["http"])
+    return {"id": export.id, "pushed": export.pushed, "push_error": export.push_error}
 
 
 @router.get("/campaigns/{campaign_id}/exports/{export_id}.csv")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.campaigns import api, social_api
+from services.campaigns.authoring import api as authoring_api
 from services.campaigns.clients import Platform, platform_client
 from services.campaigns.config import Settings, get_settings
 from services.campaigns.consumer import HANDLERS
@@ -38,7 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     spec = ServiceSpec(
         name="campaigns",
         title="Tessera campaigns",
-        routers=[api.router, social_api.router],
+        routers=[authoring_api.read_only_router, authoring_api.router, api.router, social_api.router],
         outbox=outbox,
         handlers=HANDLERS,
         on_startup=[start],

@@ -15,7 +15,7 @@ from services.campaigns.delivery import Recipient
 from services.campaigns.models import AudienceExport, Campaign
 from services.campaigns.outbound_http import refused
 from shared.db import utcnow
-from shared.errors import NotFound
+from shared.errors import Conflict, NotFound
 
 TRIES, BACKOFF_SECONDS = 3, 0.5
 UNREACHABLE = "unreachable"
@@ -62,15 +62,28 @@ async def close_pending_export(session: AsyncSession, campaign: Campaign, http: 
     export.added, export.removed = len(change.added), sorted(list(r) for r in change.removed)
     export.pushed, export.created_at = None, utcnow()
     if campaign.webhook_url:
-        body = {
-            "campaign_id": campaign.id,
-            "export_id": export.id,
-            "rows": export.rows,
-            "added": sorted(list(r) for r in change.added),
-            "removed": export.removed,
-        }
-        ok, detail = await post_with_retries(http, campaign.webhook_url, body)
-        export.pushed, export.push_error = ("ok", None) if ok else ("failed", detail)
+        await _push(http, campaign, export, sorted(list(r) for r in change.added))
+
+
+async def push_again(
+    session: AsyncSession, campaign: Campaign, export_id: str, http: httpx.AsyncClient
+) -> AudienceExport:
+    """Push a finished export to the campaign's webhook again (after a failure); 409 without a webhook."""
+    export = await session.get(AudienceExport, export_id)
+    if export is None or export.campaign_id != campaign.id or export.pushed == BUILDING:
+        raise NotFound(f"Export '{export_id}' of campaign '{campaign.id}' does not exist.")
+    if not campaign.webhook_url:
+        raise Conflict("The campaign has no webhook_url to push its exports to.")
+    previous = await _previous(session, export)
+    await _push(http, campaign, export, [r for r in export.rows if tuple(r) not in previous])
+    return export
+
+
+async def _push(http: httpx.AsyncClient, campaign: Campaign, export: AudienceExport, added: list[list[str]]) -> None:
+    body = {"campaign_id": campaign.id, "export_id": export.id, "rows": export.rows, "added": added,
+            "removed": export.removed}  # fmt: skip
+    ok, detail = await post_with_retries(http, str(campaign.webhook_url), body)
+    export.pushed, export.push_error = ("ok", None) if ok else ("failed", detail)
 
 
 async def post_with_retries(http: httpx.AsyncClient, url: str, body: dict[str, Any]) -> tuple[bool, str]:

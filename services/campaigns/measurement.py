@@ -66,6 +66,7 @@ async def record_events(session: AsyncSession, values: Sequence[Any]) -> None:
                     "profile_id": profile_id,
                     "variant_id": _short(properties.get("variant_id")),
                     "kind": kind,
+                    "url": _link(properties) if kind == "click" else None,
                     "at": at,
                 }
             )
@@ -91,6 +92,11 @@ def message_key(value: dict[str, Any]) -> str:
 
 def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+def _link(properties: dict[str, Any]) -> str | None:
+    url = properties.get("url")
+    return url[:2000] if isinstance(url, str) else None
 
 
 def _short(value: Any) -> str | None:

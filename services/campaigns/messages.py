@@ -28,12 +28,15 @@ class LinkSigner:
     campaign_id: str
     variant_id: str
     profile_id: str
+    test: bool = False  # a test mail: tracking records nothing its links are used for
 
     def url(self, kind: str, link: str | None = None) -> str:
         """The signed URL of an open (`o`), click (`c`, with its link) or unsubscribe (`u`)."""
         payload: dict[str, Any] = {"k": kind, "p": self.profile_id, "c": self.campaign_id, "v": self.variant_id}
         if link is not None:
             payload["l"] = link
+        if self.test:
+            payload["t"] = 1
         token = sign_token(payload, self.secret)
         return f"{self.tracking_url}/v1/{kind}/{token}" + (".gif" if kind == "o" else "")
 
@@ -47,8 +50,18 @@ class Mail:
     raw: bytes
 
 
-def compose(*, to: str, sender: str, variant: dict[str, Any], traits: dict[str, Any], links: LinkSigner) -> Mail:
-    """The mail of one variant for one recipient (raises TemplateError if a template fails)."""
+@dataclass(frozen=True)
+class Rendered:
+    """A mail's parts as they will be sent: subject, HTML (tracked links, pixel), plain text, unsubscribe URL."""
+
+    subject: str
+    html: str
+    text: str
+    unsubscribe_url: str
+
+
+def render_mail(variant: dict[str, Any], traits: dict[str, Any], links: LinkSigner) -> Rendered:
+    """One variant rendered for one recipient (raises TemplateError if a template fails)."""
     unsubscribe = links.url("u")
     context = {**traits, "unsubscribe_url": unsubscribe}
     html = render(variant.get("body", ""), context, kind="html")
@@ -58,13 +71,22 @@ def compose(*, to: str, sender: str, variant: dict[str, Any], traits: dict[str, 
     html = add_open_pixel(html, links.url("o"))
     text = " ".join(_TAGS.sub(" ", html).split()) + f"\n\nUnsubscribe: {unsubscribe}\n"
     subject = render_subject(variant.get("subject", ""), context)
+    return Rendered(subject, html, text, unsubscribe)
+
+
+def compose(*, to: str, sender: str, variant: dict[str, Any], traits: dict[str, Any], links: LinkSigner) -> Mail:
+    """The mail of one variant for one recipient (raises TemplateError if a template fails)."""
+    mail = render_mail(variant, traits, links)
+    subject = f"[Test] {mail.subject}" if links.test else mail.subject
     headers = {
         "From": _address(sender), "To": _address(to), "Subject": _header(subject),
         "Date": formatdate(usegmt=True), "Message-ID": f"<{uuid.uuid4().hex}@tessera.invalid>", "MIME-Version": "1.0",
-        "List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",  # RFC 8058
+        "List-Unsubscribe": f"<{mail.unsubscribe_url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "X-Tessera-Campaign": links.campaign_id, "X-Tessera-Variant": links.variant_id,
     }  # fmt: skip
-    return Mail(parseaddr(sender)[1], to, _multipart(headers, text, html))
+    if links.test:
+        headers["X-Tessera-Test"] = "1"
+    return Mail(parseaddr(sender)[1], to, _multipart(headers, mail.text, mail.html))
 
 
 def _header(value: str) -> str:

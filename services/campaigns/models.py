@@ -92,6 +92,7 @@ class Interaction(Base):
     profile_id: Mapped[str] = mapped_column(String(32))
     variant_id: Mapped[str | None] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(20))  # human_open | machine_open | click | unsubscribe
+    url: Mapped[str | None] = mapped_column(String(2000))  # the link of a click
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.campaigns import stats
@@ -100,9 +100,11 @@ async def _conversions(session: AsyncSession, event: str, profile_ids: list[str]
 
 
 async def campaign_results(
-    session: AsyncSession, campaign: Campaign, *, by: str = "variant", sequential: bool = False
-) -> dict[str, Any]:
-    """Figures per variant (or per target segment) and the holdout, lift with intervals, tests between variants."""
+    session: AsyncSession, campaign: Campaign, *, by: str = "variant", sequential: bool = False,
+    attribution: dict[str, Any] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Figures per variant (or per target segment) and the holdout, lift with intervals, tests between variants;
+    `attribution` (model, window_days) credits conversions by another model than the campaign's, to compare."""
     exposures = await _exposures(session, campaign.id)
     acts = await _acts(session, campaign.id)
     conversions = await _conversions(session, campaign.goal_event, sorted({e.profile_id for e in exposures}))
@@ -144,9 +146,28 @@ async def campaign_results(
         "versus_holdout": _versus_holdout(treated, arms[HOLDOUT], sequential) if campaign.holdout_percent else None,
         "between_variants": _between(campaign, arms, names, sequential),
         "sample_ratio": _srm(campaign, arms, names),
-        "attributed": await _attributed(session, campaign, exposures, conversions),
+        "attributed": await _attributed(session, campaign, exposures, conversions, attribution),
     }
     return result
+
+
+async def link_clicks(session: AsyncSession, campaign_id: str) -> list[dict[str, Any]]:
+    """Clicks per link of a campaign's mail (human clicks through tracking's redirect), most clicked first."""
+    people = func.count(distinct(Interaction.profile_id))
+    query = (select(Interaction.url, func.count(), people).where(Interaction.campaign_id == campaign_id,
+             Interaction.kind == "click").group_by(Interaction.url).order_by(func.count().desc()))  # fmt: skip
+    return [{"url": url, "clicks": n, "people": p} for url, n, p in await session.execute(query)]
+
+
+def summary_of(campaign: Campaign, results: dict[str, Any]) -> dict[str, Any]:
+    """A campaign's line in the list: status, audience, sends, human opens, clicks, conversions, lift, last error."""
+    variants = results.get("variants", [])
+    totals = {key: sum(v.get(key) or 0 for v in variants) for key in ("sent", "human_opens", "clicks", "conversions")}
+    versus = results.get("versus_holdout") or {}
+    lift = (versus.get("conversion_rate") or {}).get("relative")
+    return {"id": campaign.id, "name": campaign.name, "status": campaign.status, "channel": campaign.channel,
+            "audience": (campaign.progress or {}).get("audience"), **totals, "lift": lift,
+            "last_error": campaign.last_error, "launched_at": campaign.launched_at}  # fmt: skip
 
 
 def _pooled(arms: list[Arm]) -> Arm:
@@ -255,8 +276,9 @@ def _srm(campaign: Campaign, arms: dict[str, Arm], names: dict[str, str]) -> dic
 
 
 async def _attributed(
-    session: AsyncSession, campaign: Campaign, exposures: list[Exposure], conversions: dict[str, list[Conversion]]
-) -> dict[str, Any]:
+    session: AsyncSession, campaign: Campaign, exposures: list[Exposure], conversions: dict[str, list[Conversion]],
+    chosen: dict[str, Any] | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """Conversions and revenue credited to this campaign by its attribution model, among every campaign's sends."""
     sent = sorted({e.profile_id for e in exposures if e.outcome == "sent"})
     touches: dict[str, list[Touch]] = defaultdict(list)
@@ -266,10 +288,8 @@ async def _attributed(
         )
         for profile_id, campaign_id, variant_id, at in await session.execute(query):
             touches[profile_id].append(Touch(campaign_id, variant_id, at))
-    model, window = (
-        campaign.attribution.get("model", "last_touch"),
-        timedelta(days=campaign.attribution.get("window_days", 7)),
-    )
+    settings = campaign.attribution | (chosen or {})
+    model, window = settings.get("model", "last_touch"), timedelta(days=settings.get("window_days", 7))
     credit = revenue = 0.0
     for profile_id in sent:
         ordered = sorted(touches[profile_id], key=lambda t: t.at)

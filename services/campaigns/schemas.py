@@ -141,3 +141,29 @@ class CampaignRead(BaseModel):
     test_ends_at: datetime | None
     created_at: datetime
     updated_at: datetime
+
+
+class CampaignSummary(BaseModel):
+    """A campaign's line in the list: figures summed over its variants, and its lift against the holdout (the
+    relative lift of the conversion rate with its interval and p-value; null without a holdout or sends)."""
+
+    id: str
+    name: str
+    status: str
+    channel: str
+    audience: int | None
+    sent: int
+    human_opens: int
+    clicks: int
+    conversions: int
+    lift: dict[str, Any] | None
+    last_error: str | None
+    launched_at: datetime | None
+
+
+class LinkClicks(BaseModel):
+    """A link of a campaign's mail: clicks through tracking's redirect, and the people who clicked it."""
+
+    url: str | None
+    clicks: int
+    people: int

@@ -103,6 +103,12 @@ def _email_event(name: str, payload: dict[str, Any], properties: dict[str, Any])
     }
 
 
+async def _record(request: Request, name: str, payload: dict[str, Any], properties: dict[str, Any]) -> None:
+    """Publish what a recipient did, except through the links of a test mail (`t` in the token): counted nowhere."""
+    if not payload.get("t"):
+        await _publish(request, _email_event(name, payload, properties))
+
+
 async def _publish(request: Request, event: dict[str, Any]) -> None:
     message = OutboundMessage(EVENTS, event["anonymousId"], event)
     await request.app.state.runtime.extras["publisher"].publish([message])
@@ -126,7 +132,7 @@ async def open_pixel(token: str, request: Request) -> Response:
     # A 429 would show a broken image to a reader behind a busy proxy; the open is not worth that.
     if not _wait(request):
         payload = _payload(request, token, "o")
-        await _publish(request, _email_event("Email Opened", payload, {"machine_open": is_machine_open(request)}))
+        await _record(request, "Email Opened", payload, {"machine_open": is_machine_open(request)})
     return Response(PIXEL, media_type="image/gif", headers=NO_STORE)
 
 
@@ -137,7 +143,7 @@ async def click_redirect(token: str, request: Request) -> RedirectResponse:
     link = payload.get("l")
     if not isinstance(link, str) or not re.match(r"^https?://", link):
         raise BadRequest("The link is not valid.")
-    await _publish(request, _email_event("Email Link Clicked", payload, {"url": link}))
+    await _record(request, "Email Link Clicked", payload, {"url": link})
     return RedirectResponse(link, status_code=302, headers=NO_STORE)
 
 
@@ -152,5 +158,5 @@ async def ask_to_unsubscribe(token: str, request: Request) -> HTMLResponse:
 async def unsubscribe(token: str, request: Request) -> HTMLResponse:
     """Record `Unsubscribed`: the page's button, or a mail client's one-click POST (RFC 8058)."""
     payload = _payload(request, token, "u")
-    await _publish(request, _email_event("Unsubscribed", payload, {"channel": "email"}))
+    await _record(request, "Unsubscribed", payload, {"channel": "email"})
     return HTMLResponse(DONE_PAGE, headers=PAGE_HEADERS)
