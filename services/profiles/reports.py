@@ -30,6 +30,19 @@ async def web_report(
 ) -> dict[str, Any]:
     """Sessions started in [start, end), optionally only of a segment's members, grouped by a UTM field."""
     key = literal("all") if by == "none" else func.coalesce(getattr(Session, by), "(none)")
+    rows = await _grouped(session, key, start, end, segment_id)
+    days = await _grouped(session, func.date(Session.started_at), start, end, segment_id)
+    groups = [{"key": r[0], **_metrics(*r[1:])} for r in rows]
+    daily = sorted(({"day": str(r[0]), **_metrics(*r[1:])} for r in days), key=lambda d: d["day"])
+    totals = [sum(r[i] or 0 for r in rows) for i in range(1, 7)]
+    return {"from": start, "to": end, "segment_id": segment_id, "by": by, "groups": groups, "daily": daily,
+            "total": _metrics(*totals)}  # fmt: skip
+
+
+async def _grouped(
+    session: AsyncSession, key: Any, start: datetime, end: datetime, segment_id: str | None
+) -> list[Any]:
+    """Sessions started in [start, end) summed per `key`: count, bounces, seconds, pages, converted, revenue."""
     query = select(
         key.label("key"),
         func.count().label("sessions"),
@@ -43,8 +56,4 @@ async def web_report(
         member = and_(SegmentMember.profile_id == Session.profile_id, SegmentMember.segment_id == segment_id)
         query = query.join(SegmentMember, member)
     rows = (await session.execute(query.group_by(key).order_by(func.count().desc()))).all()
-    groups = [{"key": r.key, **_metrics(r.sessions, r.bounces or 0, r.seconds, r.pages, r.converted or 0, r.revenue)}
-              for r in rows]  # fmt: skip
-    totals = [sum(r[i] or 0 for r in rows) for i in range(1, 7)]
-    return {"from": start, "to": end, "segment_id": segment_id, "by": by, "groups": groups,
-            "total": _metrics(*totals)}  # fmt: skip
+    return [(r.key, r.sessions, r.bounces or 0, r.seconds, r.pages, r.converted or 0, r.revenue) for r in rows]

@@ -316,6 +316,8 @@ class TestWebReport:
         news = await wait_for(report)
         assert news["sessions"] == 2 and news["bounce_rate"] == 0.5 and news["conversion_rate"] == 0.5
         assert news["revenue"] == 40 and news["avg_session_seconds"] == 150.0 and news["pages_per_session"] == 1.5
+        body = (await profiles.get("/v1/reports/web", params=params, headers=ANALYST)).json()
+        assert [d["day"] for d in body["daily"]] == [day] and body["daily"][0]["sessions"] == body["total"]["sessions"]
 
 
 async def test_web_report_filters_by_segment_membership(profiles: httpx.AsyncClient, broker: str) -> None:
