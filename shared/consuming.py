@@ -25,8 +25,8 @@ from shared.db import utcnow
 from shared.errors import describe_error
 from shared.events import MessageRejected, rejected_topic
 from shared.logging import redact_text
-from shared.outbox import stage
 from shared.transient import is_transient, is_unique_race
+from shared.uow import unit_of_work
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -254,12 +254,8 @@ class ConsumerWorker:
             return False
 
     async def _handle_and_commit(self, topic: str, messages: list[Received]) -> None:
-        buffer = EventBuffer()
-        async with self._sessions() as session:
-            await self.handlers[topic](session, messages, buffer)
-            await stage(session, self._outbox, buffer)
-            await session.commit()
-        self._on_committed()
+        async with unit_of_work(self._sessions, self._outbox, self._on_committed) as work:
+            await self.handlers[topic](work.session, messages, work.events)
 
     async def _reject(self, message: Received, reason: str) -> None:
         """Send a message to the rejected topic (through the outbox), retrying while the database is away."""
@@ -275,18 +271,14 @@ class ConsumerWorker:
         )
         delay = 0.1
         while True:
-            buffer = EventBuffer()
-            buffer.add(rejected_topic(message.topic), rejected, key=message.key)
             try:
-                async with self._sessions() as session:
-                    await stage(session, self._outbox, buffer)
-                    await session.commit()
-                break
+                async with unit_of_work(self._sessions, self._outbox, self._on_committed) as work:
+                    work.events.add(rejected_topic(message.topic), rejected, key=message.key)
+                return
             except Exception as exc:
                 log.warning("consumer_reject_waiting", error=describe_error(exc), retry_in=delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_BACKOFF_SECONDS)
-        self._on_committed()
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -125,11 +125,13 @@ async def take_write_lock(session: AsyncSession, table: Any) -> None:
     await session.execute(text(f'UPDATE "{table.name}" SET "{key}" = "{key}" WHERE 0'))
 
 
-async def transaction_lock(session: AsyncSession, name: str, table: Any) -> None:
+async def transaction_lock(session: AsyncSession, name: str, table: Any, *, shared: bool = False) -> None:
     """Serialise the transactions that take this lock until they end, across processes and replicas: a PostgreSQL
-    advisory transaction lock on `name`; on SQLite the database's write lock (`take_write_lock` on `table`)."""
+    advisory transaction lock on `name` (`shared`: holders of the shared lock run together, and wait for or hold off
+    the exclusive one); on SQLite the database's write lock (`take_write_lock` on `table`)."""
     if dialect_name(session) == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
+        function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+        await session.execute(text(f"SELECT {function}(hashtext(:name))"), {"name": name})
     else:
         await take_write_lock(session, table)
 

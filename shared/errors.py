@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.transient import is_transient
+
 log = structlog.get_logger(__name__)
 
 STATUS_CODES = {
@@ -179,6 +181,9 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    if is_transient(exc):  # a deadlock, a restarting database: the same request succeeds a moment later
+        log.warning("request_transient_failure", path=request.url.path, error=describe_error(exc))
+        return error_response(503, "unavailable", "Busy for a moment; try again.", headers={"Retry-After": "1"})
     # Internals (tracebacks, SQL) stay in the log, never in the response.
     log.exception("unhandled_error", path=request.url.path, error_type=type(exc).__name__)
     return error_response(500, "internal_error", "Something went wrong on our side.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,9 +23,10 @@ from shared.errors import install_error_handlers
 from shared.events import ALL_TOPICS
 from shared.logging import configure_logging
 from shared.observability import Check, NotReady, health_router, install_request_metrics
-from shared.outbox import OutboxRelay, stage
+from shared.outbox import OutboxRelay
 from shared.pipeline import pipeline_router
 from shared.supervision import TaskHealth, every, supervise
+from shared.uow import Work, unit_of_work
 
 log = structlog.get_logger(__name__)
 Hook = Callable[["Runtime"], Awaitable[None]]
@@ -47,6 +48,10 @@ class Runtime:
     health: dict[str, TaskHealth] = field(default_factory=dict)
     # What the service holds that has not reached the broker besides its outbox (tracking's spool): name → counter.
     held: dict[str, Callable[[Runtime], Awaitable[int]]] = field(default_factory=dict)
+
+    def work(self) -> AbstractAsyncContextManager[Work]:
+        """A unit of work on this service's database: data and events committed together, the relay woken after."""
+        return unit_of_work(self.sessions, self.outbox, self.relay.notify)
 
     def supervise(self, make: Callable[[], Awaitable[Any]], name: str) -> None:
         """Run a long-lived loop that is restarted with backoff whenever it fails or ends, and shown in `/ready`."""
@@ -222,14 +227,9 @@ def _tasks_check(app: FastAPI) -> Check:
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """A request's session: staged events go to the outbox, then one commit before the response."""
-    runtime: Runtime = request.app.state.runtime
-    async with runtime.sessions() as session:
-        session.info["events"] = EventBuffer()
-        yield session
-        await stage(session, runtime.outbox, session.info["events"])
-        await session.commit()
-    runtime.relay.notify()
+    """A request's unit of work: its events go to the outbox, then one commit before the response."""
+    async with request.app.state.runtime.work() as work:
+        yield work.session
 
 
 def events_of(session: AsyncSession) -> EventBuffer:

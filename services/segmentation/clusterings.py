@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -226,19 +226,29 @@ async def due_clusterings(session: AsyncSession, now: datetime) -> list[str]:
     return list((await session.scalars(query)).all())
 
 
-async def run_clustering(
-    session: AsyncSession, clustering: Clustering, progress: Any
-) -> tuple[ClusteringRun, list[str]]:
-    """One whole run on a session (the caller commits): load, fit off the loop, record, republish if published."""
+@dataclass(frozen=True)
+class Fitted:
+    """A clustering fitted on the profiles it was loaded with, not yet recorded."""
+
+    ids: np.ndarray
+    result: Any
+    started: datetime
+
+
+async def fit_clustering(session: AsyncSession, clustering: Clustering, progress: Any) -> Fitted:
+    """Load the features and fit off the event loop (nothing is written)."""
     started = utcnow()
     await progress(0.1, "loading features")
     ids, matrix = await load_features(session, clustering)
     if len(ids) < 3:
         raise Invalid("Too few profiles to cluster.", fields=[field_error("features", "fewer than 3 profiles")])
     await progress(0.3, f"fitting {clustering.method} on {len(ids)} profiles")
-    result = await asyncio.to_thread(fit_clusters, clustering, matrix)
-    await progress(0.8, "comparing with the previous run")
-    run = await record_run(session, clustering, ids, result, started)
+    return Fitted(ids, await asyncio.to_thread(fit_clusters, clustering, matrix), started)
+
+
+async def record_fit(session: AsyncSession, clustering: Clustering, fitted: Fitted) -> tuple[ClusteringRun, list[str]]:
+    """Record the run and its drift, republish its segments if published, schedule the next (the caller commits)."""
+    run = await record_run(session, clustering, fitted.ids, fitted.result, fitted.started)
     recompute = await publish(session, clustering, run) if clustering.published else []
     clustering.status, clustering.progress, clustering.stage = "ready", 1.0, "done"
     clustering.updated_at = utcnow()

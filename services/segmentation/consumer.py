@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.segmentation.segments import evaluate_profiles
+from services.segmentation.segments import evaluate_profiles, lock_memberships
 from services.segmentation.service import apply_profile_messages
 from shared.bus import EventBuffer
 from shared.consuming import Handler, Received
@@ -16,6 +16,7 @@ from shared.events import PROFILES
 
 async def handle_profiles(session: AsyncSession, messages: Sequence[Received], events: EventBuffer) -> None:
     """Apply a batch of profile changes to the replica, then move the touched profiles in or out of segments."""
+    await lock_memberships(session, exclusive=False)
     touched = await apply_profile_messages(session, [m.value for m in messages])
     await evaluate_profiles(session, touched, events, utcnow().date())
 

@@ -9,14 +9,18 @@ from datetime import date
 import structlog
 
 from services.segmentation import clv_fits, lifetime
-from services.segmentation.clusterings import due_clusterings, run_clustering, start_run
+from services.segmentation.clusterings import due_clusterings, fit_clustering, record_fit, start_run
 from services.segmentation.freshness import measure
 from services.segmentation.models import Clustering, Segment
-from services.segmentation.segments import backfill, has_time_window, list_segments, recompute_dependents
-from shared.bus import EventBuffer
+from services.segmentation.segments import (
+    backfill,
+    has_time_window,
+    list_segments,
+    lock_memberships,
+    recompute_dependents,
+)
 from shared.db import utcnow
 from shared.errors import DomainError, failure_text
-from shared.outbox import stage
 from shared.runtime import Runtime
 
 log = structlog.get_logger(__name__)
@@ -26,31 +30,25 @@ Progress = Callable[[float, str], Awaitable[None]]
 async def run_backfill(runtime: Runtime, segment_id: str, today: date | None = None) -> None:
     """Recompute a segment's members; a failure is recorded on the segment, never hidden."""
     try:
-        buffer = EventBuffer()
-        async with runtime.sessions() as session:
-            segment = await session.get(Segment, segment_id)
-            if segment is None:
-                return
-            await backfill(session, segment, buffer, today or utcnow().date())
-            await stage(session, runtime.outbox, buffer)
-            await session.commit()
-        runtime.relay.notify()
+        async with runtime.work() as work:
+            await lock_memberships(work.session, exclusive=True)  # no batch moves members meanwhile
+            segment = await work.session.get(Segment, segment_id, populate_existing=True)
+            if segment is not None:
+                await backfill(work.session, segment, work.events, today or utcnow().date())
     except Exception as exc:
         log.exception("segment_backfill_failed", segment_id=segment_id)
-        async with runtime.sessions() as session:
-            segment = await session.get(Segment, segment_id)
+        async with runtime.work() as work:
+            segment = await work.session.get(Segment, segment_id)
             if segment is not None:
                 segment.status, segment.last_error = "error", failure_text(exc)[:2000]
-                await session.commit()
 
 
 def _progress_of(runtime: Runtime, clustering_id: str) -> Progress:
     async def progress(value: float, what: str) -> None:
-        async with runtime.sessions() as session:
-            clustering = await session.get(Clustering, clustering_id)
+        async with runtime.work() as work:
+            clustering = await work.session.get(Clustering, clustering_id)
             if clustering is not None:
                 clustering.status, clustering.progress, clustering.stage = "running", value, what
-                await session.commit()
 
     return progress
 
@@ -58,34 +56,36 @@ def _progress_of(runtime: Runtime, clustering_id: str) -> Progress:
 async def run_clustering_job(runtime: Runtime, clustering_id: str) -> None:
     """Fit a clustering, record the run and its drift, republish its segments; failures land on the clustering."""
     try:
-        buffer = EventBuffer()
         async with runtime.sessions() as session:
             clustering = await session.get(Clustering, clustering_id)
             if clustering is None:
                 return
             fresh = await measure(runtime)
-            run, recompute = await run_clustering(session, clustering, _progress_of(runtime, clustering_id))
+            fitted = await fit_clustering(session, clustering, _progress_of(runtime, clustering_id))
+        await _progress_of(runtime, clustering_id)(0.8, "comparing with the previous run")
+        async with runtime.work() as work:
+            await lock_memberships(work.session, exclusive=True)  # first: its writes then wait for no batch
+            clustering = await work.session.get(Clustering, clustering_id, populate_existing=True)
+            if clustering is None:
+                return
+            run, recompute = await record_fit(work.session, clustering, fitted)
             run.result = run.result | {"freshness": fresh}
-            await recompute_dependents(session, recompute, buffer, utcnow().date(), scores_changed=bool(recompute))
-            await stage(session, runtime.outbox, buffer)
-            await session.commit()
-        runtime.relay.notify()
+            await recompute_dependents(work.session, recompute, work.events, utcnow().date(),
+                                       scores_changed=bool(recompute))  # fmt: skip
     except Exception as exc:
         if not isinstance(exc, DomainError):
             log.exception("clustering_failed", clustering_id=clustering_id)
-        async with runtime.sessions() as session:
-            clustering = await session.get(Clustering, clustering_id)
+        async with runtime.work() as work:
+            clustering = await work.session.get(Clustering, clustering_id)
             if clustering is not None:
                 clustering.status, clustering.stage = "error", "failed"
                 clustering.last_error = failure_text(exc)[:2000]
-                await session.commit()
 
 
 def _clv_progress_of(runtime: Runtime, fit_id: str) -> Progress:
     async def progress(value: float, what: str) -> None:
-        async with runtime.sessions() as session:
-            await clv_fits.report(session, fit_id, value, what)
-            await session.commit()
+        async with runtime.work() as work:
+            await clv_fits.report(work.session, fit_id, value, what)
 
     return progress
 
@@ -94,30 +94,26 @@ async def run_clv_fit_job(runtime: Runtime, fit_id: str) -> None:
     """Run a queued CLV fit: load the orders, fit and score off the event loop, then write the scores and the model
     and recompute the segments that read scores, in one transaction; a failure lands on the fit, nothing else."""
     try:
-        async with runtime.sessions() as session:
-            options = await clv_fits.claim(session, fit_id)
-            await session.commit()
+        async with runtime.work() as work:
+            options = await clv_fits.claim(work.session, fit_id)
             if options is None:
                 return  # another replica runs it
+        async with runtime.sessions() as session:
             rows = await lifetime.order_days(session)
         fresh = await measure(runtime)  # what the fit saw: as of when, and what was still on its way
         progress = _clv_progress_of(runtime, fit_id)
         result = await lifetime.fit_and_score(rows, options, progress)
         await progress(0.8, f"writing the scores of {result.customers} customers")  # before this job's writes begin
-        buffer = EventBuffer()
-        async with runtime.sessions() as session:
-            model = await clv_fits.finish(session, fit_id, options, result)
+        async with runtime.work() as work:
+            await lock_memberships(work.session, exclusive=True)  # before the scores: see `lock_memberships`
+            model = await clv_fits.finish(work.session, fit_id, options, result)
             model.parameters = model.parameters | {"freshness": fresh}
-            await recompute_dependents(session, (), buffer, utcnow().date(), scores_changed=True)
-            await stage(session, runtime.outbox, buffer)
-            await session.commit()
-        runtime.relay.notify()
+            await recompute_dependents(work.session, (), work.events, utcnow().date(), scores_changed=True)
     except Exception as exc:
         if not isinstance(exc, DomainError):
             log.exception("clv_fit_failed", fit_id=fit_id)
-        async with runtime.sessions() as session:
-            await clv_fits.fail(session, fit_id, exc)
-            await session.commit()
+        async with runtime.work() as work:
+            await clv_fits.fail(work.session, fit_id, exc)
 
 
 async def sweep_once(runtime: Runtime, today: date | None = None) -> None:

@@ -20,7 +20,7 @@ from services.segmentation.schemas import (
     ClvModelRead,
     RfmMap,
 )
-from services.segmentation.segments import recompute_dependents
+from services.segmentation.segments import lock_memberships, recompute_dependents
 from services.segmentation.service import get_features
 from shared.auth import authorize
 from shared.db import utcnow
@@ -91,6 +91,7 @@ async def rerun_clustering(
 @router.post("/clusterings/{clustering_id}/publish", response_model=ClusteringRead)
 async def publish_clustering(clustering_id: str, session: SessionDep, events: EventsDep) -> ClusteringRead:
     """Create one segment per cluster of the latest run (kept stable across re-runs) and fill them."""
+    await lock_memberships(session, exclusive=True)  # before writing scores (see `lock_memberships`)
     clustering = await clusterings.get_clustering(session, clustering_id)
     run = await clusterings.latest_run(session, clustering_id)
     if run is None:
@@ -162,6 +163,7 @@ async def score_rfm(
     the replica's freshness (409 while it is behind profiles unless `allow_stale`)."""
     freshness = await measure(request.app.state.runtime)
     require_fresh(freshness, allow_stale=allow_stale)
+    await lock_memberships(session, exclusive=True)  # before writing scores (see `lock_memberships`)
     summary = await scores.rfm_summary(session, _moment(as_of), save=True)
     await recompute_dependents(session, (), events, utcnow().date(), scores_changed=True)
     return summary | {"freshness": freshness}

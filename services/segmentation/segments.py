@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.segmentation.models import PastMembership, ProfileFeatures, Segment, SegmentMembership, SegmentSize
@@ -22,7 +23,7 @@ from services.segmentation.rules import (
 )  # fmt: skip
 from services.segmentation.rules_sql import to_sql
 from shared.bus import EventBuffer
-from shared.db import dialect_name, insert_many, new_id, utcnow
+from shared.db import dialect_name, insert_many, new_id, transaction_lock, utcnow
 from shared.errors import Invalid, NotFound, field_error
 from shared.events import SEGMENTS, SegmentEntered, SegmentExited
 
@@ -125,6 +126,7 @@ async def matching_ids(session: AsyncSession, node: Node, today: date) -> set[st
 
 async def backfill(session: AsyncSession, segment: Segment, events: EventBuffer, today: date) -> None:
     """Recompute a segment's members; publish who entered and who left; mark it ready."""
+    await lock_memberships(session, exclusive=True)
     node = parse_definition(segment.definition)
     matching = await matching_ids(session, node, today)
     current = set((await session.scalars(select(SegmentMembership.profile_id)
@@ -193,6 +195,13 @@ def _ordered(segments: Sequence[Segment]) -> list[tuple[Segment, Node]]:
     return ordered
 
 
+async def lock_memberships(session: AsyncSession, *, exclusive: bool) -> None:
+    """Real-time evaluation (shared: batches run side by side) and recomputes (exclusive) of memberships take turns,
+    across replicas: a recompute works on features no batch changes meanwhile, so it cannot bring back a member that
+    a batch has just moved out (or the reverse)."""
+    await transaction_lock(session, "segment-memberships", Segment.__table__, shared=not exclusive)
+
+
 async def evaluate_profiles(session: AsyncSession, profile_ids: set[str], events: EventBuffer, today: date) -> None:
     """Re-evaluate the ready segments for changed profiles (real time); a profile without features (erased or
     merged away) matches nothing, so it leaves every segment."""
@@ -203,18 +212,23 @@ async def evaluate_profiles(session: AsyncSession, profile_ids: set[str], events
     features = {r.profile_id: r for r in await session.scalars(
         select(ProfileFeatures).where(ProfileFeatures.profile_id.in_(list(profile_ids))))}  # fmt: skip
     current = await _memberships(session, profile_ids)
+    sizes: Counter[str] = Counter()
     for profile_id in sorted(profile_ids):
         row, now_in = features.get(profile_id), set(current.get(profile_id, set()))
         for segment, predicate in compiled:
             member = row is not None and predicate(Features(row.traits, row.computed, row.scores, frozenset(now_in)))
             if member and segment.id not in now_in:
                 await _enter(session, segment.id, [profile_id], events)
-                segment.size += 1
+                sizes[segment.id] += 1
                 now_in.add(segment.id)
             elif not member and segment.id in now_in:
                 await _exit(session, segment.id, [profile_id], events)
-                segment.size -= 1
+                sizes[segment.id] -= 1
                 now_in.discard(segment.id)
+    for segment_id, change in sizes.items():  # added in the database: another replica may move sizes too
+        if change:
+            query = update(Segment).where(Segment.id == segment_id).values(size=Segment.size + change)
+            await session.execute(query.execution_options(synchronize_session=False))
 
 
 async def members_page(

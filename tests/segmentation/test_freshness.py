@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -26,14 +26,14 @@ async def held(
 ) -> AsyncIterator[tuple[httpx.AsyncClient, asyncio.Event]]:
     """A segmentation app whose consumer applies nothing until the event is set."""
     release = asyncio.Event()
-    original = consumer.apply_profile_messages
+    original = consumer.lock_memberships  # the first thing a batch does
 
-    async def held_back(session: Any, values: Sequence[Any]) -> set[str]:
+    async def held_back(session: Any, *, exclusive: bool) -> None:
         await release.wait()
-        return await original(session, values)
+        await original(session, exclusive=exclusive)
 
     patch = pytest.MonkeyPatch()
-    patch.setattr(consumer, "apply_profile_messages", held_back)
+    patch.setattr(consumer, "lock_memberships", held_back)
     url = await fresh_database(request.param, "fresh")
     settings = service_settings(Settings, broker=broker, database_url=url, data_dir=tmp_path_factory.mktemp("f"),
                                 consumer_group=f"fresh-{uuid.uuid4().hex[:6]}")  # fmt: skip
