@@ -129,6 +129,8 @@ class ProfileUpserted(Contract):
 
     type: Literal["profile.upserted.v1"] = "profile.upserted.v1"
     profile_id: str
+    # Grows with every write to the profile (under its row lock): a consumer ignores a message older than what it has.
+    version: int = 0
     traits: dict[str, Any] = Field(default_factory=dict)
     computed: dict[str, Any] = Field(default_factory=dict)
     consent: dict[str, bool] = Field(default_factory=dict)
@@ -143,6 +145,7 @@ class ProfileMerged(Contract):
     merged_id: str
     merge_id: str
     undone: bool = False
+    merged_version: int = 0  # the merged profile's version after the merge (or the undo)
     occurred_at: datetime
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import structlog
 from sqlalchemy import BigInteger, Column, Integer, LargeBinary, MetaData, String, Table, delete, select
@@ -38,24 +40,46 @@ async def stage(session: AsyncSession, table: Table, buffer: EventBuffer) -> Non
     buffer.messages.clear()
 
 
+Leader = Callable[[], AbstractAsyncContextManager[bool]]
+LEADER_RETRY_SECONDS = 2.0
+
+
+@asynccontextmanager
+async def _always() -> AsyncIterator[bool]:
+    yield True
+
+
 class OutboxRelay:
-    """Sends outbox rows to Kafka in id order and deletes them once acknowledged."""
+    """Sends outbox rows to Kafka in id order and deletes them once acknowledged. With several replicas of a service
+    only the one holding `leader` relays, so one key's messages never leave out of order; the others stand by."""
 
     def __init__(
-        self, session_factory: async_sessionmaker[AsyncSession], table: Table, bus: Bus, *, batch_size: int = 500
-    ) -> None:
+        self, session_factory: async_sessionmaker[AsyncSession], table: Table, bus: Bus, *, batch_size: int = 500,
+        leader: Leader = _always,
+    ) -> None:  # fmt: skip
         self._sessions = session_factory
         self._table = table
         self._bus = bus
         self._batch_size = batch_size
         self._wakeup = asyncio.Event()
+        self._leader = leader
+        self.leading = False
 
     def notify(self) -> None:
         """Wake the relay after a commit that staged events."""
         self._wakeup.set()
 
-    async def run(self, *, idle_seconds: float = 1.0) -> None:
-        """Relay forever; a failed send is retried with backoff and never drops a row."""
+    async def run(self, *, idle_seconds: float = 0.25) -> None:
+        """Relay forever while this process leads (rows staged by other replicas are found by polling)."""
+        while True:
+            async with self._leader() as held:
+                self.leading = held
+                if held:
+                    await self._relay_forever(idle_seconds)
+            await asyncio.sleep(LEADER_RETRY_SECONDS)
+
+    async def _relay_forever(self, idle_seconds: float) -> None:
+        """Relay until cancelled; a failed send is retried with backoff and never drops a row."""
         backoff = 0.2
         while True:
             await wait_event(self._wakeup, idle_seconds)

@@ -18,7 +18,7 @@ from shared.auth import keyring_for
 from shared.bus import Bus, EventBuffer, ensure_topics
 from shared.config import ServiceSettings
 from shared.consuming import ConsumerWorker, Handler
-from shared.db import make_engine, make_session_factory, migrate, ping
+from shared.db import make_engine, make_session_factory, migrate, ping, try_lock
 from shared.errors import install_error_handlers
 from shared.events import ALL_TOPICS
 from shared.logging import configure_logging
@@ -125,7 +125,7 @@ async def open_runtime(settings: ServiceSettings, spec: ServiceSpec) -> Runtime:
     bus = await start_bus(settings) if spec.kafka else new_bus(settings)
     if spec.kafka:
         await ensure_topics(settings.kafka_bootstrap_servers, ALL_TOPICS)
-    relay = OutboxRelay(sessions, spec.outbox, bus)
+    relay = OutboxRelay(sessions, spec.outbox, bus, leader=lambda: try_lock(engine, f"outbox-relay:{spec.name}"))
     runtime = Runtime(settings, engine, sessions, bus, spec.outbox, relay)
     if spec.kafka:
         runtime.supervise(relay.run, "outbox-relay")
@@ -152,9 +152,10 @@ async def close_runtime(runtime: Runtime) -> None:
         _, stuck = await asyncio.wait(runtime.tasks, timeout=10)  # a stop must never hang on a task
         for task in stuck:
             log.error("task_did_not_stop", task=task.get_name())
-    with contextlib.suppress(Exception):
-        async with asyncio.timeout(5):
-            await runtime.relay.relay_once()
+    if runtime.relay.leading:  # a standby relaying now could send one key's messages out of order
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(5):
+                await runtime.relay.relay_once()
     await runtime.bus.stop()
     await runtime.engine.dispose()
 

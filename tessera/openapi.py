@@ -1,7 +1,6 @@
 """Write each service's OpenAPI document as JSON, for the web app's generated client: `python -m tessera.openapi DIR`.
 
-Nothing starts: each app is built by its factory and asked for its document. The console's document is written only
-once `services/console` exists; until then `web/openapi/console.json` is kept as written by hand from the contract.
+Nothing starts: each app is built by its factory and asked for its document.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from typing import Any
 
 from tessera.stack import SERVICES
 
-SERVICE_NAMES = (*SERVICES, "console")
+SERVICE_NAMES = tuple(SERVICES)  # the console included
 
 
 def service_exists(name: str) -> bool:

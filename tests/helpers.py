@@ -74,3 +74,16 @@ async def running(app: FastAPI, base_url: str = "http://testserver") -> AsyncIte
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
             yield client
+
+
+async def audience_copied(
+    client: httpx.AsyncClient, campaigns_url: str, segment_id: str, size: int, headers: dict[str, str]
+) -> None:
+    """Wait until campaigns' membership copy (the audience of a launch) holds the segment's `size` members."""
+
+    async def copied() -> bool:
+        query = {"target_segments": [segment_id], "exclude_segments": []}
+        found = await client.post(f"{campaigns_url}/v1/campaigns/audience-size", json=query, headers=headers)
+        return found.status_code == 200 and found.json()["size"] == size
+
+    await wait_for(copied, timeout=60)

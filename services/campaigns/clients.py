@@ -1,14 +1,11 @@
-"""HTTP clients of the services campaigns reads from: segmentation (audiences, goals) and profiles (contacts)."""
+"""HTTP clients of the services campaigns reads from: segmentation (segments, goals) and profiles (contacts)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
 import httpx
-
-PAGE = 1000
 
 
 class Platform:
@@ -16,19 +13,6 @@ class Platform:
 
     def __init__(self, client: httpx.AsyncClient, *, segmentation_url: str, profiles_url: str) -> None:
         self.client, self.segmentation_url, self.profiles_url = client, segmentation_url, profiles_url
-
-    async def segment_members(self, segment_id: str) -> AsyncIterator[str]:
-        """Every member of a segment, page by page."""
-        cursor: str | None = None
-        while True:
-            params: dict[str, Any] = {"limit": PAGE} | ({"cursor": cursor} if cursor else {})
-            response = await self.client.get(f"{self.segmentation_url}/v1/segments/{segment_id}/members", params=params)
-            response.raise_for_status()
-            body = response.json()
-            for item in body["items"]:
-                yield item["profile_id"]
-            if not (cursor := body.get("next_cursor")):
-                return
 
     async def profiles(self, profile_ids: list[str]) -> list[dict[str, Any]]:
         """The profiles (traits, consent, identities) of up to 1000 ids; unknown ids are left out."""

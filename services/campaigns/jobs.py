@@ -14,10 +14,10 @@ from typing import Any
 
 import structlog
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.campaigns import delivery, exports
-from services.campaigns.clients import Platform
-from services.campaigns.models import Campaign, Exposure, TriggerRequest
+from services.campaigns.models import Campaign, Exposure, SegmentMember, TriggerRequest
 from services.campaigns.results import winner_of
 from services.campaigns.sending import (
     Planned,
@@ -45,15 +45,17 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
-async def collect_audience(platform: Platform, campaign: Campaign) -> dict[str, str]:
-    """profile → the first target segment it is in, less the members of the exclusion segments."""
+async def collect_audience(session: AsyncSession, campaign: Campaign) -> dict[str, str]:
+    """profile → the first target segment it is in, less the members of the exclusion segments, from campaigns' own
+    copy of the memberships (the one source for audiences, sizes and triggers)."""
     audience: dict[str, str] = {}
-    for segment_id in campaign.target_segments:
-        async for profile_id in platform.segment_members(segment_id):
+    for segment_id in campaign.target_segments:  # the first segment the campaign names wins
+        members = select(SegmentMember.profile_id).where(SegmentMember.segment_id == segment_id)
+        for profile_id in (await session.scalars(members)).all():
             audience.setdefault(profile_id, segment_id)
-    for segment_id in campaign.exclude_segments:
-        async for profile_id in platform.segment_members(segment_id):
-            audience.pop(profile_id, None)
+    excluded = select(SegmentMember.profile_id).where(SegmentMember.segment_id.in_(campaign.exclude_segments))
+    for profile_id in (await session.scalars(excluded)).all():
+        audience.pop(profile_id, None)
     return audience
 
 
@@ -138,8 +140,8 @@ async def _run(runtime: Runtime, campaign_id: str) -> None:
 
 async def _send_audience(runtime: Runtime, campaign: Campaign) -> bool:
     """Send to every profile of the audience not exposed yet; True when all of it went through."""
-    audience = await collect_audience(runtime.extras["platform"], campaign)
     async with runtime.sessions() as session:
+        audience = await collect_audience(session, campaign)
         done = await delivery.exposed(session, campaign.id)
     todo = sorted(set(audience) - done)
     await _progress(runtime, campaign.id, audience=len(audience))
@@ -186,7 +188,8 @@ async def _release_planned(runtime: Runtime, campaign_id: str, ahead: asyncio.Ta
 
 async def _run_export(runtime: Runtime, campaign: Campaign) -> bool:
     """Upload the whole current audience (hashed), recording what was added and removed since the last export."""
-    audience = await collect_audience(runtime.extras["platform"], campaign)
+    async with runtime.sessions() as session:
+        audience = await collect_audience(session, campaign)
     await _progress(runtime, campaign.id, audience=len(audience), processed=0, sent=0, held_out=0, skipped=0)
     for chunk in _chunks(sorted(audience), chunk_size(runtime)):
         profiles = await runtime.extras["platform"].profiles(list(chunk))

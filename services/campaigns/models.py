@@ -12,6 +12,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import JSONType, UTCDateTime, new_id, new_metadata, utcnow
 from shared.inbox import inbox_table
+from shared.membership import membership_changes_table
 from shared.outbox import outbox_table
 
 BigId = BigInteger().with_variant(Integer, "sqlite")
@@ -23,6 +24,7 @@ class Base(DeclarativeBase):
 
 outbox = outbox_table(Base.metadata)
 processed_messages = inbox_table(Base.metadata)
+membership_changes = membership_changes_table(Base.metadata)
 
 
 class SegmentMember(Base):

@@ -7,20 +7,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pydantic import TypeAdapter
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.campaigns import outbound
-from services.campaigns.models import Campaign, Exposure, SegmentMember, TriggerRequest
+from services.campaigns.models import Campaign, Exposure, SegmentMember, TriggerRequest, membership_changes
 from services.campaigns.templates import check_template
-from shared.consuming import decode_contract
 from shared.db import new_id, utcnow
 from shared.errors import Conflict, Invalid, NotFound, field_error
-from shared.events import SegmentEntered, SegmentExited
+from shared.events import SegmentEntered
+from shared.membership import apply_memberships, parse_segment_messages
 
-SegmentMessage = SegmentEntered | SegmentExited
-_adapter: TypeAdapter[SegmentMessage] = TypeAdapter(SegmentMessage)
 # Templates are rendered once against this profile when saved: a template that fails here would fail on send.
 SAMPLE_TRAITS = {
     "first_name": "Ada",
@@ -35,26 +32,11 @@ EDITABLE = ("draft", "scheduled", "paused")
 NULLABLE = ("frequency_cap", "webhook_url", "ab_test")  # null clears these; other fields always have a value
 
 
-def parse_segment_message(value: Any) -> SegmentMessage:
-    """A `tessera.segments.v1` message, or `PoisonMessage`."""
-    return decode_contract(_adapter, value, "segment message")
-
-
 async def apply_segment_messages(session: AsyncSession, values: Sequence[Any]) -> list[SegmentEntered]:
-    """Enter and exit memberships (replays are harmless); return the entries, for triggered campaigns."""
-    entered: list[SegmentEntered] = []
-    for message in (parse_segment_message(v) for v in values):
-        key = (message.segment_id, message.profile_id)
-        member = await session.get(SegmentMember, key)
-        if isinstance(message, SegmentEntered) and member is None:
-            session.add(SegmentMember(segment_id=key[0], profile_id=key[1], entered_at=message.occurred_at))
-            await session.flush()
-            entered.append(message)
-        elif isinstance(message, SegmentExited) and member is not None:
-            await session.execute(
-                delete(SegmentMember).where(SegmentMember.segment_id == key[0], SegmentMember.profile_id == key[1])
-            )
-    return entered
+    """Enter and exit memberships (replays and late messages change nothing); return the entries, for triggered
+    campaigns."""
+    messages = parse_segment_messages(values)
+    return await apply_memberships(session, SegmentMember.__table__, membership_changes, messages)
 
 
 async def queue_triggers(session: AsyncSession, entered: Sequence[SegmentEntered]) -> int:

@@ -140,7 +140,10 @@ async def list_merges(profile_id: str, session: SessionDep) -> list[MergeRead]:
 @router.post("/merges/{merge_id}/undo", response_model=MergeRead, dependencies=[AdminOnly])
 async def undo(merge_id: str, session: SessionDep, events: EventsDep) -> MergeRead:
     """Split a merged profile back out (admins)."""
-    return MergeRead.model_validate(await undo_merge(session, merge_id, events))
+    merge = await undo_merge(session, merge_id, events)
+    for profile_id in (merge.kept_id, merge.merged_id):  # both changed: every service sees them as they are now
+        await service.publish_profile(session, await service.get_profile(session, profile_id), events)
+    return MergeRead.model_validate(merge)
 
 
 @router.get("/identity-conflicts", response_model=list[ConflictRead])

@@ -33,18 +33,20 @@ class ProfileState:
     user_ids: set[str] = field(default_factory=set)
     is_new: bool = False
     merged_into: str | None = None
+    version: int = 0
 
     @classmethod
     def from_row(cls, row: Any) -> ProfileState:
         """State from a `profiles` row."""
         return cls(row.id, dict(row.traits), dict(row.trait_times), dict(row.computed), dict(row.consent),
-                   row.first_seen_at, row.last_seen_at, merged_into=row.merged_into)  # fmt: skip
+                   row.first_seen_at, row.last_seen_at, merged_into=row.merged_into,
+                   version=row.version or 0)  # fmt: skip
 
     def row(self) -> dict[str, Any]:
         """The `profiles` columns of this state."""
         return {"id": self.id, "traits": self.traits, "trait_times": self.trait_times, "computed": self.computed,
                 "consent": self.consent, "first_seen_at": self.first_seen_at, "last_seen_at": self.last_seen_at,
-                "merged_into": self.merged_into, "updated_at": utcnow()}  # fmt: skip
+                "merged_into": self.merged_into, "version": self.version, "updated_at": utcnow()}  # fmt: skip
 
 
 @dataclass
@@ -135,6 +137,8 @@ class Batch:
     async def flush(self) -> None:
         """Write everything the batch changed, set-wise."""
         states = [self.profiles[p] for p in self.changed if p in self.profiles]
+        for state in states:
+            state.version += 1
         fresh = [state for state in states if state.is_new]
         known = [state for state in states if not state.is_new]
         table = Profile.__table__

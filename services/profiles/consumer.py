@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
-from pydantic import TypeAdapter
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.profiles.ingest import apply_events
-from services.profiles.models import SegmentMember
+from services.profiles.models import SegmentMember, membership_changes
 from shared.bus import EventBuffer
-from shared.consuming import Handler, Received, decode_contract
-from shared.db import upsert
-from shared.events import EVENTS, SEGMENTS, SegmentEntered, SegmentExited
-
-_segment_message: TypeAdapter[SegmentEntered | SegmentExited] = TypeAdapter(SegmentEntered | SegmentExited)
+from shared.consuming import Handler, Received
+from shared.events import EVENTS, SEGMENTS
+from shared.membership import apply_memberships, parse_segment_messages
 
 
 def events_handler(points: Mapping[str, float] | None = None) -> Handler:
@@ -30,24 +25,9 @@ def events_handler(points: Mapping[str, float] | None = None) -> Handler:
 
 
 async def handle_segments(session: AsyncSession, messages: Sequence[Received], events: EventBuffer) -> None:
-    """Keep who is in which segment, for segment-filtered reports (replays are harmless)."""
-    for value in (m.value for m in messages):
-        message: Any = decode_contract(_segment_message, value, "segment message")
-        if isinstance(message, SegmentEntered):
-            row = {
-                "segment_id": message.segment_id,
-                "profile_id": message.profile_id,
-                "entered_at": message.occurred_at,
-            }
-            await upsert(
-                session, SegmentMember.__table__, [row], keys=["segment_id", "profile_id"], replace=("entered_at",)
-            )
-        else:
-            await session.execute(
-                delete(SegmentMember).where(
-                    SegmentMember.segment_id == message.segment_id, SegmentMember.profile_id == message.profile_id
-                )
-            )
+    """Keep who is in which segment, for segment-filtered reports (replays and late messages change nothing)."""
+    parsed = parse_segment_messages([m.value for m in messages])
+    await apply_memberships(session, SegmentMember.__table__, membership_changes, parsed)
 
 
 def handlers(points: Mapping[str, float] | None = None) -> dict[str, Handler]:

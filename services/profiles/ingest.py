@@ -231,5 +231,5 @@ def upserted_message(state: ProfileState, counts: dict[str, dict[str, int]]) -> 
     }  # fmt: skip
     consent = {channel: bool(d.get("granted")) for channel, d in state.consent.items()}
     # Built from our own state, so pydantic's validation would only re-check what we just made.
-    return ProfileUpserted.model_construct(profile_id=state.id, traits=state.traits, computed=computed, consent=consent,
-                                           occurred_at=utcnow())  # fmt: skip
+    return ProfileUpserted.model_construct(profile_id=state.id, version=state.version, traits=state.traits,
+                                           computed=computed, consent=consent, occurred_at=utcnow())  # fmt: skip

@@ -81,8 +81,10 @@ async def merge_in_batch(
         "id": merge_id, "kept_id": kept.id, "merged_id": merged.id, "reason": reason, "message_id": message_id,
         "moved_identities": identities, "snapshot": before | {"counts": counts}, "created_at": utcnow(),
     }])  # fmt: skip
-    events.add(PROFILES, ProfileMerged(profile_id=kept.id, merged_id=merged.id, merge_id=merge_id,
-                                       occurred_at=utcnow()), key=kept.id)  # fmt: skip
+    # The merged profile is in `changed`: the batch's flush raises its version by one, to what this message says.
+    message = ProfileMerged(profile_id=kept.id, merged_id=merged.id, merge_id=merge_id,
+                            merged_version=merged.version + 1, occurred_at=utcnow())  # fmt: skip
+    events.add(PROFILES, message, key=kept.id)
 
 
 async def undo_merge(session: AsyncSession, merge_id: str, events: EventBuffer) -> Merge:
@@ -102,8 +104,9 @@ async def undo_merge(session: AsyncSession, merge_id: str, events: EventBuffer) 
     _restore(kept, merged, merge.snapshot)
     await _rederive_extremes(session, kept)
     merge.undone_at = utcnow()
+    kept.version, merged.version = (kept.version or 0) + 1, (merged.version or 0) + 1
     events.add(PROFILES, ProfileMerged(profile_id=kept.id, merged_id=merged.id, merge_id=merge.id, undone=True,
-                                       occurred_at=utcnow()), key=kept.id)  # fmt: skip
+                                       merged_version=merged.version, occurred_at=utcnow()), key=kept.id)  # fmt: skip
     return merge
 
 

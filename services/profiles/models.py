@@ -10,6 +10,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import JSONType, UTCDateTime, new_id, new_metadata, utcnow
 from shared.inbox import inbox_table
+from shared.membership import membership_changes_table
 from shared.outbox import outbox_table
 
 AutoId = BigInteger().with_variant(Integer, "sqlite")
@@ -21,6 +22,7 @@ class Base(DeclarativeBase):
 
 outbox = outbox_table(Base.metadata)
 processed_messages = inbox_table(Base.metadata)
+membership_changes = membership_changes_table(Base.metadata)
 
 
 class Profile(Base):
@@ -36,6 +38,7 @@ class Profile(Base):
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     merged_into: Mapped[str | None] = mapped_column(String(32), index=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)  # +1 with every write; published with the profile
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

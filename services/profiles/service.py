@@ -141,6 +141,7 @@ async def patch_traits(session: AsyncSession, profile_id: str, traits: dict[str,
     values, times = dict(profile.traits), dict(profile.trait_times)
     apply_traits(values, times, traits, utcnow(), force=True)
     profile.traits, profile.trait_times, profile.updated_at = values, times, utcnow()
+    profile.version = (profile.version or 0) + 1
     await publish_profile(session, profile, events)
     return profile
 
@@ -152,6 +153,7 @@ async def put_consent(session: AsyncSession, profile_id: str, choices: dict[str,
     for channel, granted in choices.items():
         set_consent(consent, channel, granted, "api", utcnow(), now=True)
     profile.consent, profile.updated_at = consent, utcnow()
+    profile.version = (profile.version or 0) + 1
     await publish_profile(session, profile, events)
     return profile
 

@@ -9,7 +9,7 @@ from services.segmentation import api, ml_api
 from services.segmentation.config import Settings, get_settings
 from services.segmentation.consumer import HANDLERS
 from services.segmentation.insight import api as insight_api
-from services.segmentation.jobs import run_due, sweep_once
+from services.segmentation.jobs import run_due, sweep_if_due
 from services.segmentation.models import outbox
 from shared.runtime import Runtime, ServiceSpec, create_service_app
 
@@ -25,7 +25,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 base_url=settings.profiles_url.rstrip("/"), headers={"Authorization": f"Bearer {key}"}, timeout=5.0
             )
         if settings.sweep_interval_seconds > 0:
-            runtime.every(settings.sweep_interval_seconds, lambda: sweep_once(runtime), "segment-sweep")
+            every = settings.sweep_interval_seconds
+            runtime.every(every, lambda: sweep_if_due(runtime, every), "segment-sweep")
         if settings.schedule_check_seconds > 0:
             runtime.every(settings.schedule_check_seconds, lambda: run_due(runtime), "model-schedule")
 

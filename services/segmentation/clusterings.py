@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.segmentation import clustering as ml
@@ -217,6 +217,18 @@ async def start_run(session: AsyncSession, clustering_id: str) -> Clustering:
     clustering.status, clustering.progress, clustering.stage, clustering.last_error = "queued", 0.0, "queued", None
     clustering.updated_at = utcnow()
     return clustering
+
+
+async def claim_scheduled_run(session: AsyncSession, clustering_id: str, now: datetime) -> bool:
+    """Queue a due scheduled run unless another replica already did (one conditional update decides)."""
+    claimed = await session.execute(
+        update(Clustering)
+        .where(Clustering.id == clustering_id, Clustering.next_run_at <= now,
+               Clustering.status.not_in(("queued", "running")))
+        .values(status="queued", progress=0.0, stage="queued", last_error=None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
+    return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
 
 
 async def due_clusterings(session: AsyncSession, now: datetime) -> list[str]:

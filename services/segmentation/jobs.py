@@ -9,7 +9,7 @@ from datetime import date
 import structlog
 
 from services.segmentation import clv_fits, lifetime
-from services.segmentation.clusterings import due_clusterings, fit_clustering, record_fit, start_run
+from services.segmentation.clusterings import claim_scheduled_run, due_clusterings, fit_clustering, record_fit
 from services.segmentation.freshness import measure
 from services.segmentation.models import Clustering, Segment
 from services.segmentation.segments import (
@@ -19,6 +19,7 @@ from services.segmentation.segments import (
     lock_memberships,
     recompute_dependents,
 )
+from services.segmentation.service import claim_round
 from shared.db import utcnow
 from shared.errors import DomainError, failure_text
 from shared.runtime import Runtime
@@ -116,6 +117,14 @@ async def run_clv_fit_job(runtime: Runtime, fit_id: str) -> None:
             await clv_fits.fail(work.session, fit_id, exc)
 
 
+async def sweep_if_due(runtime: Runtime, every_seconds: float) -> None:
+    """The periodic sweep, run by one replica per interval (the first to claim the round)."""
+    async with runtime.work() as work:
+        claimed = await claim_round(work.session, "segment-sweep", every_seconds, utcnow())
+    if claimed:
+        await sweep_once(runtime)
+
+
 async def sweep_once(runtime: Runtime, today: date | None = None) -> None:
     """Recompute every ready segment whose definition counts events in a time window (as of `today`)."""
     async with runtime.sessions() as session:
@@ -126,12 +135,10 @@ async def sweep_once(runtime: Runtime, today: date | None = None) -> None:
 
 async def run_due(runtime: Runtime) -> None:
     """Run every scheduled clustering and CLV refit that is due now."""
-    async with runtime.sessions() as session:
-        clusterings = await due_clusterings(session, utcnow())
-        for clustering_id in clusterings:
-            await start_run(session, clustering_id)
-        refit = await clv_fits.queue_due_refit(session, utcnow())
-        await session.commit()
+    async with runtime.work() as work:
+        due = await due_clusterings(work.session, utcnow())
+        clusterings = [c for c in due if await claim_scheduled_run(work.session, c, utcnow())]
+        refit = await clv_fits.queue_due_refit(work.session, utcnow())
     for clustering_id in clusterings:
         await run_clustering_job(runtime, clustering_id)
     if refit is not None:

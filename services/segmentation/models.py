@@ -32,7 +32,18 @@ class ProfileFeatures(Base):
     consent: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     # Written by scoring runs (RFM, CLV, clusterings), never by profile messages: rfm_segment, clv, p_alive …
     scores: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)  # profiles' version of what is held here
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ProfileTombstone(Base):
+    """A profile merged away (up to `version`) or erased (every version): older messages about it are ignored."""
+
+    __tablename__ = "profile_tombstones"
+
+    profile_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Segment(Base):

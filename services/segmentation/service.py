@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.segmentation.models import ClusterAssignment, ProfileFeatures
+from services.segmentation.models import ClusterAssignment, ProfileFeatures, ProfileTombstone, Setting
 from shared.consuming import decode_contract
+from shared.db import insert_new, take_write_lock, upsert, utcnow
 from shared.errors import NotFound
 from shared.events import ProfileErased, ProfileMerged, ProfileUpserted
 
 ProfileMessage = ProfileUpserted | ProfileMerged | ProfileErased
+ERASED = 2**62  # an erased profile's tombstone outranks every version: it never comes back
 _adapter: TypeAdapter[ProfileMessage] = TypeAdapter(ProfileMessage)
 
 
@@ -24,44 +27,47 @@ def parse_profile_message(value: Any) -> ProfileMessage:
 
 
 async def apply_profile_messages(session: AsyncSession, values: Sequence[Any]) -> set[str]:
-    """Upsert features (newer wins), drop merged-away and erased profiles; return the profiles touched."""
+    """Upsert features (a newer version wins), drop merged-away and erased profiles and keep their tombstones (so an
+    older message about them, arriving late on another partition, is ignored); return the profiles touched."""
     touched: set[str] = set()
     for message in (parse_profile_message(v) for v in values):
         if isinstance(message, ProfileUpserted):
-            await _upsert(session, message)
-            touched.add(message.profile_id)
+            if await _upsert(session, message):
+                touched.add(message.profile_id)
         elif isinstance(message, ProfileMerged) and not message.undone:
-            await _forget(session, message.merged_id)
+            await _forget(session, message.merged_id, message.merged_version)
             touched.add(message.merged_id)
         elif isinstance(message, ProfileErased):
-            await _forget(session, message.profile_id)
+            await _forget(session, message.profile_id, ERASED)
             touched.add(message.profile_id)
     return touched
 
 
-async def _forget(session: AsyncSession, profile_id: str) -> None:
-    """Drop a profile's features, scores and cluster assignments (it was merged away or erased)."""
+async def _forget(session: AsyncSession, profile_id: str, version: int) -> None:
+    """Drop a profile's features, scores and cluster assignments (it was merged away or erased), and remember it."""
     await session.execute(delete(ProfileFeatures).where(ProfileFeatures.profile_id == profile_id))
     await session.execute(delete(ClusterAssignment).where(ClusterAssignment.profile_id == profile_id))
+    row = {"profile_id": profile_id, "version": version, "at": utcnow()}
+    await upsert(session, ProfileTombstone.__table__, [row], keys=["profile_id"], replace=("version", "at"))
 
 
-async def _upsert(session: AsyncSession, message: ProfileUpserted) -> None:
+async def _upsert(session: AsyncSession, message: ProfileUpserted) -> bool:
+    """Apply a profile's state unless what is held (or its tombstone) is as new; whether it was applied."""
+    tombstone = await session.get(ProfileTombstone, message.profile_id)
+    if tombstone is not None and message.version <= tombstone.version:
+        return False
     row = await session.get(ProfileFeatures, message.profile_id)
     if row is None:
-        session.add(
-            ProfileFeatures(
-                profile_id=message.profile_id,
-                traits=message.traits,
-                computed=message.computed,
-                consent=message.consent,
-                scores={},
-                updated_at=message.occurred_at,
-            )
-        )
+        session.add(ProfileFeatures(profile_id=message.profile_id, traits=message.traits, computed=message.computed,
+                                    consent=message.consent, scores={}, version=message.version,
+                                    updated_at=message.occurred_at))  # fmt: skip
         await session.flush()
-    elif row.updated_at <= message.occurred_at:  # a replayed older message never overwrites a newer one
-        row.traits, row.computed, row.consent = message.traits, message.computed, message.consent
-        row.updated_at = message.occurred_at
+        return True
+    if (message.version, message.occurred_at) <= (row.version, row.updated_at):  # a replayed or older message
+        return False
+    row.traits, row.computed, row.consent = message.traits, message.computed, message.consent
+    row.version, row.updated_at = message.version, message.occurred_at
+    return True
 
 
 async def get_features(session: AsyncSession, profile_id: str) -> ProfileFeatures:
@@ -70,3 +76,17 @@ async def get_features(session: AsyncSession, profile_id: str) -> ProfileFeature
     if row is None:
         raise NotFound(f"No features for profile '{profile_id}'.")
     return row
+
+
+async def claim_round(session: AsyncSession, name: str, every_seconds: float, now: datetime) -> bool:
+    """Whether this replica runs this round of a periodic job: the first to find the last round older than the
+    interval takes it (its row locked meanwhile), the others skip it."""
+    key = f"round:{name}"
+    await insert_new(session, Setting.__table__, [{"key": key, "value": {}}], ["key"])
+    await take_write_lock(session, Setting.__table__)
+    row = await session.scalar(select(Setting).where(Setting.key == key).with_for_update())
+    last = (row.value or {}).get("at") if row else None
+    if row is None or (last and datetime.fromisoformat(last) > now - timedelta(seconds=every_seconds * 0.9)):
+        return False
+    row.value = {"at": now.isoformat()}
+    return True

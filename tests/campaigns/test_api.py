@@ -9,7 +9,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import orjson
 import pytest
+from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from sqlalchemy import text
 
@@ -17,6 +19,7 @@ from services.campaigns.app import create_app
 from services.campaigns.config import Settings
 from services.campaigns.models import Exposure
 from shared.db import make_engine, utcnow
+from shared.events import SEGMENTS
 from tessera.broker import free_port
 from tests.builders import auth, service_settings
 from tests.conftest import ANALYST_KEY, BACKENDS, MARKETER_KEY
@@ -91,10 +94,28 @@ class TestValidation:
 
 
 class TestLifeCycle:
-    async def test_a_run_that_cannot_reach_segmentation_pauses_with_the_error(
-        self, campaigns: httpx.AsyncClient
+    async def test_a_run_that_cannot_reach_profiles_pauses_with_the_error(
+        self, campaigns: httpx.AsyncClient, broker: str
     ) -> None:
-        campaign = await create(campaigns)
+        segment_id = f"s-{uuid.uuid4().hex[:8]}"
+        entered = {
+            "type": "segment.entered.v1",
+            "segment_id": segment_id,
+            "profile_id": "p-1",
+            "occurred_at": utcnow().isoformat(),
+        }
+        producer = AIOKafkaProducer(bootstrap_servers=broker)
+        await producer.start()
+        await producer.send_and_wait(SEGMENTS, orjson.dumps(entered), key=b"p-1")
+        await producer.stop()
+
+        async def copied() -> bool:  # campaigns' membership copy, the audience of a run
+            query = {"target_segments": [segment_id], "exclude_segments": []}
+            size = await campaigns.post("/v1/campaigns/audience-size", json=query, headers=ANALYST)
+            return size.json()["size"] == 1
+
+        await wait_for(copied)
+        campaign = await create(campaigns, target_segments=[segment_id])
         launched = await campaigns.post(f"/v1/campaigns/{campaign['id']}/launch", headers=MARKETER)
         assert launched.status_code == 200 and launched.json()["status"] == "running"
 

@@ -145,7 +145,16 @@ async def replicas(
         runtimes = tuple(app.state.runtime for app in apps)
         for runtime in runtimes:
             runtime.extras["platform"] = Platform(peers.client, **PEERS)
+        await copy_memberships(runtimes[0], peers)
         yield runtimes  # type: ignore[misc]
+
+
+async def copy_memberships(runtime: Runtime, peers: Peers) -> None:
+    """Campaigns' copy of the segment's memberships, as its consumer keeps it from `tessera.segments.v1`."""
+    entered = [SegmentEntered(segment_id=peers.segment_id, profile_id=p, occurred_at=utcnow()) for p in peers.emails]
+    async with runtime.sessions() as session:
+        await service.apply_segment_messages(session, [m.model_dump(mode="json") for m in entered])
+        await session.commit()
 
 
 async def create_campaign(runtime: Runtime, peers: Peers, **overrides: Any) -> str:

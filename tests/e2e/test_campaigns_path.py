@@ -22,7 +22,7 @@ from tests.builders import auth
 from tests.campaigns.smtp_sink import html_of, smtp_sink
 from tests.conftest import ADMIN_KEY, WRITE_KEY
 from tests.e2e.stack import tessera_up
-from tests.helpers import TopicReader, wait_for
+from tests.helpers import TopicReader, audience_copied, wait_for
 
 USERS = 120
 ADMIN = auth(ADMIN_KEY)
@@ -66,6 +66,7 @@ async def _audience(client: httpx.AsyncClient, urls: dict[str, str], m: str) -> 
     created = await client.post(
         f"{urls['segmentation']}/v1/segments", headers=ADMIN, json={"name": m, "definition": definition}
     )
+    await audience_copied(client, urls["campaigns"], created.json()["id"], USERS, ADMIN)
     return str(created.json()["id"])
 
 

@@ -19,7 +19,7 @@ from tests.builders import auth
 from tests.campaigns.smtp_sink import smtp_sink
 from tests.conftest import ADMIN_KEY, BACKENDS, WRITE_KEY
 from tests.e2e.stack import SERVICES, tessera_up
-from tests.helpers import wait_for
+from tests.helpers import audience_copied, wait_for
 
 ADMIN = auth(ADMIN_KEY)
 
@@ -153,4 +153,5 @@ async def _segment(client: httpx.AsyncClient, urls: dict[str, str], m: str) -> s
     await wait_for(replicated, timeout=60)
     created = await client.post(f"{urls['segmentation']}/v1/segments", headers=ADMIN,
                                 json={"name": f"erase-{m}", "definition": definition})  # fmt: skip
+    await audience_copied(client, urls["campaigns"], created.json()["id"], 2, ADMIN)
     return str(created.json()["id"])

@@ -38,7 +38,7 @@ async def get_preflight(campaign_id: str, session: SessionDep, request: Request)
     """What launching now would do: skipped (by reason), held out, waiting, each variant — the launch's own numbers."""
     campaign = await service.get_campaign(session, campaign_id)
     platform = request.app.state.runtime.extras["platform"]
-    audience = await collect_audience(platform, campaign)
+    audience = await collect_audience(session, campaign)
     return await authoring.preflight(session, campaign, audience, platform)
 
 
