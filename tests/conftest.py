@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import asyncpg
@@ -31,15 +32,23 @@ API_KEYS = [
 BACKENDS = ["sqlite", "postgres"]
 
 
+@contextmanager
+def running_broker(tmp_path_factory: pytest.TempPathFactory, name: str = "broker") -> Iterator[str]:
+    """A real Kafka-protocol broker (tansu, memory storage) on a free port, logging to a file of its own."""
+    port = free_port()
+    with open(tmp_path_factory.mktemp(name) / "broker.log", "ab") as log:
+        process = start_broker("127.0.0.1", port, log)
+        try:
+            yield f"127.0.0.1:{port}"
+        finally:
+            stop_process(process)
+
+
 @pytest.fixture(scope="session")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real Kafka-protocol broker (tansu, memory storage) on a free port, for the whole session."""
-    port = free_port()
-    log = open(tmp_path_factory.mktemp("broker") / "broker.log", "ab")  # noqa: SIM115
-    process = start_broker("127.0.0.1", port, log)
-    yield f"127.0.0.1:{port}"
-    stop_process(process)
-    log.close()
+    """The session's broker."""
+    with running_broker(tmp_path_factory) as bootstrap:
+        yield bootstrap
 
 
 def _pg_dsn(database: str) -> str:

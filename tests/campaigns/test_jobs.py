@@ -35,10 +35,10 @@ from services.segmentation.config import Settings as SegmentationSettings
 from shared.db import utcnow
 from shared.events import EVENTS, SegmentEntered
 from shared.runtime import Runtime
-from tessera.broker import free_port, start_broker, stop_process
+from tessera.broker import free_port
 from tests.builders import auth, service_settings
 from tests.campaigns.smtp_sink import Sink, smtp_sink
-from tests.conftest import ADMIN_KEY, BACKENDS
+from tests.conftest import ADMIN_KEY, BACKENDS, running_broker
 from tests.helpers import wait_for
 from tests.profiles.builders import identify
 
@@ -60,12 +60,8 @@ class Peers:
 @pytest.fixture(scope="module")
 def own_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A broker of this module's own: its profiles stay out of other modules' services."""
-    port = free_port()
-    log = open(tmp_path_factory.mktemp("jobs-broker") / "broker.log", "ab")  # noqa: SIM115
-    process = start_broker("127.0.0.1", port, log)
-    yield f"127.0.0.1:{port}"
-    stop_process(process)
-    log.close()
+    with running_broker(tmp_path_factory, "jobs-broker") as bootstrap:
+        yield bootstrap
 
 
 @pytest.fixture(scope="module")

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from shared.db import make_engine, migrate
-from tests.conftest import BACKENDS
+from tests.conftest import BACKENDS, running_broker
+
+
+@pytest.fixture(scope="package")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A broker of the profiles tests' own: each test's fresh consumer group reads from the start of the topic, and
+    the events other packages left on the session broker would make it wait behind thousands of them."""
+    with running_broker(tmp_path_factory, "profiles-broker") as bootstrap:
+        yield bootstrap
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -16,7 +16,7 @@ from services.segmentation.jobs import run_clv_fit_job, run_due
 from services.segmentation.lifetime import ClvOptions
 from services.segmentation.models import ClvModel
 from shared.db import utcnow
-from tessera.broker import free_port, start_broker, stop_process
+from tests.conftest import running_broker
 from tests.helpers import wait_for
 from tests.segmentation.builders import (
     ANALYST,
@@ -39,12 +39,8 @@ ZERO_END, STEADY_END = "1985-12-31", "1990-12-31"
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A broker of this module's own: the replica holds these cohorts and nothing else."""
-    port = free_port()
-    log = open(tmp_path_factory.mktemp("clv-broker") / "broker.log", "ab")  # noqa: SIM115
-    process = start_broker("127.0.0.1", port, log)
-    yield f"127.0.0.1:{port}"
-    stop_process(process)
-    log.close()
+    with running_broker(tmp_path_factory, "clv-broker") as bootstrap:
+        yield bootstrap
 
 
 def _orders(customers: list[int], days: list[str], amounts: list[float], end: str) -> Orders:

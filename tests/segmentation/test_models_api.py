@@ -17,7 +17,7 @@ from sklearn.metrics import adjusted_rand_score
 from services.segmentation.jobs import run_due
 from services.segmentation.models import Clustering
 from shared.db import utcnow
-from tessera.broker import free_port, start_broker, stop_process
+from tests.conftest import running_broker
 from tests.helpers import wait_for
 from tests.segmentation import personas
 from tests.segmentation.builders import (
@@ -37,12 +37,8 @@ CDNOW = Path(__file__).parents[1] / "data" / "CDNOW_sample.txt"
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A broker of this module's own: the thousands of profiles it publishes stay out of other modules' replicas."""
-    port = free_port()
-    log = open(tmp_path_factory.mktemp("models-broker") / "broker.log", "ab")  # noqa: SIM115
-    process = start_broker("127.0.0.1", port, log)
-    yield f"127.0.0.1:{port}"
-    stop_process(process)
-    log.close()
+    with running_broker(tmp_path_factory, "models-broker") as bootstrap:
+        yield bootstrap
 
 
 # Fader, Hardie & Lee (2005), CDNOW 1/10 sample, calibration to 1997-09-30 in weeks; Gamma-Gamma (Fader & Hardie).
