@@ -17,7 +17,7 @@ from services.tracking.models import Source
 from services.tracking.validation import EventInvalid, validate_event
 from shared.auth import generate_key, hash_key
 from shared.bus import OutboundMessage
-from shared.db import utcnow
+from shared.db import transaction_lock, utcnow
 from shared.errors import NotFound
 from shared.events import EVENTS, EVENTS_REJECTED, MessageRejected
 
@@ -69,7 +69,9 @@ async def update_source(session: AsyncSession, source_id: str, changes: dict[str
 
 
 async def ensure_source_with_key(session: AsyncSession, *, name: str, write_key: str) -> Source:
-    """The source with this write key, created under `name` if missing (the default source at start)."""
+    """The source with this write key, created under `name` if missing (the default source at start). Replicas start
+    together: the lock makes the others wait and then find the one created, instead of a unique-key error."""
+    await transaction_lock(session, f"source:{hash_key(write_key)}", Source.__table__)
     source = await find_source(session, write_key)
     if source is None:
         source = Source(name=name, write_key_hash=hash_key(write_key), write_key_hint=_hint(write_key))
