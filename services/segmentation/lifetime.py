@@ -16,7 +16,7 @@ import numpy as np
 from sqlalchemy import Row, TextClause, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.segmentation import clv
+from services.segmentation import clv, clv_validation
 from services.segmentation.models import ClvModel, ProfileFeatures
 from services.segmentation.scores import write_scores
 from shared.db import dialect_name
@@ -128,6 +128,22 @@ async def fit_and_score(rows: OrderDays, options: ClvOptions, progress: Progress
     await progress(0.6, f"scoring {len(summary.x)} customers")
     scores = await asyncio.to_thread(score, bgnbd, gamma_gamma, summary, options)
     return ClvResult(bgnbd, gamma_gamma, len(summary.x), repeat, scores)
+
+
+def validate(rows: OrderDays, calibration_end: date, holdout_end: date, time_unit: clv.TimeUnit
+             ) -> tuple[clv.BgNbdFit, clv_validation.HoldoutValidation]:  # fmt: skip
+    """Fit BG/NBD on the orders up to `calibration_end` and compare what it expects in the holdout with what was
+    bought (CPU-bound: run in a thread); nothing is stored."""
+    options = ClvOptions(calibration_end, time_unit)
+    summary = summarise(rows, options)
+    try:
+        fit = clv.fit_bgnbd(summary.x, summary.t_x, summary.T)
+    except clv.FitFailed as exc:
+        raise Conflict(str(exc)) from None
+    ids, days, _ = (list(column) for column in zip(*rows, strict=True))
+    actual = clv_validation.holdout_purchases(summary, np.array(ids, dtype=object), days, calibration_end, holdout_end)
+    length = (holdout_end - calibration_end).days / (7.0 if time_unit == "weeks" else 1.0)
+    return fit, clv_validation.validate_holdout(fit, summary, actual, length, calibration_end, holdout_end)
 
 
 def score(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated, Any
+import asyncio
+from dataclasses import asdict
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, status
 
@@ -18,6 +20,7 @@ from services.segmentation.schemas import (
     ClvFitRead,
     ClvFitRequest,
     ClvModelRead,
+    ClvValidationRead,
     RfmMap,
 )
 from services.segmentation.segments import lock_memberships, recompute_dependents
@@ -25,7 +28,7 @@ from services.segmentation.service import get_features
 from shared.auth import authorize
 from shared.db import utcnow
 from shared.deps import EventsDep, SessionDep
-from shared.errors import Conflict
+from shared.errors import Conflict, Invalid, field_error
 
 AllowStale = Annotated[bool, Query(description="fit even while the replica is behind profiles (the result says so)")]
 router = APIRouter(prefix="/v1", tags=["models"], dependencies=[Depends(authorize)])
@@ -136,6 +139,23 @@ async def get_clv_fit(fit_id: str, session: SessionDep) -> ClvFitRead:
     """A CLV fit: status, progress and stage, then the model it made or the error that stopped it."""
     [read] = await clv_fits.describe_fits(session, [await clv_fits.get_fit(session, fit_id)])
     return ClvFitRead(**read)
+
+
+@router.get("/clv/validation", response_model=ClvValidationRead)
+async def validate_clv(
+    session: SessionDep, request: Request, calibration_end: date, holdout_end: date,
+    time_unit: Literal["days", "weeks"] = "weeks", allow_stale: AllowStale = False,
+) -> ClvValidationRead:  # fmt: skip
+    """Fit BG/NBD on orders up to `calibration_end` and compare the repeat purchases it expects up to `holdout_end`
+    with the ones made, overall and by calibration repeat purchases (Fader, Hardie & Lee 2005); nothing is stored."""
+    if holdout_end <= calibration_end:
+        raise Invalid("The holdout must end after the calibration period.",
+                      fields=[field_error("query.holdout_end", "must be after calibration_end")])  # fmt: skip
+    freshness = await measure(request.app.state.runtime)
+    require_fresh(freshness, allow_stale=allow_stale)
+    rows = await lifetime.order_days(session)
+    fit, report = await asyncio.to_thread(lifetime.validate, rows, calibration_end, holdout_end, time_unit)
+    return ClvValidationRead(**asdict(report) | {"time_unit": time_unit, "bgnbd": asdict(fit), "freshness": freshness})
 
 
 @router.get("/clv", response_model=ClvModelRead)

@@ -271,6 +271,31 @@ class ClvModelRead(BaseModel):
     freshness: Freshness | None = None
 
 
+class HoldoutBucketRead(BaseModel):
+    """Customers with this many calibration repeat purchases ("7+": 7 or more): mean holdout repeat purchases per
+    customer, as the fit expected them and as they were made."""
+
+    purchases: str
+    customers: int
+    expected: float
+    actual: float
+
+
+class ClvValidationRead(BaseModel):
+    """BG/NBD fitted on orders up to `calibration_end`, checked on the holdout up to `holdout_end`."""
+
+    calibration_end: date
+    holdout_end: date
+    time_unit: str
+    holdout_length: float = Field(description="in `time_unit`")
+    customers: int = Field(description="customers with an order in the calibration period")
+    bgnbd: BgNbdRead
+    expected_total: float = Field(description="repeat purchases the fit expects in the holdout, all customers")
+    actual_total: int = Field(description="repeat purchases (distinct order days) made in the holdout")
+    buckets: list[HoldoutBucketRead]
+    freshness: Freshness
+
+
 class JobError(BaseModel):
     """Why a job stopped, in the API's error shape, with the HTTP status a request doing the same would have had."""
 

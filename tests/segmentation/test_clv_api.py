@@ -13,7 +13,7 @@ import pytest
 
 from services.segmentation import clv, clv_fits
 from services.segmentation.jobs import run_clv_fit_job, run_due
-from services.segmentation.lifetime import ClvOptions
+from services.segmentation.lifetime import ClvOptions, validate
 from services.segmentation.models import ClvModel
 from shared.db import utcnow
 from tests.conftest import running_broker
@@ -196,3 +196,31 @@ class TestClvFitJobs:
         bad = await segmentation.post("/v1/clv/fit", json={"horizon": 0}, headers=MARKETER)
         assert bad.status_code == 422 and bad.json()["error"]["fields"][0]["field"] == "body.horizon"
         assert (await segmentation.post("/v1/clv/fit", json={}, headers=ANALYST)).status_code == 403
+
+
+class TestClvValidation:
+    async def test_the_holdout_report_is_the_pure_one_on_the_replicas_orders(
+        self, segmentation: httpx.AsyncClient, replica: dict[str, Orders]
+    ) -> None:
+        calibration_end = np.datetime64(SHOP_END, "D") - np.timedelta64(91, "D")
+        params = {"calibration_end": str(calibration_end), "holdout_end": SHOP_END}
+        answer = await segmentation.get("/v1/clv/validation", params=params, headers=ANALYST)
+        assert answer.status_code == 200, answer.text
+        report = answer.json()
+        rows = [(f"{name}-{c}", day, amount) for name, orders in COHORTS.items()
+                for c, daily in orders.daily_revenue().items() for day, amount in daily.items()]  # fmt: skip
+        fit, expected = validate(rows, calibration_end.item(), np.datetime64(SHOP_END).item(), "weeks")
+        assert report["bgnbd"]["r"] == pytest.approx(fit.r, rel=1e-9) and report["holdout_length"] == 13.0
+        assert (report["customers"], report["actual_total"]) == (expected.customers, expected.actual_total)
+        assert report["expected_total"] == pytest.approx(expected.expected_total, rel=1e-9)
+        assert [(b["purchases"], b["customers"]) for b in report["buckets"]] == [
+            (b.purchases, b.customers) for b in expected.buckets
+        ]
+        assert report["freshness"]["as_of"] is not None
+
+    async def test_a_holdout_that_does_not_follow_the_calibration_is_a_422(
+        self, segmentation: httpx.AsyncClient
+    ) -> None:
+        params = {"calibration_end": "2020-01-01", "holdout_end": "2020-01-01"}
+        answer = await segmentation.get("/v1/clv/validation", params=params, headers=ANALYST)
+        assert answer.status_code == 422 and answer.json()["error"]["fields"][0]["field"] == "query.holdout_end"
