@@ -4,7 +4,7 @@ of Gamma-Gamma, fits that find no maximum (the previous model and scores stay), 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -15,6 +15,7 @@ from services.segmentation import clv, clv_fits
 from services.segmentation.jobs import run_clv_fit_job, run_due
 from services.segmentation.lifetime import ClvOptions, validate
 from services.segmentation.models import ClvModel
+from services.segmentation.retention import cohort_matrix, repeat_purchase_rate
 from shared.db import utcnow
 from tests.conftest import running_broker
 from tests.helpers import wait_for
@@ -224,3 +225,42 @@ class TestClvValidation:
         params = {"calibration_end": "2020-01-01", "holdout_end": "2020-01-01"}
         answer = await segmentation.get("/v1/clv/validation", params=params, headers=ANALYST)
         assert answer.status_code == 422 and answer.json()["error"]["fields"][0]["field"] == "query.holdout_end"
+
+
+class TestRetention:
+    async def test_cohorts_over_the_replicas_orders_and_a_segments_members(
+        self, segmentation: httpx.AsyncClient, replica: dict[str, Orders]
+    ) -> None:
+        rows = [(f"{name}-{c}", date.fromisoformat(day)) for name, orders in COHORTS.items()
+                for c, daily in orders.daily_revenue().items() for day in daily]  # fmt: skip
+        as_of = date.fromisoformat(SHOP_END)
+        answer = await segmentation.get("/v1/retention", params={"as_of": SHOP_END}, headers=ANALYST)
+        assert answer.status_code == 200, answer.text
+        report = answer.json()
+        expected = cohort_matrix(rows, as_of)
+        assert [(c["month"], c["customers"]) for c in report["cohorts"]] == [(c.month, c.customers) for c in expected]
+        assert report["repeat_purchase_rate"] == pytest.approx(repeat_purchase_rate(rows))
+        assert report["freshness"]["as_of"] is not None and report["churn"]["threshold"] == 0.3
+        await self._check_one_segment(segmentation, rows, as_of)
+        missing = await segmentation.get("/v1/retention", params={"segment_id": "nope"}, headers=ANALYST)
+        assert missing.status_code == 404
+        bad = await segmentation.get("/v1/retention", params={"churn_threshold": 2}, headers=ANALYST)
+        assert bad.status_code == 422 and bad.json()["error"]["fields"][0]["field"] == "query.churn_threshold"
+
+    @staticmethod
+    async def _check_one_segment(segmentation: httpx.AsyncClient, rows: list[tuple[str, date]], as_of: date) -> None:
+        definition = {"trait": "cohort", "op": "eq", "value": "shop"}
+        created = await segmentation.post("/v1/segments", json={"name": f"shop-{utcnow().timestamp()}",
+                                                                "definition": definition}, headers=MARKETER)  # fmt: skip
+        shop = [row for row in rows if row[0].startswith("shop-")]
+        customers = len({customer for customer, _ in shop})
+
+        async def filled() -> dict[str, Any] | None:
+            found = await segmentation.get(f"/v1/segments/{created.json()['id']}", headers=ANALYST)
+            return found.json() if found.json().get("size") == customers else None
+
+        await wait_for(filled, timeout=60)
+        params = {"segment_id": created.json()["id"], "as_of": as_of.isoformat()}
+        report = (await segmentation.get("/v1/retention", params=params, headers=ANALYST)).json()
+        assert report["customers"] == customers and report["segment_id"] == created.json()["id"]
+        assert [c["retained"] for c in report["cohorts"]] == [c.retained for c in cohort_matrix(shop, as_of)]

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
+from services.segmentation.freshness import measure
 from services.segmentation.insight import service
 from services.segmentation.insight.schemas import (
     ClvDistribution,
     EventNames,
     ExplainRead,
     MembershipChanges,
+    RetentionRead,
     TopCustomer,
     TraitKeys,
     TraitValues,
@@ -75,6 +77,17 @@ async def get_clv_distribution(session: SessionDep) -> Any:
 async def list_top_customers(session: SessionDep, limit: Annotated[int, Query(ge=1, le=500)] = 25) -> Any:
     """The customers with the highest CLV, with their scores."""
     return await service.top_customers(session, limit=limit)
+
+
+@router.get("/retention", response_model=RetentionRead)
+async def get_retention(
+    session: SessionDep, request: Request, segment_id: str | None = None, as_of: date | None = None,
+    churn_threshold: Annotated[float, Query(gt=0, lt=1)] = 0.3,
+) -> Any:  # fmt: skip
+    """Cohorts by first-order month with the share ordering again in each later month, the repeat-purchase rate, and
+    churn (P(alive) of the latest CLV fit below `churn_threshold`); over everyone or one segment's members."""
+    report = await service.retention_report(session, segment_id, as_of or utcnow().date(), churn_threshold)
+    return report | {"freshness": await measure(request.app.state.runtime)}
 
 
 def _encode(at: datetime, profile_id: str) -> str:

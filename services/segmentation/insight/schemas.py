@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.segmentation.schemas import Freshness
 
 
 class ExplainNode(BaseModel):
@@ -120,3 +122,32 @@ class TopCustomer(BaseModel):
     profile_id: str
     scores: dict[str, Any]
     name: str | None
+
+
+class CohortRead(BaseModel):
+    """Customers whose first order fell in `month`; `retained[k]`: the share of them ordering k months later."""
+
+    month: str
+    customers: int
+    retained: list[float]
+
+
+class ChurnRead(BaseModel):
+    """Scored customers whose P(alive) is below `threshold`, and their share."""
+
+    threshold: float
+    scored: int
+    churned: int
+    share: float | None
+
+
+class RetentionRead(BaseModel):
+    """Retention by first-order month over every customer, or a segment's members, as of a day; with freshness."""
+
+    segment_id: str | None
+    as_of: date
+    customers: int
+    repeat_purchase_rate: float | None = Field(description="share of customers with orders on two days or more")
+    cohorts: list[CohortRead]
+    churn: ChurnRead
+    freshness: Freshness

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
@@ -12,7 +13,9 @@ import numpy as np
 from sqlalchemy import and_, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.segmentation import retention
 from services.segmentation.insight.explain import Explained, explain
+from services.segmentation.lifetime import order_days
 from services.segmentation.models import PastMembership, ProfileFeatures, SegmentMembership
 from services.segmentation.rules import Features, parse_definition
 from services.segmentation.segments import get_segment
@@ -144,3 +147,25 @@ def _histogram(values: Any, bins: int, low: float, high: float) -> list[dict[str
 def _name(traits: dict[str, Any]) -> str | None:
     parts = [str(traits[k]) for k in ("first_name", "last_name") if isinstance(traits.get(k), str)]
     return " ".join(parts) or (traits.get("name") if isinstance(traits.get("name"), str) else None)
+
+
+async def retention_report(session: AsyncSession, segment_id: str | None, as_of: date, threshold: float
+                           ) -> dict[str, Any]:  # fmt: skip
+    """The cohort matrix, repeat-purchase rate and churn over every customer with an order, or a segment's members."""
+    members = await _members(session, segment_id) if segment_id else None
+    days = [(str(p), date.fromisoformat(str(d))) for p, d, _ in map(tuple, await order_days(session))
+            if members is None or p in members]  # fmt: skip
+    query = select(ProfileFeatures.profile_id, ProfileFeatures.scores).where(ProfileFeatures.scores.is_not(None))
+    alive = [scores["p_alive"] for p, scores in await session.execute(query)
+             if isinstance(scores, dict) and isinstance(scores.get("p_alive"), int | float)
+             and (members is None or p in members)]  # fmt: skip
+    cohorts = retention.cohort_matrix(days, as_of)
+    return {"segment_id": segment_id, "as_of": as_of, "customers": sum(c.customers for c in cohorts),
+            "repeat_purchase_rate": retention.repeat_purchase_rate(days),
+            "cohorts": [asdict(c) for c in cohorts], "churn": asdict(retention.churn(alive, threshold))}  # fmt: skip
+
+
+async def _members(session: AsyncSession, segment_id: str) -> set[str]:
+    await get_segment(session, segment_id)  # 404 for an unknown segment
+    query = select(SegmentMembership.profile_id).where(SegmentMembership.segment_id == segment_id)
+    return set((await session.scalars(query)).all())
