@@ -61,6 +61,8 @@ class StackConfig:
             ports=ports,
             workers=workers,
             topic_partitions=int(partitions) if partitions else None,
+            # Replicas start one after another (migrations take a lock) and a group rebalances as each joins.
+            ready_timeout=float(os.environ.get("TESSERA_READY_TIMEOUT_SECONDS", 60 * max(workers.values()))),
         )
 
     def workers_of(self, service: str) -> int:

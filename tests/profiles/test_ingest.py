@@ -63,6 +63,13 @@ class TestIdentity:
             await lookup(session, user_id=None, anonymous_id="anon-alias", email=None)
         ).id
 
+    async def test_an_alias_before_the_anonymous_events_keeps_one_profile(self, session: AsyncSession) -> None:
+        await apply(session, event("alias", userId="u-early", previousId="anon-late"))
+        await apply(session, page("anon-late"))  # another partition's event, applied after the alias
+        assert (await by_user(session, "u-early")).id == (
+            await lookup(session, user_id=None, anonymous_id="anon-late", email=None)
+        ).id
+
     async def test_a_profile_made_in_the_batch_takes_in_a_stored_one(self, session: AsyncSession) -> None:
         await apply(session, page("anon-stored"))
         await apply(session, identify("u-fresh"), identify("u-fresh", "anon-stored"))  # was a foreign-key error
