@@ -35,6 +35,8 @@ class CommonSettings(BaseSettings):
     kafka_idempotent_producer: bool = False  # tansu lacks it; Apache Kafka in compose turns it on
     kafka_compression: Literal["lz4", "zstd", "gzip", "snappy", "none"] = "lz4"  # gzip (level 9) costs CPU
     kafka_fetch_max_wait_ms: int = Field(default=100, ge=1, le=5000)  # how long a consumer's fetch may wait
+    # Partitions of a topic this process creates: the most consumers of one group that get work (replicas × workers).
+    topic_partitions: int = Field(default=3, ge=1, le=1000)
     admin_api_key: SecretStr | None = None
     write_key: SecretStr | None = None  # the default source's write key (tracking creates that source)
     link_secret: SecretStr = SecretStr(DEVELOPMENT_LINK_SECRET)  # signs email open/click/unsubscribe tokens

@@ -124,7 +124,7 @@ async def open_runtime(settings: ServiceSettings, spec: ServiceSpec) -> Runtime:
     # Without Kafka the producer is never connected and the relay never runs (nothing is ever staged).
     bus = await start_bus(settings) if spec.kafka else new_bus(settings)
     if spec.kafka:
-        await ensure_topics(settings.kafka_bootstrap_servers, ALL_TOPICS)
+        await ensure_topics(settings.kafka_bootstrap_servers, ALL_TOPICS, partitions=settings.topic_partitions)
     relay = OutboxRelay(sessions, spec.outbox, bus, leader=lambda: try_lock(engine, f"outbox-relay:{spec.name}"))
     runtime = Runtime(settings, engine, sessions, bus, spec.outbox, relay)
     if spec.kafka:

@@ -32,9 +32,9 @@ def _raise_stop(signum: int, _: FrameType | None) -> None:
     raise Stop(signal.Signals(signum).name)
 
 
-def cmd_up(_: argparse.Namespace) -> int:
+def cmd_up(args: argparse.Namespace) -> int:
     """Start the embedded stack in the foreground."""
-    config = StackConfig.from_env()
+    config = StackConfig.from_env(replicas=args.replicas)
     stack = Stack(config)
     signal.signal(signal.SIGTERM, _raise_stop)
     signal.signal(signal.SIGINT, _raise_stop)
@@ -71,6 +71,8 @@ def _print_ready(stack: Stack) -> None:
     table.add_column("URL")
     for name in stack.services:
         what = "  (web app and its API)" if name == "console" else "  (docs: /docs)"
+        if (workers := stack.config.workers_of(name)) > 1:
+            what += f"  ×{workers} processes"
         table.add_row(name, f"{stack.config.url(name)}{what}")
     table.add_row("broker", f"{stack.config.host}:{stack.config.broker_port}")
     console.print(table)
@@ -207,9 +209,10 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `tessera` console script."""
     parser = argparse.ArgumentParser(prog="tessera", description="Customer segmentation and targeted marketing.")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("up", help="start the embedded stack (broker, four services, console)").set_defaults(
-        func=cmd_up
-    )
+    up = commands.add_parser("up", help="start the embedded stack (broker, four services, console)")
+    replicas_help = "N processes of each service but the console (PostgreSQL; topics get 6 partitions)"
+    up.add_argument("--replicas", type=int, default=None, metavar="N", help=replicas_help)
+    up.set_defaults(func=cmd_up)
     commands.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     commands.add_parser("status", help="health of each service").set_defaults(func=cmd_status)
     importer = commands.add_parser("import", help="import customers or orders from a file (CSV or CDNOW)")

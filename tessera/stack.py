@@ -26,6 +26,8 @@ SERVICES = {"tracking": 8001, "profiles": 8002, "segmentation": 8003, "campaigns
 FORWARDED = ("tracking", "profiles", "segmentation", "campaigns")  # the services behind the console
 # Campaigns settings fields that name another service of the stack.
 CAMPAIGNS_PEERS = {"PROFILES_URL": "profiles", "SEGMENTATION_URL": "segmentation", "TRACKING_PUBLIC_URL": "tracking"}
+REPLICATED = ("tracking", "profiles", "segmentation", "campaigns")  # the console stays one process
+PARTITIONS_ALONE, PARTITIONS_REPLICATED = 3, 6
 
 
 class StackError(RuntimeError):
@@ -42,17 +44,35 @@ class StackConfig:
     ports: dict[str, int] = field(default_factory=lambda: dict(SERVICES))
     ready_timeout: float = 60.0
     drain_timeout: float = 60.0  # longest wait at a clean stop for consumers and outboxes to catch up
+    workers: dict[str, int] = field(default_factory=dict)  # processes per service (uvicorn workers); 1 if absent
+    topic_partitions: int | None = None  # None: 3 for one process per service, 6 with replicas
 
     @classmethod
-    def from_env(cls) -> StackConfig:
-        """Ports and data directory from `TESSERA_*` variables, else the defaults."""
+    def from_env(cls, replicas: int | None = None) -> StackConfig:
+        """Ports, data directory and workers from `TESSERA_*` variables (`replicas` sets every replicated
+        service's workers), else the defaults."""
         ports = {name: int(os.environ.get(f"TESSERA_{name.upper()}_PORT", port)) for name, port in SERVICES.items()}
+        workers = {name: replicas or int(os.environ.get(f"TESSERA_{name.upper()}_WORKERS", 1)) for name in REPLICATED}
+        partitions = os.environ.get("TESSERA_TOPIC_PARTITIONS")
         return cls(
             data_dir=Path(os.environ.get("TESSERA_DATA_DIR", "./var")),
             broker_port=int(os.environ.get("TESSERA_BROKER_PORT", 9092)),
             drain_timeout=float(os.environ.get("TESSERA_DRAIN_TIMEOUT_SECONDS", 60)),
             ports=ports,
+            workers=workers,
+            topic_partitions=int(partitions) if partitions else None,
+            # Replicas start one after another (migrations take a lock) and a group rebalances as each joins.
+            ready_timeout=float(os.environ.get("TESSERA_READY_TIMEOUT_SECONDS", 60 * max(workers.values()))),
         )
+
+    def workers_of(self, service: str) -> int:
+        """How many processes serve `service`."""
+        return self.workers.get(service, 1) if service in REPLICATED else 1
+
+    def partitions(self) -> int:
+        """Partitions per topic: enough for every replica of a consumer group to get some."""
+        replicated = any(self.workers_of(name) > 1 for name in self.ports)
+        return self.topic_partitions or (PARTITIONS_REPLICATED if replicated else PARTITIONS_ALONE)
 
     def url(self, service: str) -> str:
         """Base URL of a service."""
@@ -92,6 +112,7 @@ def service_env(config: StackConfig, keys: dict[str, str], name: str) -> dict[st
         TESSERA_ADMIN_API_KEY=keys["admin_api_key"],
         TESSERA_WRITE_KEY=keys["write_key"],
         TESSERA_LINK_SECRET=keys["link_secret"],
+        TESSERA_TOPIC_PARTITIONS=str(config.partitions()),
     )
     env[f"TESSERA_{name.upper()}_HOST"] = config.host
     env[f"TESSERA_{name.upper()}_PORT"] = str(config.ports[name])
@@ -102,6 +123,20 @@ def service_env(config: StackConfig, keys: dict[str, str], name: str) -> dict[st
     if "console" in config.ports:
         env.update(console_env(config, keys, name, env))
     return env
+
+
+def check_replicas(config: StackConfig, env: dict[str, str]) -> None:
+    """Refuse several processes of a service on SQLite: its file takes one writer, and `try_lock` across
+    processes needs PostgreSQL's advisory locks."""
+    for name in config.ports:
+        if config.workers_of(name) < 1:
+            raise StackError(f"TESSERA_{name.upper()}_WORKERS must be at least 1")
+        url = env.get(f"TESSERA_{name.upper()}_DATABASE_URL") or env.get("TESSERA_DATABASE_URL") or "sqlite"
+        if (workers := config.workers_of(name)) > 1 and not url.startswith("postgresql"):
+            raise StackError(
+                f"{workers} replicas of {name} need PostgreSQL: set TESSERA_{name.upper()}_DATABASE_URL to a "
+                "postgresql+asyncpg:// URL (one database per service), or run one replica on SQLite"
+            )
 
 
 def console_env(config: StackConfig, keys: dict[str, str], name: str, env: dict[str, str]) -> dict[str, str]:
@@ -157,6 +192,7 @@ class Stack:
     def start(self, names: list[str] | None = None) -> None:
         """Start the broker, then the services (all, or the ones named); wait until every /ready answers."""
         self.check_ports()
+        check_replicas(self.config, dict(os.environ))
         self.keys = load_keys(self.config.data_dir)
         self.keys["console_public_key"] = console_public_key(self.config.data_dir)
         self.start_broker()
@@ -176,7 +212,8 @@ class Stack:
         try:
             broker_log = log_file(self.config.data_dir, "broker")
             self.broker = start_broker(self.config.host, self.config.broker_port, broker_log)
-            asyncio.run(ensure_topics(f"{self.config.host}:{self.config.broker_port}", ALL_TOPICS))
+            address = f"{self.config.host}:{self.config.broker_port}"
+            asyncio.run(ensure_topics(address, ALL_TOPICS, partitions=self.config.partitions()))
         except Exception as exc:
             raise StackError(f"the broker did not start: {exc}") from exc
         finally:
@@ -194,6 +231,12 @@ class Stack:
         process.kill()
         process.wait()
 
+    def worker_pids(self, name: str) -> list[int]:
+        """The worker processes of a service started with several workers (its uvicorn supervisor's children)."""
+        pid = self.services[name].pid
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return [int(child) for child in children if b"spawn_main" in _cmdline(int(child))]
+
     def restart(self, name: str) -> None:
         """Start a service again (after it stopped or was killed) and wait until it is ready."""
         self.services[name] = self.spawn(name)
@@ -205,6 +248,8 @@ class Stack:
         command = [sys.executable, "-m", "uvicorn", f"services.{name}.app:create_app", "--factory",
                    "--host", self.config.host, "--port", str(self.config.ports[name]), "--no-access-log",
                    "--timeout-graceful-shutdown", "10"]  # fmt: skip
+        if (workers := self.config.workers_of(name)) > 1:  # one port, N processes, each with its own consumers
+            command += ["--workers", str(workers)]
         log = log_file(self.config.data_dir, name)
         env = service_env(self.config, self.keys, name)
         return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=die_with_parent)
@@ -280,6 +325,13 @@ class Stack:
             if self.broker is not None and self.broker.poll() is not None:
                 raise StackError(f"the broker exited with code {self.broker.returncode}")
             time.sleep(0.5)
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # gone in between
+        return b""
 
 
 async def fetch_status(urls: dict[str, str]) -> dict[str, str]:

@@ -12,7 +12,15 @@ import pytest
 
 from services.campaigns.config import Settings as CampaignsSettings
 from shared.config import DEVELOPMENT_LINK_SECRET
-from tessera.stack import SERVICES, StackConfig, console_public_key, load_keys, service_env
+from tessera.stack import (
+    SERVICES,
+    StackConfig,
+    StackError,
+    check_replicas,
+    console_public_key,
+    load_keys,
+    service_env,
+)
 from tests.console.conftest import PUBLIC_KEY
 
 KEYS = {"admin_api_key": "tsk_admin", "write_key": "twk_write", "link_secret": "a-generated-link-secret",
@@ -136,3 +144,28 @@ class TestConsoleEnv:
         public = console_public_key(config.data_dir)
         assert public == console_public_key(config.data_dir) and public.startswith("-----BEGIN PUBLIC KEY-----")
         assert (config.data_dir / "console-signing-key.pem").stat().st_mode & 0o077 == 0
+
+
+class TestReplicas:
+    def test_replicas_set_every_service_but_the_console_and_six_partitions(self, config: StackConfig) -> None:
+        replicated = StackConfig.from_env(replicas=3)
+        assert [replicated.workers_of(name) for name in SERVICES] == [3, 3, 3, 3, 1]
+        assert replicated.partitions() == 6 and config.partitions() == 3
+        env = service_env(replicated, KEYS, "profiles")
+        assert env["TESSERA_TOPIC_PARTITIONS"] == "6"
+
+    def test_workers_per_service_and_partitions_from_the_environment(
+        self, config: StackConfig, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("TESSERA_PROFILES_WORKERS", "2")
+        monkeypatch.setenv("TESSERA_TOPIC_PARTITIONS", "12")
+        from_env = StackConfig.from_env()
+        assert [from_env.workers_of(name) for name in SERVICES] == [1, 2, 1, 1, 1] and from_env.partitions() == 12
+
+    def test_replicas_on_sqlite_are_refused_naming_the_variable(self, config: StackConfig) -> None:
+        replicated = StackConfig.from_env(replicas=2)
+        with pytest.raises(StackError, match="TESSERA_TRACKING_DATABASE_URL"):
+            check_replicas(replicated, {})
+        postgres = {f"TESSERA_{name.upper()}_DATABASE_URL": "postgresql+asyncpg://h/db" for name in SERVICES}
+        check_replicas(replicated, postgres)
+        check_replicas(config, {})  # one process each: SQLite is fine

@@ -134,6 +134,12 @@ class Batch:
             if row["profile_id"] == old:
                 row["profile_id"] = new
 
+    async def insert_now(self, state: ProfileState) -> None:
+        """Write a profile made in this batch at once: a merge into it moves stored rows that must point at a row."""
+        if state.is_new:
+            await insert_many(self.session, Profile.__table__, [state.row() | {"created_at": utcnow()}])
+            state.is_new = False
+
     async def flush(self) -> None:
         """Write everything the batch changed, set-wise."""
         states = [self.profiles[p] for p in self.changed if p in self.profiles]

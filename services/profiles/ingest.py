@@ -163,6 +163,9 @@ async def _resolve_alias(batch: Batch, event: TrackedEvent, events: EventBuffer)
         if previous is not target:
             await merge_in_batch(batch, target, previous, reason="alias", message_id=event.messageId, events=events)
     _attach_unclaimed(batch, keys, target, force_user=True)
+    # The previous anonymous id is this person's from now on, also when its own events arrive after the alias
+    # (they travel under another key, so on another partition).
+    _attach_unclaimed(batch, [k for k in alias_identities(event) if k[0] == "anonymous_id"], target)
     return target
 
 

@@ -67,6 +67,7 @@ async def merge_in_batch(
 ) -> None:
     """Merge `merged` into `kept` during a batch, log it and announce it."""
     before = snapshot(merged)
+    await batch.insert_now(kept)  # PostgreSQL checks the identities' foreign key as they move
     identities, counts = await move_rows(batch.session, merged.id, kept.id)
     identities += [[k, v] for (k, v), p in batch.new_identities.items() if p == merged.id]
     counts += [{"event_name": n, "day": d.isoformat(), "count": c}

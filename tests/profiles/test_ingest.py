@@ -56,6 +56,27 @@ class TestIdentity:
         await apply(session, event("alias", userId="new-id", previousId="old-id"))
         assert (await by_user(session, "old-id")).id == (await by_user(session, "new-id")).id
 
+    async def test_alias_of_a_new_user_id_keeps_the_stored_anonymous_profile(self, session: AsyncSession) -> None:
+        await apply(session, page("anon-alias"))
+        await apply(session, event("alias", userId="new-user", previousId="anon-alias"))  # was a foreign-key error
+        assert (await by_user(session, "new-user")).id == (
+            await lookup(session, user_id=None, anonymous_id="anon-alias", email=None)
+        ).id
+
+    async def test_an_alias_before_the_anonymous_events_keeps_one_profile(self, session: AsyncSession) -> None:
+        await apply(session, event("alias", userId="u-early", previousId="anon-late"))
+        await apply(session, page("anon-late"))  # another partition's event, applied after the alias
+        assert (await by_user(session, "u-early")).id == (
+            await lookup(session, user_id=None, anonymous_id="anon-late", email=None)
+        ).id
+
+    async def test_a_profile_made_in_the_batch_takes_in_a_stored_one(self, session: AsyncSession) -> None:
+        await apply(session, page("anon-stored"))
+        await apply(session, identify("u-fresh"), identify("u-fresh", "anon-stored"))  # was a foreign-key error
+        profile = await by_user(session, "u-fresh")
+        assert (await lookup(session, user_id=None, anonymous_id="anon-stored", email=None)).id == profile.id
+        assert public_computed(profile.computed)["page_views"] == 1
+
     async def test_email_in_traits_links_devices(self, session: AsyncSession) -> None:
         await apply(session, identify(None, "phone-app", email=" Jo@Example.com "))
         await apply(session, identify(None, "laptop", email="jo@example.com"))
