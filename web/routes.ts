@@ -13,7 +13,7 @@ export const routes = rootRoute("__root.tsx", [
     physical("/models", "models"),
     physical("/settings", "settings"),
     physical("/account", "account"),
-    route("/campaigns", "placeholders/campaigns.tsx"),
+    physical("/campaigns", "campaigns"),
     route("/analytics", "placeholders/analytics.tsx"),
     route("/social", "placeholders/social.tsx"),
   ]),
