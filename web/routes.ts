@@ -14,7 +14,7 @@ export const routes = rootRoute("__root.tsx", [
     physical("/settings", "settings"),
     physical("/account", "account"),
     physical("/campaigns", "campaigns"),
-    route("/analytics", "placeholders/analytics.tsx"),
+    physical("/analytics", "analytics"),
     route("/social", "placeholders/social.tsx"),
   ]),
 ]);

@@ -13,11 +13,11 @@ import { Route as consoleLayoutRouteImport } from './routes/console-layout'
 import { Route as authLoginRouteImport } from './routes/auth/login'
 import { Route as authSetupRouteImport } from './routes/auth/setup'
 import { Route as overviewIndexRouteImport } from './routes/overview/index'
-import { Route as placeholdersAnalyticsRouteImport } from './routes/placeholders/analytics'
 import { Route as SettingsRouteRouteImport } from './routes/settings/route'
 import { Route as placeholdersSocialRouteImport } from './routes/placeholders/social'
 import { Route as authInviteRouteImport } from './routes/auth/invite'
 import { Route as AccountIndexRouteImport } from './routes/account/index'
+import { Route as AnalyticsIndexRouteImport } from './routes/analytics/index'
 import { Route as CampaignsIndexRouteImport } from './routes/campaigns/index'
 import { Route as CampaignsNewRouteImport } from './routes/campaigns/new'
 import { Route as CustomersIndexRouteImport } from './routes/customers/index'
@@ -58,11 +58,6 @@ const overviewIndexRoute = overviewIndexRouteImport.update({
   path: '/',
   getParentRoute: () => consoleLayoutRoute,
 } as any)
-const placeholdersAnalyticsRoute = placeholdersAnalyticsRouteImport.update({
-  id: '/analytics',
-  path: '/analytics',
-  getParentRoute: () => consoleLayoutRoute,
-} as any)
 const SettingsRouteRoute = SettingsRouteRouteImport.update({
   id: '/settings',
   path: '/settings',
@@ -81,6 +76,11 @@ const authInviteRoute = authInviteRouteImport.update({
 const AccountIndexRoute = AccountIndexRouteImport.update({
   id: '/account/',
   path: '/account/',
+  getParentRoute: () => consoleLayoutRoute,
+} as any)
+const AnalyticsIndexRoute = AnalyticsIndexRouteImport.update({
+  id: '/analytics/',
+  path: '/analytics/',
   getParentRoute: () => consoleLayoutRoute,
 } as any)
 const CampaignsIndexRoute = CampaignsIndexRouteImport.update({
@@ -192,7 +192,6 @@ export interface FileRoutesByFullPath {
   '/login': typeof authLoginRoute
   '/setup': typeof authSetupRoute
   '/settings': typeof SettingsRouteRouteWithChildren
-  '/analytics': typeof placeholdersAnalyticsRoute
   '/social': typeof placeholdersSocialRoute
   '/invite/$token': typeof authInviteRoute
   '/campaigns/new': typeof CampaignsNewRoute
@@ -205,6 +204,7 @@ export interface FileRoutesByFullPath {
   '/settings/sources': typeof SettingsSourcesRoute
   '/settings/users': typeof SettingsUsersRoute
   '/account/': typeof AccountIndexRoute
+  '/analytics/': typeof AnalyticsIndexRoute
   '/campaigns/': typeof CampaignsIndexRoute
   '/customers/': typeof CustomersIndexRoute
   '/models/': typeof ModelsIndexRoute
@@ -220,7 +220,6 @@ export interface FileRoutesByFullPath {
 export interface FileRoutesByTo {
   '/login': typeof authLoginRoute
   '/setup': typeof authSetupRoute
-  '/analytics': typeof placeholdersAnalyticsRoute
   '/social': typeof placeholdersSocialRoute
   '/invite/$token': typeof authInviteRoute
   '/': typeof overviewIndexRoute
@@ -234,6 +233,7 @@ export interface FileRoutesByTo {
   '/settings/sources': typeof SettingsSourcesRoute
   '/settings/users': typeof SettingsUsersRoute
   '/account': typeof AccountIndexRoute
+  '/analytics': typeof AnalyticsIndexRoute
   '/campaigns': typeof CampaignsIndexRoute
   '/customers': typeof CustomersIndexRoute
   '/models': typeof ModelsIndexRoute
@@ -252,7 +252,6 @@ export interface FileRoutesById {
   '/login': typeof authLoginRoute
   '/setup': typeof authSetupRoute
   '/_console/settings': typeof SettingsRouteRouteWithChildren
-  '/_console/analytics': typeof placeholdersAnalyticsRoute
   '/_console/social': typeof placeholdersSocialRoute
   '/invite/$token': typeof authInviteRoute
   '/_console/': typeof overviewIndexRoute
@@ -266,6 +265,7 @@ export interface FileRoutesById {
   '/_console/settings/sources': typeof SettingsSourcesRoute
   '/_console/settings/users': typeof SettingsUsersRoute
   '/_console/account/': typeof AccountIndexRoute
+  '/_console/analytics/': typeof AnalyticsIndexRoute
   '/_console/campaigns/': typeof CampaignsIndexRoute
   '/_console/customers/': typeof CustomersIndexRoute
   '/_console/models/': typeof ModelsIndexRoute
@@ -285,7 +285,6 @@ export interface FileRouteTypes {
     | '/login'
     | '/setup'
     | '/settings'
-    | '/analytics'
     | '/social'
     | '/invite/$token'
     | '/campaigns/new'
@@ -298,6 +297,7 @@ export interface FileRouteTypes {
     | '/settings/sources'
     | '/settings/users'
     | '/account/'
+    | '/analytics/'
     | '/campaigns/'
     | '/customers/'
     | '/models/'
@@ -313,7 +313,6 @@ export interface FileRouteTypes {
   to:
     | '/login'
     | '/setup'
-    | '/analytics'
     | '/social'
     | '/invite/$token'
     | '/'
@@ -327,6 +326,7 @@ export interface FileRouteTypes {
     | '/settings/sources'
     | '/settings/users'
     | '/account'
+    | '/analytics'
     | '/campaigns'
     | '/customers'
     | '/models'
@@ -344,7 +344,6 @@ export interface FileRouteTypes {
     | '/login'
     | '/setup'
     | '/_console/settings'
-    | '/_console/analytics'
     | '/_console/social'
     | '/invite/$token'
     | '/_console/'
@@ -358,6 +357,7 @@ export interface FileRouteTypes {
     | '/_console/settings/sources'
     | '/_console/settings/users'
     | '/_console/account/'
+    | '/_console/analytics/'
     | '/_console/campaigns/'
     | '/_console/customers/'
     | '/_console/models/'
@@ -408,13 +408,6 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof overviewIndexRouteImport
       parentRoute: typeof consoleLayoutRoute
     }
-    '/_console/analytics': {
-      id: '/_console/analytics'
-      path: '/analytics'
-      fullPath: '/analytics'
-      preLoaderRoute: typeof placeholdersAnalyticsRouteImport
-      parentRoute: typeof consoleLayoutRoute
-    }
     '/_console/settings': {
       id: '/_console/settings'
       path: '/settings'
@@ -441,6 +434,13 @@ declare module '@tanstack/react-router' {
       path: '/account'
       fullPath: '/account/'
       preLoaderRoute: typeof AccountIndexRouteImport
+      parentRoute: typeof consoleLayoutRoute
+    }
+    '/_console/analytics/': {
+      id: '/_console/analytics/'
+      path: '/analytics'
+      fullPath: '/analytics/'
+      preLoaderRoute: typeof AnalyticsIndexRouteImport
       parentRoute: typeof consoleLayoutRoute
     }
     '/_console/campaigns/': {
@@ -608,7 +608,6 @@ const SettingsRouteRouteWithChildren = SettingsRouteRoute._addFileChildren(
 
 interface consoleLayoutRouteChildren {
   SettingsRouteRoute: typeof SettingsRouteRouteWithChildren
-  placeholdersAnalyticsRoute: typeof placeholdersAnalyticsRoute
   placeholdersSocialRoute: typeof placeholdersSocialRoute
   overviewIndexRoute: typeof overviewIndexRoute
   CampaignsNewRoute: typeof CampaignsNewRoute
@@ -617,6 +616,7 @@ interface consoleLayoutRouteChildren {
   ModelsRfmRoute: typeof ModelsRfmRoute
   SegmentsNewRoute: typeof SegmentsNewRoute
   AccountIndexRoute: typeof AccountIndexRoute
+  AnalyticsIndexRoute: typeof AnalyticsIndexRoute
   CampaignsIndexRoute: typeof CampaignsIndexRoute
   CustomersIndexRoute: typeof CustomersIndexRoute
   ModelsIndexRoute: typeof ModelsIndexRoute
@@ -631,7 +631,6 @@ interface consoleLayoutRouteChildren {
 
 const consoleLayoutRouteChildren: consoleLayoutRouteChildren = {
   SettingsRouteRoute: SettingsRouteRouteWithChildren,
-  placeholdersAnalyticsRoute: placeholdersAnalyticsRoute,
   placeholdersSocialRoute: placeholdersSocialRoute,
   overviewIndexRoute: overviewIndexRoute,
   CampaignsNewRoute: CampaignsNewRoute,
@@ -640,6 +639,7 @@ const consoleLayoutRouteChildren: consoleLayoutRouteChildren = {
   ModelsRfmRoute: ModelsRfmRoute,
   SegmentsNewRoute: SegmentsNewRoute,
   AccountIndexRoute: AccountIndexRoute,
+  AnalyticsIndexRoute: AnalyticsIndexRoute,
   CampaignsIndexRoute: CampaignsIndexRoute,
   CustomersIndexRoute: CustomersIndexRoute,
   ModelsIndexRoute: ModelsIndexRoute,
