@@ -13,8 +13,8 @@ export const routes = rootRoute("__root.tsx", [
     physical("/models", "models"),
     physical("/settings", "settings"),
     physical("/account", "account"),
-    route("/campaigns", "placeholders/campaigns.tsx"),
-    route("/analytics", "placeholders/analytics.tsx"),
+    physical("/campaigns", "campaigns"),
+    physical("/analytics", "analytics"),
     route("/social", "placeholders/social.tsx"),
   ]),
 ]);

@@ -13,12 +13,13 @@ import { Route as consoleLayoutRouteImport } from './routes/console-layout'
 import { Route as authLoginRouteImport } from './routes/auth/login'
 import { Route as authSetupRouteImport } from './routes/auth/setup'
 import { Route as overviewIndexRouteImport } from './routes/overview/index'
-import { Route as placeholdersAnalyticsRouteImport } from './routes/placeholders/analytics'
-import { Route as placeholdersCampaignsRouteImport } from './routes/placeholders/campaigns'
 import { Route as SettingsRouteRouteImport } from './routes/settings/route'
 import { Route as placeholdersSocialRouteImport } from './routes/placeholders/social'
 import { Route as authInviteRouteImport } from './routes/auth/invite'
 import { Route as AccountIndexRouteImport } from './routes/account/index'
+import { Route as AnalyticsIndexRouteImport } from './routes/analytics/index'
+import { Route as CampaignsIndexRouteImport } from './routes/campaigns/index'
+import { Route as CampaignsNewRouteImport } from './routes/campaigns/new'
 import { Route as CustomersIndexRouteImport } from './routes/customers/index'
 import { Route as CustomersProfileIdRouteImport } from './routes/customers/$profileId'
 import { Route as ModelsIndexRouteImport } from './routes/models/index'
@@ -31,6 +32,8 @@ import { Route as SettingsApiKeysRouteImport } from './routes/settings/api-keys'
 import { Route as SettingsAuditRouteImport } from './routes/settings/audit'
 import { Route as SettingsSourcesRouteImport } from './routes/settings/sources'
 import { Route as SettingsUsersRouteImport } from './routes/settings/users'
+import { Route as CampaignsCampaignIdIndexRouteImport } from './routes/campaigns/$campaignId/index'
+import { Route as CampaignsCampaignIdEditRouteImport } from './routes/campaigns/$campaignId/edit'
 import { Route as ModelsClusteringsClusteringIdRouteImport } from './routes/models/clusterings/$clusteringId'
 import { Route as ModelsClusteringsNewRouteImport } from './routes/models/clusterings/new'
 import { Route as SegmentsSegmentIdIndexRouteImport } from './routes/segments/$segmentId/index'
@@ -55,16 +58,6 @@ const overviewIndexRoute = overviewIndexRouteImport.update({
   path: '/',
   getParentRoute: () => consoleLayoutRoute,
 } as any)
-const placeholdersAnalyticsRoute = placeholdersAnalyticsRouteImport.update({
-  id: '/analytics',
-  path: '/analytics',
-  getParentRoute: () => consoleLayoutRoute,
-} as any)
-const placeholdersCampaignsRoute = placeholdersCampaignsRouteImport.update({
-  id: '/campaigns',
-  path: '/campaigns',
-  getParentRoute: () => consoleLayoutRoute,
-} as any)
 const SettingsRouteRoute = SettingsRouteRouteImport.update({
   id: '/settings',
   path: '/settings',
@@ -83,6 +76,21 @@ const authInviteRoute = authInviteRouteImport.update({
 const AccountIndexRoute = AccountIndexRouteImport.update({
   id: '/account/',
   path: '/account/',
+  getParentRoute: () => consoleLayoutRoute,
+} as any)
+const AnalyticsIndexRoute = AnalyticsIndexRouteImport.update({
+  id: '/analytics/',
+  path: '/analytics/',
+  getParentRoute: () => consoleLayoutRoute,
+} as any)
+const CampaignsIndexRoute = CampaignsIndexRouteImport.update({
+  id: '/campaigns/',
+  path: '/campaigns/',
+  getParentRoute: () => consoleLayoutRoute,
+} as any)
+const CampaignsNewRoute = CampaignsNewRouteImport.update({
+  id: '/campaigns/new',
+  path: '/campaigns/new',
   getParentRoute: () => consoleLayoutRoute,
 } as any)
 const CustomersIndexRoute = CustomersIndexRouteImport.update({
@@ -145,6 +153,17 @@ const SettingsUsersRoute = SettingsUsersRouteImport.update({
   path: '/users',
   getParentRoute: () => SettingsRouteRoute,
 } as any)
+const CampaignsCampaignIdIndexRoute =
+  CampaignsCampaignIdIndexRouteImport.update({
+    id: '/campaigns/$campaignId/',
+    path: '/campaigns/$campaignId/',
+    getParentRoute: () => consoleLayoutRoute,
+  } as any)
+const CampaignsCampaignIdEditRoute = CampaignsCampaignIdEditRouteImport.update({
+  id: '/campaigns/$campaignId/edit',
+  path: '/campaigns/$campaignId/edit',
+  getParentRoute: () => consoleLayoutRoute,
+} as any)
 const ModelsClusteringsClusteringIdRoute =
   ModelsClusteringsClusteringIdRouteImport.update({
     id: '/models/clusterings/$clusteringId',
@@ -173,10 +192,9 @@ export interface FileRoutesByFullPath {
   '/login': typeof authLoginRoute
   '/setup': typeof authSetupRoute
   '/settings': typeof SettingsRouteRouteWithChildren
-  '/analytics': typeof placeholdersAnalyticsRoute
-  '/campaigns': typeof placeholdersCampaignsRoute
   '/social': typeof placeholdersSocialRoute
   '/invite/$token': typeof authInviteRoute
+  '/campaigns/new': typeof CampaignsNewRoute
   '/customers/$profileId': typeof CustomersProfileIdRoute
   '/models/clv': typeof ModelsClvRoute
   '/models/rfm': typeof ModelsRfmRoute
@@ -186,23 +204,26 @@ export interface FileRoutesByFullPath {
   '/settings/sources': typeof SettingsSourcesRoute
   '/settings/users': typeof SettingsUsersRoute
   '/account/': typeof AccountIndexRoute
+  '/analytics/': typeof AnalyticsIndexRoute
+  '/campaigns/': typeof CampaignsIndexRoute
   '/customers/': typeof CustomersIndexRoute
   '/models/': typeof ModelsIndexRoute
   '/segments/': typeof SegmentsIndexRoute
   '/settings/': typeof SettingsIndexRoute
+  '/campaigns/$campaignId/edit': typeof CampaignsCampaignIdEditRoute
   '/models/clusterings/$clusteringId': typeof ModelsClusteringsClusteringIdRoute
   '/models/clusterings/new': typeof ModelsClusteringsNewRoute
   '/segments/$segmentId/explain': typeof SegmentsSegmentIdExplainRoute
+  '/campaigns/$campaignId/': typeof CampaignsCampaignIdIndexRoute
   '/segments/$segmentId/': typeof SegmentsSegmentIdIndexRoute
 }
 export interface FileRoutesByTo {
   '/login': typeof authLoginRoute
   '/setup': typeof authSetupRoute
-  '/analytics': typeof placeholdersAnalyticsRoute
-  '/campaigns': typeof placeholdersCampaignsRoute
   '/social': typeof placeholdersSocialRoute
   '/invite/$token': typeof authInviteRoute
   '/': typeof overviewIndexRoute
+  '/campaigns/new': typeof CampaignsNewRoute
   '/customers/$profileId': typeof CustomersProfileIdRoute
   '/models/clv': typeof ModelsClvRoute
   '/models/rfm': typeof ModelsRfmRoute
@@ -212,13 +233,17 @@ export interface FileRoutesByTo {
   '/settings/sources': typeof SettingsSourcesRoute
   '/settings/users': typeof SettingsUsersRoute
   '/account': typeof AccountIndexRoute
+  '/analytics': typeof AnalyticsIndexRoute
+  '/campaigns': typeof CampaignsIndexRoute
   '/customers': typeof CustomersIndexRoute
   '/models': typeof ModelsIndexRoute
   '/segments': typeof SegmentsIndexRoute
   '/settings': typeof SettingsIndexRoute
+  '/campaigns/$campaignId/edit': typeof CampaignsCampaignIdEditRoute
   '/models/clusterings/$clusteringId': typeof ModelsClusteringsClusteringIdRoute
   '/models/clusterings/new': typeof ModelsClusteringsNewRoute
   '/segments/$segmentId/explain': typeof SegmentsSegmentIdExplainRoute
+  '/campaigns/$campaignId': typeof CampaignsCampaignIdIndexRoute
   '/segments/$segmentId': typeof SegmentsSegmentIdIndexRoute
 }
 export interface FileRoutesById {
@@ -227,11 +252,10 @@ export interface FileRoutesById {
   '/login': typeof authLoginRoute
   '/setup': typeof authSetupRoute
   '/_console/settings': typeof SettingsRouteRouteWithChildren
-  '/_console/analytics': typeof placeholdersAnalyticsRoute
-  '/_console/campaigns': typeof placeholdersCampaignsRoute
   '/_console/social': typeof placeholdersSocialRoute
   '/invite/$token': typeof authInviteRoute
   '/_console/': typeof overviewIndexRoute
+  '/_console/campaigns/new': typeof CampaignsNewRoute
   '/_console/customers/$profileId': typeof CustomersProfileIdRoute
   '/_console/models/clv': typeof ModelsClvRoute
   '/_console/models/rfm': typeof ModelsRfmRoute
@@ -241,13 +265,17 @@ export interface FileRoutesById {
   '/_console/settings/sources': typeof SettingsSourcesRoute
   '/_console/settings/users': typeof SettingsUsersRoute
   '/_console/account/': typeof AccountIndexRoute
+  '/_console/analytics/': typeof AnalyticsIndexRoute
+  '/_console/campaigns/': typeof CampaignsIndexRoute
   '/_console/customers/': typeof CustomersIndexRoute
   '/_console/models/': typeof ModelsIndexRoute
   '/_console/segments/': typeof SegmentsIndexRoute
   '/_console/settings/': typeof SettingsIndexRoute
+  '/_console/campaigns/$campaignId/edit': typeof CampaignsCampaignIdEditRoute
   '/_console/models/clusterings/$clusteringId': typeof ModelsClusteringsClusteringIdRoute
   '/_console/models/clusterings/new': typeof ModelsClusteringsNewRoute
   '/_console/segments/$segmentId/explain': typeof SegmentsSegmentIdExplainRoute
+  '/_console/campaigns/$campaignId/': typeof CampaignsCampaignIdIndexRoute
   '/_console/segments/$segmentId/': typeof SegmentsSegmentIdIndexRoute
 }
 export interface FileRouteTypes {
@@ -257,10 +285,9 @@ export interface FileRouteTypes {
     | '/login'
     | '/setup'
     | '/settings'
-    | '/analytics'
-    | '/campaigns'
     | '/social'
     | '/invite/$token'
+    | '/campaigns/new'
     | '/customers/$profileId'
     | '/models/clv'
     | '/models/rfm'
@@ -270,23 +297,26 @@ export interface FileRouteTypes {
     | '/settings/sources'
     | '/settings/users'
     | '/account/'
+    | '/analytics/'
+    | '/campaigns/'
     | '/customers/'
     | '/models/'
     | '/segments/'
     | '/settings/'
+    | '/campaigns/$campaignId/edit'
     | '/models/clusterings/$clusteringId'
     | '/models/clusterings/new'
     | '/segments/$segmentId/explain'
+    | '/campaigns/$campaignId/'
     | '/segments/$segmentId/'
   fileRoutesByTo: FileRoutesByTo
   to:
     | '/login'
     | '/setup'
-    | '/analytics'
-    | '/campaigns'
     | '/social'
     | '/invite/$token'
     | '/'
+    | '/campaigns/new'
     | '/customers/$profileId'
     | '/models/clv'
     | '/models/rfm'
@@ -296,13 +326,17 @@ export interface FileRouteTypes {
     | '/settings/sources'
     | '/settings/users'
     | '/account'
+    | '/analytics'
+    | '/campaigns'
     | '/customers'
     | '/models'
     | '/segments'
     | '/settings'
+    | '/campaigns/$campaignId/edit'
     | '/models/clusterings/$clusteringId'
     | '/models/clusterings/new'
     | '/segments/$segmentId/explain'
+    | '/campaigns/$campaignId'
     | '/segments/$segmentId'
   id:
     | '__root__'
@@ -310,11 +344,10 @@ export interface FileRouteTypes {
     | '/login'
     | '/setup'
     | '/_console/settings'
-    | '/_console/analytics'
-    | '/_console/campaigns'
     | '/_console/social'
     | '/invite/$token'
     | '/_console/'
+    | '/_console/campaigns/new'
     | '/_console/customers/$profileId'
     | '/_console/models/clv'
     | '/_console/models/rfm'
@@ -324,13 +357,17 @@ export interface FileRouteTypes {
     | '/_console/settings/sources'
     | '/_console/settings/users'
     | '/_console/account/'
+    | '/_console/analytics/'
+    | '/_console/campaigns/'
     | '/_console/customers/'
     | '/_console/models/'
     | '/_console/segments/'
     | '/_console/settings/'
+    | '/_console/campaigns/$campaignId/edit'
     | '/_console/models/clusterings/$clusteringId'
     | '/_console/models/clusterings/new'
     | '/_console/segments/$segmentId/explain'
+    | '/_console/campaigns/$campaignId/'
     | '/_console/segments/$segmentId/'
   fileRoutesById: FileRoutesById
 }
@@ -371,20 +408,6 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof overviewIndexRouteImport
       parentRoute: typeof consoleLayoutRoute
     }
-    '/_console/analytics': {
-      id: '/_console/analytics'
-      path: '/analytics'
-      fullPath: '/analytics'
-      preLoaderRoute: typeof placeholdersAnalyticsRouteImport
-      parentRoute: typeof consoleLayoutRoute
-    }
-    '/_console/campaigns': {
-      id: '/_console/campaigns'
-      path: '/campaigns'
-      fullPath: '/campaigns'
-      preLoaderRoute: typeof placeholdersCampaignsRouteImport
-      parentRoute: typeof consoleLayoutRoute
-    }
     '/_console/settings': {
       id: '/_console/settings'
       path: '/settings'
@@ -411,6 +434,27 @@ declare module '@tanstack/react-router' {
       path: '/account'
       fullPath: '/account/'
       preLoaderRoute: typeof AccountIndexRouteImport
+      parentRoute: typeof consoleLayoutRoute
+    }
+    '/_console/analytics/': {
+      id: '/_console/analytics/'
+      path: '/analytics'
+      fullPath: '/analytics/'
+      preLoaderRoute: typeof AnalyticsIndexRouteImport
+      parentRoute: typeof consoleLayoutRoute
+    }
+    '/_console/campaigns/': {
+      id: '/_console/campaigns/'
+      path: '/campaigns'
+      fullPath: '/campaigns/'
+      preLoaderRoute: typeof CampaignsIndexRouteImport
+      parentRoute: typeof consoleLayoutRoute
+    }
+    '/_console/campaigns/new': {
+      id: '/_console/campaigns/new'
+      path: '/campaigns/new'
+      fullPath: '/campaigns/new'
+      preLoaderRoute: typeof CampaignsNewRouteImport
       parentRoute: typeof consoleLayoutRoute
     }
     '/_console/customers/': {
@@ -497,6 +541,20 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof SettingsUsersRouteImport
       parentRoute: typeof SettingsRouteRoute
     }
+    '/_console/campaigns/$campaignId/': {
+      id: '/_console/campaigns/$campaignId/'
+      path: '/campaigns/$campaignId'
+      fullPath: '/campaigns/$campaignId/'
+      preLoaderRoute: typeof CampaignsCampaignIdIndexRouteImport
+      parentRoute: typeof consoleLayoutRoute
+    }
+    '/_console/campaigns/$campaignId/edit': {
+      id: '/_console/campaigns/$campaignId/edit'
+      path: '/campaigns/$campaignId/edit'
+      fullPath: '/campaigns/$campaignId/edit'
+      preLoaderRoute: typeof CampaignsCampaignIdEditRouteImport
+      parentRoute: typeof consoleLayoutRoute
+    }
     '/_console/models/clusterings/$clusteringId': {
       id: '/_console/models/clusterings/$clusteringId'
       path: '/models/clusterings/$clusteringId'
@@ -550,41 +608,47 @@ const SettingsRouteRouteWithChildren = SettingsRouteRoute._addFileChildren(
 
 interface consoleLayoutRouteChildren {
   SettingsRouteRoute: typeof SettingsRouteRouteWithChildren
-  placeholdersAnalyticsRoute: typeof placeholdersAnalyticsRoute
-  placeholdersCampaignsRoute: typeof placeholdersCampaignsRoute
   placeholdersSocialRoute: typeof placeholdersSocialRoute
   overviewIndexRoute: typeof overviewIndexRoute
+  CampaignsNewRoute: typeof CampaignsNewRoute
   CustomersProfileIdRoute: typeof CustomersProfileIdRoute
   ModelsClvRoute: typeof ModelsClvRoute
   ModelsRfmRoute: typeof ModelsRfmRoute
   SegmentsNewRoute: typeof SegmentsNewRoute
   AccountIndexRoute: typeof AccountIndexRoute
+  AnalyticsIndexRoute: typeof AnalyticsIndexRoute
+  CampaignsIndexRoute: typeof CampaignsIndexRoute
   CustomersIndexRoute: typeof CustomersIndexRoute
   ModelsIndexRoute: typeof ModelsIndexRoute
   SegmentsIndexRoute: typeof SegmentsIndexRoute
+  CampaignsCampaignIdEditRoute: typeof CampaignsCampaignIdEditRoute
   ModelsClusteringsClusteringIdRoute: typeof ModelsClusteringsClusteringIdRoute
   ModelsClusteringsNewRoute: typeof ModelsClusteringsNewRoute
   SegmentsSegmentIdExplainRoute: typeof SegmentsSegmentIdExplainRoute
+  CampaignsCampaignIdIndexRoute: typeof CampaignsCampaignIdIndexRoute
   SegmentsSegmentIdIndexRoute: typeof SegmentsSegmentIdIndexRoute
 }
 
 const consoleLayoutRouteChildren: consoleLayoutRouteChildren = {
   SettingsRouteRoute: SettingsRouteRouteWithChildren,
-  placeholdersAnalyticsRoute: placeholdersAnalyticsRoute,
-  placeholdersCampaignsRoute: placeholdersCampaignsRoute,
   placeholdersSocialRoute: placeholdersSocialRoute,
   overviewIndexRoute: overviewIndexRoute,
+  CampaignsNewRoute: CampaignsNewRoute,
   CustomersProfileIdRoute: CustomersProfileIdRoute,
   ModelsClvRoute: ModelsClvRoute,
   ModelsRfmRoute: ModelsRfmRoute,
   SegmentsNewRoute: SegmentsNewRoute,
   AccountIndexRoute: AccountIndexRoute,
+  AnalyticsIndexRoute: AnalyticsIndexRoute,
+  CampaignsIndexRoute: CampaignsIndexRoute,
   CustomersIndexRoute: CustomersIndexRoute,
   ModelsIndexRoute: ModelsIndexRoute,
   SegmentsIndexRoute: SegmentsIndexRoute,
+  CampaignsCampaignIdEditRoute: CampaignsCampaignIdEditRoute,
   ModelsClusteringsClusteringIdRoute: ModelsClusteringsClusteringIdRoute,
   ModelsClusteringsNewRoute: ModelsClusteringsNewRoute,
   SegmentsSegmentIdExplainRoute: SegmentsSegmentIdExplainRoute,
+  CampaignsCampaignIdIndexRoute: CampaignsCampaignIdIndexRoute,
   SegmentsSegmentIdIndexRoute: SegmentsSegmentIdIndexRoute,
 }
 

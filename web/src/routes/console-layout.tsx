@@ -48,8 +48,8 @@ const NAV: NavEntry[] = [
   { to: "/segments", label: "Segments", icon: <IconUsersGroup size={18} aria-hidden /> },
   { to: "/customers", label: "Customers", icon: <IconUsers size={18} aria-hidden /> },
   { to: "/models", label: "Models", icon: <IconChartDots3 size={18} aria-hidden /> },
-  { to: "/campaigns", label: "Campaigns", icon: <IconMail size={18} aria-hidden />, soon: true },
-  { to: "/analytics", label: "Analytics", icon: <IconPresentationAnalytics size={18} aria-hidden />, soon: true },
+  { to: "/campaigns", label: "Campaigns", icon: <IconMail size={18} aria-hidden /> },
+  { to: "/analytics", label: "Analytics", icon: <IconPresentationAnalytics size={18} aria-hidden /> },
   { to: "/social", label: "Social", icon: <IconMessages size={18} aria-hidden />, soon: true },
   { to: "/settings", label: "Settings", icon: <IconSettings size={18} aria-hidden /> },
 ];
