@@ -9,7 +9,6 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from sqlalchemy.exc import IntegrityError
 
 from services.tracking import api, email_api, sources_api
 from services.tracking.config import Settings, get_settings
@@ -20,7 +19,6 @@ from services.tracking.publisher import Publisher
 from services.tracking.service import DEFAULT_SOURCE_NAME, Limits, ensure_source_with_key
 from services.tracking.spool import Spool
 from shared.runtime import Runtime, ServiceSpec, create_service_app
-from shared.transient import is_unique_race
 
 
 async def _pending(spool: Spool) -> int:
@@ -28,16 +26,9 @@ async def _pending(spool: Spool) -> int:
 
 
 async def _ensure_default_source(runtime: Runtime, write_key: str) -> None:
-    """Create the default source once; replicas starting together on a fresh database race for it, and the loser
-    finds the winner's row on its second look."""
-    for attempt in range(2):
-        try:
-            async with runtime.work() as work:
-                await ensure_source_with_key(work.session, name=DEFAULT_SOURCE_NAME, write_key=write_key)
-            return
-        except IntegrityError as exc:
-            if attempt or not is_unique_race(exc):
-                raise
+    """Create the default source once (replicas starting together take turns: `ensure_source_with_key` locks)."""
+    async with runtime.work() as work:
+        await ensure_source_with_key(work.session, name=DEFAULT_SOURCE_NAME, write_key=write_key)
 
 
 def _spec(settings: Settings) -> ServiceSpec:
