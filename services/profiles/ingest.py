@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import TypeAdapter
 from sqlalchemy import insert
 
+from services.profiles import engagement
 from services.profiles.batch import Batch, ProfileState, recent_counts
 from services.profiles.config import get_settings
 from services.profiles.feedback import feedback_row, insert_items
@@ -211,7 +212,12 @@ def _consent_from(target: ProfileState, event: TrackedEvent) -> None:
 
 
 def _engage(target: ProfileState, event: TrackedEvent, points: Mapping[str, float], feedback: list[Any]) -> None:
-    """Points for the event and, for a comment, mention, review or survey answer, a feedback item."""
+    """Points and engagement score for the event and, for a comment, mention, review or survey answer, a feedback
+    item."""
+    name = event.event if event.type == "track" and event.event else event.type
+    rule = get_settings().engagement_rule()
+    target.computed[engagement.KEY] = engagement.add(target.computed.get(engagement.KEY), rule.weight(name),
+                                                     event.timestamp, rule.half_life_days)  # fmt: skip
     earned = points.get(event.event, 0.0) if event.type == "track" and event.event else 0.0
     item = feedback_row(event, target.id)
     if item is not None:

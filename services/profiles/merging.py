@@ -8,7 +8,9 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.profiles import engagement
 from services.profiles.batch import Batch, ProfileState
+from services.profiles.config import get_settings
 from services.profiles.locks import lock_profiles
 from services.profiles.models import EventCount, Identity, Merge, Profile, Session, TimelineEvent
 from services.profiles.traits import apply_traits, fold_consent, merge_computed, unmerge_computed
@@ -16,6 +18,10 @@ from shared.bus import EventBuffer
 from shared.db import new_id, upsert, utcnow
 from shared.errors import Conflict, NotFound
 from shared.events import PROFILES, ProfileMerged
+
+
+def _half_life() -> float:
+    return get_settings().engagement_half_life_days
 
 
 def snapshot(state: ProfileState) -> dict[str, Any]:
@@ -33,6 +39,8 @@ def fold(kept: ProfileState, merged: ProfileState) -> None:
             apply_traits(kept.traits, kept.trait_times, {key: value}, datetime.fromisoformat(stamp))
     kept.consent = fold_consent(kept.consent, merged.consent)
     kept.computed = merge_computed(kept.computed, merged.computed)
+    kept.computed[engagement.KEY] = engagement.combine(kept.computed.get(engagement.KEY),
+                                                      merged.computed.get(engagement.KEY), _half_life())  # fmt: skip
     kept.first_seen_at = min(kept.first_seen_at, merged.first_seen_at)
     kept.last_seen_at = max(kept.last_seen_at, merged.last_seen_at)
     kept.user_ids |= merged.user_ids
@@ -131,6 +139,9 @@ async def _move_back(session: AsyncSession, merge: Merge, kept_id: str, merged_i
 
 def _restore(kept: Profile, merged: Profile, before: dict[str, Any]) -> None:
     kept.computed = unmerge_computed(kept.computed, before["computed"])
+    kept.computed[engagement.KEY] = engagement.combine(
+        kept.computed.get(engagement.KEY), before["computed"].get(engagement.KEY), _half_life(), sign=-1
+    )
     merged.traits, merged.trait_times = before["traits"], before["trait_times"]
     merged.computed, merged.consent = before["computed"], before["consent"]
     merged.first_seen_at = datetime.fromisoformat(before["first_seen_at"])

@@ -8,6 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from services.profiles import engagement
+from services.profiles.config import get_settings
+from shared.db import utcnow
+
 SESSION_GAP = timedelta(minutes=30)
 SOCIAL = {"Post Liked": "likes", "Comment Posted": "comments", "Post Shared": "shares"}
 CONSENT_CHANNELS = ("email", "ads", "analytics")
@@ -254,4 +258,7 @@ def public_computed(computed: dict[str, Any]) -> dict[str, Any]:
     shown["average_sentiment"] = round(computed.get("sentiment_sum", 0.0) / scored, 6) if scored else None
     shown["points"] = computed.get("points", 0)
     shown["social_interactions"] = sum(computed.get(k, 0) for k in ("likes", "comments", "shares"))
+    shown.pop(engagement.KEY, None)
+    score = engagement.score_at(computed.get(engagement.KEY), utcnow(), get_settings().engagement_half_life_days)
+    shown["engagement_score"] = round(score, 6) if score is not None else None  # as of now: exact when read
     return shown

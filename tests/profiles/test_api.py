@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from services.profiles import service
 from services.profiles.app import create_app
 from services.profiles.config import Settings
+from services.profiles.engagement import EngagementRule
 from services.profiles.models import Identity, Profile
 from shared.db import utcnow
 from shared.events import EVENTS, PROFILES, SEGMENTS
@@ -346,3 +347,26 @@ async def test_web_report_filters_by_segment_membership(profiles: httpx.AsyncCli
 
     group = await wait_for(report)
     assert group["key"] == f"seg-{m}" and group["sessions"] == 1  # only the member's visit
+
+
+async def test_the_engagement_score_read_is_the_sum_over_the_persons_events(
+    profiles: httpx.AsyncClient, broker: str
+) -> None:
+    m, now = mark(), utcnow()
+    sent = [(identify(f"e-{m}", at=now - timedelta(days=40)), "identify"),
+            (order(f"e-{m}", 25, at=now - timedelta(days=10)), "Order Completed"),
+            (event(userId=f"e-{m}", event="Wishlist Viewed", at=now - timedelta(days=1)), "Wishlist Viewed"),
+            (event(userId=f"e-{m}", event="Email Clicked", at=now - timedelta(days=60)), "Email Clicked")]  # fmt: skip
+    await send(broker, *(value for value, _ in sent))
+
+    async def scored() -> dict[str, Any] | None:
+        found = await profile_of(profiles, user_id=f"e-{m}")
+        return found if found["computed"]["event_count"] == len(sent) else None
+
+    profile = await wait_for(scored)
+    rule = EngagementRule()
+    at = utcnow()
+    expected = sum(rule.weight(name) * 2 ** (-(at - datetime.fromisoformat(value["timestamp"])).total_seconds()
+                                             / (rule.half_life_days * 86_400)) for value, name in sent)  # fmt: skip
+    assert profile["computed"]["engagement_score"] == pytest.approx(expected, rel=1e-5)
+    assert "engagement" not in profile["computed"]  # the stored state is internal
