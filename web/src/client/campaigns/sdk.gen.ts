@@ -2,7 +2,7 @@
 
 import type { Client, Options as Options2, TDataShape } from './client';
 import { client } from './client.gen';
-import type { CreateCampaignData, CreateCampaignErrors, CreateCampaignResponses, CreateInfluencerData, CreateInfluencerErrors, CreateInfluencerResponses, DownloadExportData, DownloadExportErrors, DownloadExportResponses, GetAudienceSizeData, GetAudienceSizeErrors, GetAudienceSizeResponses, GetCampaignData, GetCampaignErrors, GetCampaignResponses, GetCompetitorsData, GetCompetitorsErrors, GetCompetitorsResponses, GetContestData, GetContestErrors, GetContestResponses, GetEngagementData, GetEngagementErrors, GetEngagementResponses, GetInfluencerData, GetInfluencerErrors, GetInfluencerReportData, GetInfluencerReportErrors, GetInfluencerReportResponses, GetInfluencerResponses, GetPipelineData, GetPipelineResponses, GetResultsData, GetResultsErrors, GetResultsResponses, GetSegmentsPerformanceData, GetSegmentsPerformanceResponses, HealthData, HealthResponses, ImportMetricsData, ImportMetricsResponses, ImportPostsData, ImportPostsResponses, LaunchCampaignData, LaunchCampaignErrors, LaunchCampaignResponses, ListCampaignsData, ListCampaignsResponses, ListContentData, ListContentErrors, ListContentResponses, ListExportsData, ListExportsErrors, ListExportsResponses, ListExposuresData, ListExposuresErrors, ListExposuresResponses, ListInfluencersData, ListInfluencersResponses, MetricsData, MetricsResponses, PauseCampaignData, PauseCampaignErrors, PauseCampaignResponses, PickWinnerData, PickWinnerErrors, PickWinnerResponses, ReadyData, ReadyResponses, ReviewContentData, ReviewContentErrors, ReviewContentResponses, UpdateCampaignData, UpdateCampaignErrors, UpdateCampaignResponses } from './types.gen';
+import type { CreateCampaignData, CreateCampaignErrors, CreateCampaignResponses, CreateInfluencerData, CreateInfluencerErrors, CreateInfluencerResponses, DownloadExportData, DownloadExportErrors, DownloadExportResponses, GetAudienceSize2Data, GetAudienceSize2Errors, GetAudienceSize2Responses, GetAudienceSizeData, GetAudienceSizeErrors, GetAudienceSizeResponses, GetCampaignData, GetCampaignErrors, GetCampaignResponses, GetCompetitorsData, GetCompetitorsErrors, GetCompetitorsResponses, GetContestData, GetContestErrors, GetContestResponses, GetEngagementData, GetEngagementErrors, GetEngagementResponses, GetInfluencerData, GetInfluencerErrors, GetInfluencerReportData, GetInfluencerReportErrors, GetInfluencerReportResponses, GetInfluencerResponses, GetLinkClicksData, GetLinkClicksErrors, GetLinkClicksResponses, GetPipelineData, GetPipelineResponses, GetPreflightData, GetPreflightErrors, GetPreflightResponses, GetResultsData, GetResultsErrors, GetResultsResponses, GetSegmentsPerformanceData, GetSegmentsPerformanceResponses, HealthData, HealthResponses, ImportMetricsData, ImportMetricsResponses, ImportPostsData, ImportPostsResponses, LaunchCampaignData, LaunchCampaignErrors, LaunchCampaignResponses, ListCampaignsData, ListCampaignsResponses, ListCampaignSummariesData, ListCampaignSummariesResponses, ListContentData, ListContentErrors, ListContentResponses, ListExportsData, ListExportsErrors, ListExportsResponses, ListExposuresData, ListExposuresErrors, ListExposuresResponses, ListInfluencersData, ListInfluencersResponses, MetricsData, MetricsResponses, PauseCampaignData, PauseCampaignErrors, PauseCampaignResponses, PickWinnerData, PickWinnerErrors, PickWinnerResponses, PreviewMailData, PreviewMailErrors, PreviewMailResponses, PushExportData, PushExportErrors, PushExportResponses, ReadyData, ReadyResponses, ReviewContentData, ReviewContentErrors, ReviewContentResponses, SendTestMailData, SendTestMailErrors, SendTestMailResponses, UpdateCampaignData, UpdateCampaignErrors, UpdateCampaignResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -48,6 +48,56 @@ export const metrics = <ThrowOnError extends boolean = false>(options?: Options<
 export const getPipeline = <ThrowOnError extends boolean = false>(options?: Options<GetPipelineData, ThrowOnError>) => (options?.client ?? client).get<GetPipelineResponses, unknown, ThrowOnError>({ url: '/v1/pipeline', ...options });
 
 /**
+ * Get Audience Size
+ *
+ * How many profiles are in a target segment and in no exclusion segment now (campaigns' membership copy).
+ */
+export const getAudienceSize = <ThrowOnError extends boolean = false>(options: Options<GetAudienceSizeData, ThrowOnError>) => (options.client ?? client).post<GetAudienceSizeResponses, GetAudienceSizeErrors, ThrowOnError>({
+    url: '/v1/campaigns/audience-size',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Preview Mail
+ *
+ * A subject and body rendered for one member as they will be sent (tracked links, pixel, unsubscribe); the
+ * links are marked as a test, so following them records nothing. 422 names the template and line that fail.
+ */
+export const previewMail = <ThrowOnError extends boolean = false>(options: Options<PreviewMailData, ThrowOnError>) => (options.client ?? client).post<PreviewMailResponses, PreviewMailErrors, ThrowOnError>({
+    url: '/v1/campaigns/preview',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Get Preflight
+ *
+ * What launching now would do: skipped (by reason), held out, waiting, each variant — the launch's own numbers.
+ */
+export const getPreflight = <ThrowOnError extends boolean = false>(options: Options<GetPreflightData, ThrowOnError>) => (options.client ?? client).get<GetPreflightResponses, GetPreflightErrors, ThrowOnError>({ url: '/v1/campaigns/{campaign_id}/preflight', ...options });
+
+/**
+ * Send Test Mail
+ *
+ * Mail one variant, rendered for a member, to an address (yours): subject marked [Test], counted nowhere.
+ */
+export const sendTestMail = <ThrowOnError extends boolean = false>(options: Options<SendTestMailData, ThrowOnError>) => (options.client ?? client).post<SendTestMailResponses, SendTestMailErrors, ThrowOnError>({
+    url: '/v1/campaigns/{campaign_id}/test-send',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
  * List Campaigns
  *
  * Every campaign, newest first.
@@ -68,6 +118,14 @@ export const createCampaign = <ThrowOnError extends boolean = false>(options: Op
         ...options.headers
     }
 });
+
+/**
+ * List Campaign Summaries
+ *
+ * Every campaign with its figures, newest first: sent, human opens, clicks, conversions, lift against the
+ * holdout (relative conversion rate, with its interval), last error.
+ */
+export const listCampaignSummaries = <ThrowOnError extends boolean = false>(options?: Options<ListCampaignSummariesData, ThrowOnError>) => (options?.client ?? client).get<ListCampaignSummariesResponses, unknown, ThrowOnError>({ url: '/v1/campaigns/summary', ...options });
 
 /**
  * Get Campaign
@@ -116,9 +174,17 @@ export const pickWinner = <ThrowOnError extends boolean = false>(options: Option
  * Get Results
  *
  * Sent, delivered, human and machine opens, clicks, unsubscribes, conversions, revenue per variant (or target
- * segment); lift against the holdout with 95% intervals and p-values; tests between variants; SRM check.
+ * segment); lift against the holdout with 95% intervals and p-values; tests between variants; SRM check;
+ * conversions credited by the campaign's attribution model, or by `attribution_model` / `window_days` to compare.
  */
 export const getResults = <ThrowOnError extends boolean = false>(options: Options<GetResultsData, ThrowOnError>) => (options.client ?? client).get<GetResultsResponses, GetResultsErrors, ThrowOnError>({ url: '/v1/campaigns/{campaign_id}/results', ...options });
+
+/**
+ * Get Link Clicks
+ *
+ * Clicks per link of the campaign's mail, with how many people clicked each, most clicked first.
+ */
+export const getLinkClicks = <ThrowOnError extends boolean = false>(options: Options<GetLinkClicksData, ThrowOnError>) => (options.client ?? client).get<GetLinkClicksResponses, GetLinkClicksErrors, ThrowOnError>({ url: '/v1/campaigns/{campaign_id}/links', ...options });
 
 /**
  * List Exposures
@@ -133,6 +199,13 @@ export const listExposures = <ThrowOnError extends boolean = false>(options: Opt
  * A campaign's audience exports: size, added and removed since the one before, push status.
  */
 export const listExports = <ThrowOnError extends boolean = false>(options: Options<ListExportsData, ThrowOnError>) => (options.client ?? client).get<ListExportsResponses, ListExportsErrors, ThrowOnError>({ url: '/v1/campaigns/{campaign_id}/exports', ...options });
+
+/**
+ * Push Export
+ *
+ * Push a finished audience export to the campaign's webhook again; answers its new push status.
+ */
+export const pushExport = <ThrowOnError extends boolean = false>(options: Options<PushExportData, ThrowOnError>) => (options.client ?? client).post<PushExportResponses, PushExportErrors, ThrowOnError>({ url: '/v1/campaigns/{campaign_id}/exports/{export_id}/push', ...options });
 
 /**
  * Download Export
@@ -153,7 +226,7 @@ export const getSegmentsPerformance = <ThrowOnError extends boolean = false>(opt
  *
  * How many profiles of a segment campaigns can target now.
  */
-export const getAudienceSize = <ThrowOnError extends boolean = false>(options: Options<GetAudienceSizeData, ThrowOnError>) => (options.client ?? client).get<GetAudienceSizeResponses, GetAudienceSizeErrors, ThrowOnError>({ url: '/v1/audiences/{segment_id}/size', ...options });
+export const getAudienceSize2 = <ThrowOnError extends boolean = false>(options: Options<GetAudienceSize2Data, ThrowOnError>) => (options.client ?? client).get<GetAudienceSize2Responses, GetAudienceSize2Errors, ThrowOnError>({ url: '/v1/audiences/{segment_id}/size', ...options });
 
 /**
  * Import Posts

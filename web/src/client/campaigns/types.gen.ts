@@ -41,6 +41,34 @@ export type Attribution = {
 };
 
 /**
+ * AudienceQuery
+ *
+ * Target and exclusion segments, as a campaign names them.
+ */
+export type AudienceQuery = {
+    /**
+     * Target Segments
+     */
+    target_segments: Array<string>;
+    /**
+     * Exclude Segments
+     */
+    exclude_segments?: Array<string>;
+};
+
+/**
+ * AudienceSize
+ *
+ * Profiles in a target segment and in no exclusion segment now.
+ */
+export type AudienceSize = {
+    /**
+     * Size
+     */
+    size: number;
+};
+
+/**
  * CampaignCreate
  *
  * A campaign (see README: Campaigns).
@@ -186,6 +214,65 @@ export type CampaignRead = {
      * Updated At
      */
     updated_at: string;
+};
+
+/**
+ * CampaignSummary
+ *
+ * A campaign's line in the list: figures summed over its variants, and its lift against the holdout (the
+ * relative lift of the conversion rate with its interval and p-value; null without a holdout or sends).
+ */
+export type CampaignSummary = {
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Status
+     */
+    status: string;
+    /**
+     * Channel
+     */
+    channel: string;
+    /**
+     * Audience
+     */
+    audience: number | null;
+    /**
+     * Sent
+     */
+    sent: number;
+    /**
+     * Human Opens
+     */
+    human_opens: number;
+    /**
+     * Clicks
+     */
+    clicks: number;
+    /**
+     * Conversions
+     */
+    conversions: number;
+    /**
+     * Lift
+     */
+    lift: {
+        [key: string]: unknown;
+    } | null;
+    /**
+     * Last Error
+     */
+    last_error: string | null;
+    /**
+     * Launched At
+     */
+    launched_at: string | null;
 };
 
 /**
@@ -428,6 +515,26 @@ export type InfluencerRead = {
 };
 
 /**
+ * LinkClicks
+ *
+ * A link of a campaign's mail: clicks through tracking's redirect, and the people who clicked it.
+ */
+export type LinkClicks = {
+    /**
+     * Url
+     */
+    url: string | null;
+    /**
+     * Clicks
+     */
+    clicks: number;
+    /**
+     * People
+     */
+    people: number;
+};
+
+/**
  * LostRecords
  *
  * Records the broker no longer has although this consumer had committed past them (it came back empty).
@@ -496,6 +603,101 @@ export type PipelineRead = {
 };
 
 /**
+ * Preflight
+ *
+ * What launching now would do: who is skipped and why, held out, waiting for an A/B winner, sent each variant
+ * (computed by the launch's own eligibility and assignment on the same audience and contact data).
+ */
+export type Preflight = {
+    /**
+     * Audience
+     */
+    audience: number;
+    /**
+     * Already Exposed
+     */
+    already_exposed: number;
+    /**
+     * Skipped
+     */
+    skipped: {
+        [key: string]: number;
+    };
+    /**
+     * Held Out
+     */
+    held_out: number;
+    /**
+     * Waiting
+     */
+    waiting: number;
+    /**
+     * Variants
+     */
+    variants: Array<VariantPlan>;
+    /**
+     * Sendable
+     */
+    sendable: number;
+    /**
+     * Checked At
+     */
+    checked_at: string;
+};
+
+/**
+ * PreviewRead
+ *
+ * The mail as it will be sent: subject, HTML with tracked links, open pixel and unsubscribe link, plain text.
+ */
+export type PreviewRead = {
+    /**
+     * Profile Id
+     */
+    profile_id: string;
+    /**
+     * Subject
+     */
+    subject: string;
+    /**
+     * Html
+     */
+    html: string;
+    /**
+     * Text
+     */
+    text: string;
+    /**
+     * Unsubscribe Url
+     */
+    unsubscribe_url: string;
+};
+
+/**
+ * PreviewRequest
+ *
+ * A variant's templates and the audience member to render them for.
+ */
+export type PreviewRequest = {
+    /**
+     * Subject
+     */
+    subject?: string;
+    /**
+     * Body
+     */
+    body?: string;
+    /**
+     * Profile Id
+     */
+    profile_id: string;
+    /**
+     * Campaign Id
+     */
+    campaign_id?: string | null;
+};
+
+/**
  * RowError
  *
  * A refused row: its line (CSV: the file's line, header = 1; JSON: the list index), the field and why.
@@ -549,6 +751,38 @@ export type TaskState = {
      * Last Error
      */
     last_error: string | null;
+};
+
+/**
+ * TestSend
+ *
+ * Send one variant, as rendered for an audience member, to an address (marked as a test, counted nowhere).
+ */
+export type TestSend = {
+    /**
+     * Variant Id
+     */
+    variant_id: string;
+    /**
+     * Profile Id
+     */
+    profile_id: string;
+    /**
+     * To
+     */
+    to: string;
+};
+
+/**
+ * TestSent
+ *
+ * Where the test mail went.
+ */
+export type TestSent = {
+    /**
+     * Sent To
+     */
+    sent_to: string;
 };
 
 /**
@@ -623,6 +857,26 @@ export type VariantIn = {
     body?: string;
 };
 
+/**
+ * VariantPlan
+ *
+ * How many a variant would be sent to.
+ */
+export type VariantPlan = {
+    /**
+     * Variant Id
+     */
+    variant_id: string;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Recipients
+     */
+    recipients: number;
+};
+
 export type HealthData = {
     body?: never;
     path?: never;
@@ -687,6 +941,116 @@ export type GetPipelineResponses = {
 
 export type GetPipelineResponse = GetPipelineResponses[keyof GetPipelineResponses];
 
+export type GetAudienceSizeData = {
+    body: AudienceQuery;
+    path?: never;
+    query?: never;
+    url: '/v1/campaigns/audience-size';
+};
+
+export type GetAudienceSizeErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type GetAudienceSizeError = GetAudienceSizeErrors[keyof GetAudienceSizeErrors];
+
+export type GetAudienceSizeResponses = {
+    /**
+     * Successful Response
+     */
+    200: AudienceSize;
+};
+
+export type GetAudienceSizeResponse = GetAudienceSizeResponses[keyof GetAudienceSizeResponses];
+
+export type PreviewMailData = {
+    body: PreviewRequest;
+    path?: never;
+    query?: never;
+    url: '/v1/campaigns/preview';
+};
+
+export type PreviewMailErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type PreviewMailError = PreviewMailErrors[keyof PreviewMailErrors];
+
+export type PreviewMailResponses = {
+    /**
+     * Successful Response
+     */
+    200: PreviewRead;
+};
+
+export type PreviewMailResponse = PreviewMailResponses[keyof PreviewMailResponses];
+
+export type GetPreflightData = {
+    body?: never;
+    path: {
+        /**
+         * Campaign Id
+         */
+        campaign_id: string;
+    };
+    query?: never;
+    url: '/v1/campaigns/{campaign_id}/preflight';
+};
+
+export type GetPreflightErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type GetPreflightError = GetPreflightErrors[keyof GetPreflightErrors];
+
+export type GetPreflightResponses = {
+    /**
+     * Successful Response
+     */
+    200: Preflight;
+};
+
+export type GetPreflightResponse = GetPreflightResponses[keyof GetPreflightResponses];
+
+export type SendTestMailData = {
+    body: TestSend;
+    path: {
+        /**
+         * Campaign Id
+         */
+        campaign_id: string;
+    };
+    query?: never;
+    url: '/v1/campaigns/{campaign_id}/test-send';
+};
+
+export type SendTestMailErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type SendTestMailError = SendTestMailErrors[keyof SendTestMailErrors];
+
+export type SendTestMailResponses = {
+    /**
+     * Successful Response
+     */
+    202: TestSent;
+};
+
+export type SendTestMailResponse = SendTestMailResponses[keyof SendTestMailResponses];
+
 export type ListCampaignsData = {
     body?: never;
     path?: never;
@@ -729,6 +1093,24 @@ export type CreateCampaignResponses = {
 };
 
 export type CreateCampaignResponse = CreateCampaignResponses[keyof CreateCampaignResponses];
+
+export type ListCampaignSummariesData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/v1/campaigns/summary';
+};
+
+export type ListCampaignSummariesResponses = {
+    /**
+     * Response List Campaign Summaries V1 Campaigns Summary Get
+     *
+     * Successful Response
+     */
+    200: Array<CampaignSummary>;
+};
+
+export type ListCampaignSummariesResponse = ListCampaignSummariesResponses[keyof ListCampaignSummariesResponses];
 
 export type GetCampaignData = {
     body?: never;
@@ -897,6 +1279,14 @@ export type GetResultsData = {
          * Sequential
          */
         sequential?: boolean;
+        /**
+         * Attribution Model
+         */
+        attribution_model?: 'last_touch' | 'first_touch' | 'linear' | 'position_based' | 'time_decay' | null;
+        /**
+         * Window Days
+         */
+        window_days?: number | null;
     };
     url: '/v1/campaigns/{campaign_id}/results';
 };
@@ -922,6 +1312,38 @@ export type GetResultsResponses = {
 };
 
 export type GetResultsResponse = GetResultsResponses[keyof GetResultsResponses];
+
+export type GetLinkClicksData = {
+    body?: never;
+    path: {
+        /**
+         * Campaign Id
+         */
+        campaign_id: string;
+    };
+    query?: never;
+    url: '/v1/campaigns/{campaign_id}/links';
+};
+
+export type GetLinkClicksErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type GetLinkClicksError = GetLinkClicksErrors[keyof GetLinkClicksErrors];
+
+export type GetLinkClicksResponses = {
+    /**
+     * Response Get Link Clicks V1 Campaigns  Campaign Id  Links Get
+     *
+     * Successful Response
+     */
+    200: Array<LinkClicks>;
+};
+
+export type GetLinkClicksResponse = GetLinkClicksResponses[keyof GetLinkClicksResponses];
 
 export type ListExposuresData = {
     body?: never;
@@ -1004,6 +1426,44 @@ export type ListExportsResponses = {
 
 export type ListExportsResponse = ListExportsResponses[keyof ListExportsResponses];
 
+export type PushExportData = {
+    body?: never;
+    path: {
+        /**
+         * Campaign Id
+         */
+        campaign_id: string;
+        /**
+         * Export Id
+         */
+        export_id: string;
+    };
+    query?: never;
+    url: '/v1/campaigns/{campaign_id}/exports/{export_id}/push';
+};
+
+export type PushExportErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type PushExportError = PushExportErrors[keyof PushExportErrors];
+
+export type PushExportResponses = {
+    /**
+     * Response Push Export V1 Campaigns  Campaign Id  Exports  Export Id  Push Post
+     *
+     * Successful Response
+     */
+    200: {
+        [key: string]: unknown;
+    };
+};
+
+export type PushExportResponse = PushExportResponses[keyof PushExportResponses];
+
 export type DownloadExportData = {
     body?: never;
     path: {
@@ -1065,7 +1525,7 @@ export type GetSegmentsPerformanceResponses = {
 
 export type GetSegmentsPerformanceResponse = GetSegmentsPerformanceResponses[keyof GetSegmentsPerformanceResponses];
 
-export type GetAudienceSizeData = {
+export type GetAudienceSize2Data = {
     body?: never;
     path: {
         /**
@@ -1077,16 +1537,16 @@ export type GetAudienceSizeData = {
     url: '/v1/audiences/{segment_id}/size';
 };
 
-export type GetAudienceSizeErrors = {
+export type GetAudienceSize2Errors = {
     /**
      * Validation Error
      */
     422: HttpValidationError;
 };
 
-export type GetAudienceSizeError = GetAudienceSizeErrors[keyof GetAudienceSizeErrors];
+export type GetAudienceSize2Error = GetAudienceSize2Errors[keyof GetAudienceSize2Errors];
 
-export type GetAudienceSizeResponses = {
+export type GetAudienceSize2Responses = {
     /**
      * Response Get Audience Size V1 Audiences  Segment Id  Size Get
      *
@@ -1097,7 +1557,7 @@ export type GetAudienceSizeResponses = {
     };
 };
 
-export type GetAudienceSizeResponse = GetAudienceSizeResponses[keyof GetAudienceSizeResponses];
+export type GetAudienceSize2Response = GetAudienceSize2Responses[keyof GetAudienceSize2Responses];
 
 export type ImportPostsData = {
     body: Array<{

@@ -2,7 +2,7 @@
 
 import type { Client, Options as Options2, TDataShape } from './client';
 import { client } from './client.gen';
-import type { EraseProfileData, EraseProfileErrors, EraseProfileResponses, GetFeedbackData, GetFeedbackErrors, GetFeedbackResponses, GetFeedbackStatsData, GetFeedbackStatsErrors, GetFeedbackStatsResponses, GetImportData, GetImportErrors, GetImportResponses, GetNegativeTermsData, GetNegativeTermsErrors, GetNegativeTermsResponses, GetPathsData, GetPathsErrors, GetPathsResponses, GetPipelineData, GetPipelineResponses, GetProfileData, GetProfileErrors, GetProfileResponses, GetProfilesBatchData, GetProfilesBatchErrors, GetProfilesBatchResponses, GetSocialEngagementData, GetSocialEngagementErrors, GetSocialEngagementResponses, GetTimelineData, GetTimelineErrors, GetTimelineResponses, GetWebReportData, GetWebReportErrors, GetWebReportResponses, HealthData, HealthResponses, ImportCustomersData, ImportCustomersErrors, ImportCustomersResponses, ImportOrdersData, ImportOrdersErrors, ImportOrdersResponses, ListConflictsData, ListConflictsErrors, ListConflictsResponses, ListFeedbackData, ListFeedbackErrors, ListFeedbackResponses, ListMergesData, ListMergesErrors, ListMergesResponses, ListProfilesData, ListProfilesErrors, ListProfilesResponses, LookupProfileData, LookupProfileErrors, LookupProfileResponses, MetricsData, MetricsResponses, PatchTraitsData, PatchTraitsErrors, PatchTraitsResponses, PutConsentData, PutConsentErrors, PutConsentResponses, ReadyData, ReadyResponses, RespondToFeedbackData, RespondToFeedbackErrors, RespondToFeedbackResponses, RunFunnelData, RunFunnelErrors, RunFunnelResponses, UndoData, UndoErrors, UndoResponses } from './types.gen';
+import type { CountEventsData, CountEventsErrors, CountEventsResponses, CountProfilesData, CountProfilesResponses, EraseProfileData, EraseProfileErrors, EraseProfileResponses, GetFeedbackData, GetFeedbackErrors, GetFeedbackResponses, GetFeedbackStatsData, GetFeedbackStatsErrors, GetFeedbackStatsResponses, GetImportData, GetImportErrors, GetImportResponses, GetNegativeTermsData, GetNegativeTermsErrors, GetNegativeTermsResponses, GetPathsData, GetPathsErrors, GetPathsResponses, GetPipelineData, GetPipelineResponses, GetProfileData, GetProfileErrors, GetProfileResponses, GetProfilesBatchData, GetProfilesBatchErrors, GetProfilesBatchResponses, GetSocialEngagementData, GetSocialEngagementErrors, GetSocialEngagementResponses, GetTimelineData, GetTimelineErrors, GetTimelineResponses, GetWebReportData, GetWebReportErrors, GetWebReportResponses, HealthData, HealthResponses, ImportCustomersData, ImportCustomersErrors, ImportCustomersResponses, ImportOrdersData, ImportOrdersErrors, ImportOrdersResponses, ListConflictsData, ListConflictsErrors, ListConflictsResponses, ListFeedbackData, ListFeedbackErrors, ListFeedbackResponses, ListMergesData, ListMergesErrors, ListMergesResponses, ListProfilesData, ListProfilesErrors, ListProfilesResponses, LookupProfileData, LookupProfileErrors, LookupProfileResponses, MetricsData, MetricsResponses, PatchTraitsData, PatchTraitsErrors, PatchTraitsResponses, PutConsentData, PutConsentErrors, PutConsentResponses, ReadyData, ReadyResponses, RespondToFeedbackData, RespondToFeedbackErrors, RespondToFeedbackResponses, RunFunnelData, RunFunnelErrors, RunFunnelResponses, UndoData, UndoErrors, UndoResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -74,6 +74,20 @@ export const listProfiles = <ThrowOnError extends boolean = false>(options?: Opt
  * Find a profile by user id, anonymous id or email.
  */
 export const lookupProfile = <ThrowOnError extends boolean = false>(options?: Options<LookupProfileData, ThrowOnError>) => (options?.client ?? client).get<LookupProfileResponses, LookupProfileErrors, ThrowOnError>({ url: '/v1/profiles/lookup', ...options });
+
+/**
+ * Count Profiles
+ *
+ * How many live profiles there are (merged-away ones left out).
+ */
+export const countProfiles = <ThrowOnError extends boolean = false>(options?: Options<CountProfilesData, ThrowOnError>) => (options?.client ?? client).get<CountProfilesResponses, unknown, ThrowOnError>({ url: '/v1/profiles/count', ...options });
+
+/**
+ * Count Events
+ *
+ * How many interactions the timeline holds from `since` on (e.g. midnight UTC: today's events).
+ */
+export const countEvents = <ThrowOnError extends boolean = false>(options: Options<CountEventsData, ThrowOnError>) => (options.client ?? client).get<CountEventsResponses, CountEventsErrors, ThrowOnError>({ url: '/v1/events/count', ...options });
 
 /**
  * Erase Profile
@@ -186,7 +200,8 @@ export const importOrders = <ThrowOnError extends boolean = false>(options: Opti
 /**
  * Get Import
  *
- * An import's progress: rows read, accepted, rejected (with line numbers and reasons).
+ * An import's progress: rows read, accepted (published), applied by profiles, rejected (with line numbers and
+ * reasons); `done` once every accepted row is applied.
  */
 export const getImport = <ThrowOnError extends boolean = false>(options: Options<GetImportData, ThrowOnError>) => (options.client ?? client).get<GetImportResponses, GetImportErrors, ThrowOnError>({ url: '/v1/imports/{job_id}', ...options });
 

@@ -99,6 +99,18 @@ export type ConsumerProgress = {
 };
 
 /**
+ * CountRead
+ *
+ * How many there are.
+ */
+export type CountRead = {
+    /**
+     * Count
+     */
+    count: number;
+};
+
+/**
  * EngagementRead
  *
  * Social engagement of a group of people.
@@ -383,7 +395,8 @@ export type ImportErrorRead = {
 /**
  * ImportJobRead
  *
- * An import job and its progress; `done` means every accepted row is on the event stream.
+ * An import job and its progress: `running` while rows are published, `published` when every accepted row is on
+ * the event stream, `done` once profiles applied every one of them (only then do reports and fits see them).
  */
 export type ImportJobRead = {
     /**
@@ -397,7 +410,7 @@ export type ImportJobRead = {
     /**
      * Status
      */
-    status: 'running' | 'done' | 'failed';
+    status: 'running' | 'published' | 'done' | 'failed';
     /**
      * Rows Read
      */
@@ -406,6 +419,14 @@ export type ImportJobRead = {
      * Accepted
      */
     accepted: number;
+    /**
+     * Published
+     */
+    published?: number;
+    /**
+     * Applied
+     */
+    applied?: number;
     /**
      * Rejected
      */
@@ -1029,6 +1050,52 @@ export type LookupProfileResponses = {
 };
 
 export type LookupProfileResponse = LookupProfileResponses[keyof LookupProfileResponses];
+
+export type CountProfilesData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/v1/profiles/count';
+};
+
+export type CountProfilesResponses = {
+    /**
+     * Successful Response
+     */
+    200: CountRead;
+};
+
+export type CountProfilesResponse = CountProfilesResponses[keyof CountProfilesResponses];
+
+export type CountEventsData = {
+    body?: never;
+    path?: never;
+    query: {
+        /**
+         * Since
+         */
+        since: string;
+    };
+    url: '/v1/events/count';
+};
+
+export type CountEventsErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type CountEventsError = CountEventsErrors[keyof CountEventsErrors];
+
+export type CountEventsResponses = {
+    /**
+     * Successful Response
+     */
+    200: CountRead;
+};
+
+export type CountEventsResponse = CountEventsResponses[keyof CountEventsResponses];
 
 export type EraseProfileData = {
     body?: never;

@@ -2,7 +2,7 @@
 
 import type { Client, Options as Options2, TDataShape } from './client';
 import { client } from './client.gen';
-import type { CreateClusteringData, CreateClusteringErrors, CreateClusteringResponses, CreateSegmentData, CreateSegmentErrors, CreateSegmentResponses, DeleteSegmentData, DeleteSegmentErrors, DeleteSegmentResponses, FitClvData, FitClvErrors, FitClvResponses, GetClusteringData, GetClusteringErrors, GetClusteringResponses, GetClvFitData, GetClvFitErrors, GetClvFitResponses, GetClvModelData, GetClvModelResponses, GetDriftData, GetDriftErrors, GetDriftResponses, GetHistoryData, GetHistoryErrors, GetHistoryResponses, GetPipelineData, GetPipelineResponses, GetProfileFeaturesData, GetProfileFeaturesErrors, GetProfileFeaturesResponses, GetProfileScoresData, GetProfileScoresErrors, GetProfileScoresResponses, GetRfmSummaryData, GetRfmSummaryErrors, GetRfmSummaryResponses, GetSegmentData, GetSegmentErrors, GetSegmentMapData, GetSegmentMapResponses, GetSegmentReportData, GetSegmentReportErrors, GetSegmentReportResponses, GetSegmentResponses, HealthData, HealthResponses, ListClusteringsData, ListClusteringsResponses, ListClvFitsData, ListClvFitsErrors, ListClvFitsResponses, ListMembersData, ListMembersErrors, ListMembersResponses, ListProfileSegmentsData, ListProfileSegmentsErrors, ListProfileSegmentsResponses, ListSegmentsData, ListSegmentsResponses, MetricsData, MetricsResponses, PreviewSegmentData, PreviewSegmentErrors, PreviewSegmentResponses, PublishClusteringData, PublishClusteringErrors, PublishClusteringResponses, PutSegmentMapData, PutSegmentMapErrors, PutSegmentMapResponses, ReadyData, ReadyResponses, RerunClusteringData, RerunClusteringErrors, RerunClusteringResponses, ScoreRfmData, ScoreRfmErrors, ScoreRfmResponses, UpdateClusteringData, UpdateClusteringErrors, UpdateClusteringResponses, UpdateSegmentData, UpdateSegmentErrors, UpdateSegmentResponses } from './types.gen';
+import type { CreateClusteringData, CreateClusteringErrors, CreateClusteringResponses, CreateSegmentData, CreateSegmentErrors, CreateSegmentResponses, DeleteSegmentData, DeleteSegmentErrors, DeleteSegmentResponses, ExplainSegmentData, ExplainSegmentErrors, ExplainSegmentResponses, FitClvData, FitClvErrors, FitClvResponses, GetClusteringData, GetClusteringErrors, GetClusteringResponses, GetClvDistributionData, GetClvDistributionResponses, GetClvFitData, GetClvFitErrors, GetClvFitResponses, GetClvModelData, GetClvModelResponses, GetDriftData, GetDriftErrors, GetDriftResponses, GetHistoryData, GetHistoryErrors, GetHistoryResponses, GetPipelineData, GetPipelineResponses, GetProfileFeaturesData, GetProfileFeaturesErrors, GetProfileFeaturesResponses, GetProfileScoresData, GetProfileScoresErrors, GetProfileScoresResponses, GetRfmSummaryData, GetRfmSummaryErrors, GetRfmSummaryResponses, GetSegmentData, GetSegmentErrors, GetSegmentMapData, GetSegmentMapResponses, GetSegmentReportData, GetSegmentReportErrors, GetSegmentReportResponses, GetSegmentResponses, HealthData, HealthResponses, ListClusteringsData, ListClusteringsResponses, ListClvFitsData, ListClvFitsErrors, ListClvFitsResponses, ListEventNamesData, ListEventNamesResponses, ListMembersData, ListMembersErrors, ListMembershipChangesData, ListMembershipChangesErrors, ListMembershipChangesResponses, ListMembersResponses, ListProfileSegmentsData, ListProfileSegmentsErrors, ListProfileSegmentsResponses, ListSegmentsData, ListSegmentsResponses, ListTopCustomersData, ListTopCustomersErrors, ListTopCustomersResponses, ListTraitKeysData, ListTraitKeysErrors, ListTraitKeysResponses, ListTraitValuesData, ListTraitValuesErrors, ListTraitValuesResponses, MetricsData, MetricsResponses, PreviewSegmentData, PreviewSegmentErrors, PreviewSegmentResponses, PublishClusteringData, PublishClusteringErrors, PublishClusteringResponses, PutSegmentMapData, PutSegmentMapErrors, PutSegmentMapResponses, ReadyData, ReadyResponses, RerunClusteringData, RerunClusteringErrors, RerunClusteringResponses, ScoreRfmData, ScoreRfmErrors, ScoreRfmResponses, UpdateClusteringData, UpdateClusteringErrors, UpdateClusteringResponses, UpdateSegmentData, UpdateSegmentErrors, UpdateSegmentResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -148,7 +148,8 @@ export const listClusterings = <ThrowOnError extends boolean = false>(options?: 
 /**
  * Create Clustering
  *
- * Create a clustering and fit it as a job (poll `status` and `progress`).
+ * Create a clustering and fit it as a job (poll `status` and `progress`); 409 while the replica is behind
+ * profiles unless `allow_stale`.
  */
 export const createClustering = <ThrowOnError extends boolean = false>(options: Options<CreateClusteringData, ThrowOnError>) => (options.client ?? client).post<CreateClusteringResponses, CreateClusteringErrors, ThrowOnError>({
     url: '/v1/clusterings',
@@ -183,7 +184,8 @@ export const updateClustering = <ThrowOnError extends boolean = false>(options: 
 /**
  * Rerun Clustering
  *
- * Fit the clustering again now; published segments keep their ids and the drift is recorded.
+ * Fit the clustering again now; published segments keep their ids and the drift is recorded (409 while the
+ * replica is behind profiles unless `allow_stale`).
  */
 export const rerunClustering = <ThrowOnError extends boolean = false>(options: Options<RerunClusteringData, ThrowOnError>) => (options.client ?? client).post<RerunClusteringResponses, RerunClusteringErrors, ThrowOnError>({ url: '/v1/clusterings/{clustering_id}/runs', ...options });
 
@@ -204,7 +206,8 @@ export const getDrift = <ThrowOnError extends boolean = false>(options: Options<
 /**
  * Fit Clv
  *
- * Start a CLV fit as a job (poll `GET /v1/clv/fits/{id}`; 409 while another is under way): BG/NBD +
+ * Start a CLV fit as a job (poll `GET /v1/clv/fits/{id}`; 409 while another is under way, or while the replica
+ * is behind profiles unless `allow_stale`): BG/NBD +
  * Gamma-Gamma, then every customer scored (P(alive), expected purchases over the horizon, CLV, CLV percentile)
  * and the segments that use scores recomputed.
  */
@@ -248,7 +251,8 @@ export const getRfmSummary = <ThrowOnError extends boolean = false>(options?: Op
 /**
  * Score Rfm
  *
- * Score every customer's R, F, M and RFM segment as scores usable in segment rules; returns the summary.
+ * Score every customer's R, F, M and RFM segment as scores usable in segment rules; returns the summary with
+ * the replica's freshness (409 while it is behind profiles unless `allow_stale`).
  */
 export const scoreRfm = <ThrowOnError extends boolean = false>(options?: Options<ScoreRfmData, ThrowOnError>) => (options?.client ?? client).post<ScoreRfmResponses, ScoreRfmErrors, ThrowOnError>({ url: '/v1/rfm/score', ...options });
 
@@ -283,6 +287,57 @@ export const getProfileScores = <ThrowOnError extends boolean = false>(options: 
 /**
  * Get Segment Report
  *
- * Size, revenue per customer, average order value, average CLV, conversion rate, sentiment, email consent.
+ * Size, revenue per customer, average order value, average CLV, conversion rate, sentiment, email consent;
+ * with the replica's freshness (`as_of`, and the lag when it was computed).
  */
 export const getSegmentReport = <ThrowOnError extends boolean = false>(options: Options<GetSegmentReportData, ThrowOnError>) => (options.client ?? client).get<GetSegmentReportResponses, GetSegmentReportErrors, ThrowOnError>({ url: '/v1/segments/{segment_id}/report', ...options });
+
+/**
+ * Explain Segment
+ *
+ * The rule tree evaluated for one profile: each node true or false, each leaf with the actual value and, for
+ * behaviour, the counts per day in the window; computed by the same predicates as real-time membership.
+ */
+export const explainSegment = <ThrowOnError extends boolean = false>(options: Options<ExplainSegmentData, ThrowOnError>) => (options.client ?? client).get<ExplainSegmentResponses, ExplainSegmentErrors, ThrowOnError>({ url: '/v1/segments/{segment_id}/explain', ...options });
+
+/**
+ * List Trait Keys
+ *
+ * Trait and computed-trait keys seen on profiles (a sample), most common first.
+ */
+export const listTraitKeys = <ThrowOnError extends boolean = false>(options?: Options<ListTraitKeysData, ThrowOnError>) => (options?.client ?? client).get<ListTraitKeysResponses, ListTraitKeysErrors, ThrowOnError>({ url: '/v1/traits/keys', ...options });
+
+/**
+ * List Trait Values
+ *
+ * The most common values of one trait (a sample of profiles).
+ */
+export const listTraitValues = <ThrowOnError extends boolean = false>(options: Options<ListTraitValuesData, ThrowOnError>) => (options.client ?? client).get<ListTraitValuesResponses, ListTraitValuesErrors, ThrowOnError>({ url: '/v1/traits/values', ...options });
+
+/**
+ * List Event Names
+ *
+ * Event names profiles did in the last 90 days (a sample), most common first.
+ */
+export const listEventNames = <ThrowOnError extends boolean = false>(options?: Options<ListEventNamesData, ThrowOnError>) => (options?.client ?? client).get<ListEventNamesResponses, unknown, ThrowOnError>({ url: '/v1/events/names', ...options });
+
+/**
+ * List Membership Changes
+ *
+ * Profiles entering and leaving segments (one segment, or all), newest first, with cursor paging.
+ */
+export const listMembershipChanges = <ThrowOnError extends boolean = false>(options?: Options<ListMembershipChangesData, ThrowOnError>) => (options?.client ?? client).get<ListMembershipChangesResponses, ListMembershipChangesErrors, ThrowOnError>({ url: '/v1/segment-changes', ...options });
+
+/**
+ * Get Clv Distribution
+ *
+ * Histograms of CLV and P(alive) over the customers the latest fit scored.
+ */
+export const getClvDistribution = <ThrowOnError extends boolean = false>(options?: Options<GetClvDistributionData, ThrowOnError>) => (options?.client ?? client).get<GetClvDistributionResponses, unknown, ThrowOnError>({ url: '/v1/clv/distribution', ...options });
+
+/**
+ * List Top Customers
+ *
+ * The customers with the highest CLV, with their scores.
+ */
+export const listTopCustomers = <ThrowOnError extends boolean = false>(options?: Options<ListTopCustomersData, ThrowOnError>) => (options?.client ?? client).get<ListTopCustomersResponses, ListTopCustomersErrors, ThrowOnError>({ url: '/v1/clv/customers', ...options });

@@ -40,6 +40,26 @@ export type BgNbdRead = {
 };
 
 /**
+ * Bin
+ *
+ * A histogram bin [low, high).
+ */
+export type Bin = {
+    /**
+     * Low
+     */
+    low: number;
+    /**
+     * High
+     */
+    high: number;
+    /**
+     * Count
+     */
+    count: number;
+};
+
+/**
  * ClusteringCreate
  *
  * An ML segmentation: features (computed traits such as `orders`, `traits.age`, `scores.clv`, or the derived
@@ -169,6 +189,34 @@ export type ClusteringUpdate = {
 };
 
 /**
+ * ClvDistribution
+ *
+ * How CLV (capped at its 99th percentile, the rest in the last bin) and P(alive) spread over scored customers.
+ */
+export type ClvDistribution = {
+    /**
+     * Customers
+     */
+    customers: number;
+    /**
+     * Clv
+     */
+    clv: Array<Bin>;
+    /**
+     * P Alive
+     */
+    p_alive: Array<Bin>;
+    /**
+     * Clv Total
+     */
+    clv_total: number;
+    /**
+     * Clv Mean
+     */
+    clv_mean: number | null;
+};
+
+/**
  * ClvFitRead
  *
  * A CLV fit job: `status` queued, running, ready or error; `progress` (0 to 1) and `stage`; the `model` it made
@@ -270,7 +318,7 @@ export type ClvFitRequest = {
 /**
  * ClvModelRead
  *
- * A fitted CLV model: settings, parameters, log-likelihoods, customers scored and schedule.
+ * A fitted CLV model: settings, parameters, log-likelihoods, customers scored, schedule and freshness.
  */
 export type ClvModelRead = {
     /**
@@ -315,6 +363,7 @@ export type ClvModelRead = {
      * Created At
      */
     created_at: string;
+    freshness?: Freshness | null;
 };
 
 /**
@@ -341,6 +390,95 @@ export type ConsumerProgress = {
      * Lost Records
      */
     lost_records: Array<LostRecords>;
+};
+
+/**
+ * EventNames
+ *
+ * Event names seen in a sample of the replica (most common first).
+ */
+export type EventNames = {
+    /**
+     * Names
+     */
+    names: Array<NameCount>;
+    /**
+     * Sampled Profiles
+     */
+    sampled_profiles: number;
+};
+
+/**
+ * ExplainNode
+ *
+ * A node of the rule tree as evaluated for one profile; leaves carry the profile's actual value.
+ */
+export type ExplainNode = {
+    /**
+     * Path
+     */
+    path: string;
+    /**
+     * Kind
+     */
+    kind: string;
+    /**
+     * Result
+     */
+    result: boolean;
+    /**
+     * Condition
+     */
+    condition?: {
+        [key: string]: unknown;
+    } | null;
+    /**
+     * Actual
+     */
+    actual?: unknown;
+    /**
+     * Daily Counts
+     */
+    daily_counts?: {
+        [key: string]: number;
+    } | null;
+    /**
+     * Count
+     */
+    count?: number | null;
+    /**
+     * Children
+     */
+    children?: Array<ExplainNode>;
+};
+
+/**
+ * ExplainRead
+ *
+ * `member`: in the segment now; `matches`: the rules hold now (they differ only until the next sweep).
+ */
+export type ExplainRead = {
+    /**
+     * Segment Id
+     */
+    segment_id: string;
+    /**
+     * Profile Id
+     */
+    profile_id: string;
+    /**
+     * Member
+     */
+    member: boolean;
+    /**
+     * Matches
+     */
+    matches: boolean;
+    /**
+     * As Of
+     */
+    as_of: string;
+    tree: ExplainNode;
 };
 
 /**
@@ -381,6 +519,35 @@ export type FeaturesRead = {
      * Updated At
      */
     updated_at: string;
+};
+
+/**
+ * Freshness
+ *
+ * What a result was computed on: the newest profile change in the replica, and how many changes were still on
+ * their way (this replica's consumer lag plus what profiles had not passed on; null when it could not be told).
+ */
+export type Freshness = {
+    /**
+     * As Of
+     */
+    as_of: string | null;
+    /**
+     * Lag
+     */
+    lag: number | null;
+    /**
+     * Replica Lag
+     */
+    replica_lag: number | null;
+    /**
+     * Upstream Pending
+     */
+    upstream_pending: number | null;
+    /**
+     * Checked At
+     */
+    checked_at: string;
 };
 
 /**
@@ -467,6 +634,26 @@ export type JobError = {
 };
 
 /**
+ * KeyCount
+ *
+ * A key and how many profiles of the sample have it, with a few example values.
+ */
+export type KeyCount = {
+    /**
+     * Key
+     */
+    key: string;
+    /**
+     * Profiles
+     */
+    profiles: number;
+    /**
+     * Examples
+     */
+    examples?: Array<unknown>;
+};
+
+/**
  * LostRecords
  *
  * Records the broker no longer has although this consumer had committed past them (it came back empty).
@@ -527,6 +714,50 @@ export type MembersPage = {
 };
 
 /**
+ * MembershipChange
+ *
+ * A profile entering or leaving a segment.
+ */
+export type MembershipChange = {
+    /**
+     * Segment Id
+     */
+    segment_id: string;
+    /**
+     * Profile Id
+     */
+    profile_id: string;
+    /**
+     * Change
+     */
+    change: string;
+    /**
+     * At
+     */
+    at: string;
+};
+
+/**
+ * MembershipChanges
+ *
+ * Entries and exits, newest first, with the cursor of the next (older) page.
+ */
+export type MembershipChanges = {
+    /**
+     * Items
+     */
+    items: Array<MembershipChange>;
+    /**
+     * Next Cursor
+     */
+    next_cursor: string | null;
+    /**
+     * As Of
+     */
+    as_of: string;
+};
+
+/**
  * MembershipRead
  *
  * A segment a profile is in, since when.
@@ -540,6 +771,22 @@ export type MembershipRead = {
      * Entered At
      */
     entered_at: string;
+};
+
+/**
+ * NameCount
+ *
+ * An event name and how many profiles of the sample did it in the last 90 days.
+ */
+export type NameCount = {
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Profiles
+     */
+    profiles: number;
 };
 
 /**
@@ -847,6 +1094,28 @@ export type TaskState = {
 };
 
 /**
+ * TopCustomer
+ *
+ * A customer by CLV: the scores the last fit wrote and a display name from the traits, if any.
+ */
+export type TopCustomer = {
+    /**
+     * Profile Id
+     */
+    profile_id: string;
+    /**
+     * Scores
+     */
+    scores: {
+        [key: string]: unknown;
+    };
+    /**
+     * Name
+     */
+    name: string | null;
+};
+
+/**
  * TopicProgress
  *
  * One consumed topic: partitions held, records not yet applied, and the newest record time applied.
@@ -864,6 +1133,46 @@ export type TopicProgress = {
      * Newest Applied At
      */
     newest_applied_at: string | null;
+};
+
+/**
+ * TraitKeys
+ *
+ * Trait and computed-trait keys seen in a sample of the replica (most common first).
+ */
+export type TraitKeys = {
+    /**
+     * Traits
+     */
+    traits: Array<KeyCount>;
+    /**
+     * Computed
+     */
+    computed: Array<KeyCount>;
+    /**
+     * Sampled Profiles
+     */
+    sampled_profiles: number;
+};
+
+/**
+ * TraitValues
+ *
+ * The most common values of one trait in a sample of the replica.
+ */
+export type TraitValues = {
+    /**
+     * Key
+     */
+    key: string;
+    /**
+     * Values
+     */
+    values: Array<ValueCount>;
+    /**
+     * Sampled Profiles
+     */
+    sampled_profiles: number;
 };
 
 /**
@@ -892,6 +1201,22 @@ export type ValidationError = {
     ctx?: {
         [key: string]: unknown;
     };
+};
+
+/**
+ * ValueCount
+ *
+ * A value of a trait and how many profiles of the sample have it.
+ */
+export type ValueCount = {
+    /**
+     * Value
+     */
+    value: unknown;
+    /**
+     * Profiles
+     */
+    profiles: number;
 };
 
 export type HealthData = {
@@ -1268,7 +1593,14 @@ export type ListClusteringsResponse = ListClusteringsResponses[keyof ListCluster
 export type CreateClusteringData = {
     body: ClusteringCreate;
     path?: never;
-    query?: never;
+    query?: {
+        /**
+         * Allow Stale
+         *
+         * fit even while the replica is behind profiles (the result says so)
+         */
+        allow_stale?: boolean;
+    };
     url: '/v1/clusterings';
 };
 
@@ -1358,7 +1690,14 @@ export type RerunClusteringData = {
          */
         clustering_id: string;
     };
-    query?: never;
+    query?: {
+        /**
+         * Allow Stale
+         *
+         * fit even while the replica is behind profiles (the result says so)
+         */
+        allow_stale?: boolean;
+    };
     url: '/v1/clusterings/{clustering_id}/runs';
 };
 
@@ -1447,7 +1786,14 @@ export type GetDriftResponse = GetDriftResponses[keyof GetDriftResponses];
 export type FitClvData = {
     body: ClvFitRequest;
     path?: never;
-    query?: never;
+    query?: {
+        /**
+         * Allow Stale
+         *
+         * fit even while the replica is behind profiles (the result says so)
+         */
+        allow_stale?: boolean;
+    };
     url: '/v1/clv/fit';
 };
 
@@ -1589,6 +1935,12 @@ export type ScoreRfmData = {
          * As Of
          */
         as_of?: string | null;
+        /**
+         * Allow Stale
+         *
+         * fit even while the replica is behind profiles (the result says so)
+         */
+        allow_stale?: boolean;
     };
     url: '/v1/rfm/score';
 };
@@ -1731,3 +2083,208 @@ export type GetSegmentReportResponses = {
 };
 
 export type GetSegmentReportResponse = GetSegmentReportResponses[keyof GetSegmentReportResponses];
+
+export type ExplainSegmentData = {
+    body?: never;
+    path: {
+        /**
+         * Segment Id
+         */
+        segment_id: string;
+    };
+    query: {
+        /**
+         * Profile Id
+         */
+        profile_id: string;
+    };
+    url: '/v1/segments/{segment_id}/explain';
+};
+
+export type ExplainSegmentErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type ExplainSegmentError = ExplainSegmentErrors[keyof ExplainSegmentErrors];
+
+export type ExplainSegmentResponses = {
+    /**
+     * Successful Response
+     */
+    200: ExplainRead;
+};
+
+export type ExplainSegmentResponse = ExplainSegmentResponses[keyof ExplainSegmentResponses];
+
+export type ListTraitKeysData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Prefix
+         */
+        prefix?: string;
+    };
+    url: '/v1/traits/keys';
+};
+
+export type ListTraitKeysErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type ListTraitKeysError = ListTraitKeysErrors[keyof ListTraitKeysErrors];
+
+export type ListTraitKeysResponses = {
+    /**
+     * Successful Response
+     */
+    200: TraitKeys;
+};
+
+export type ListTraitKeysResponse = ListTraitKeysResponses[keyof ListTraitKeysResponses];
+
+export type ListTraitValuesData = {
+    body?: never;
+    path?: never;
+    query: {
+        /**
+         * Key
+         */
+        key: string;
+        /**
+         * Prefix
+         */
+        prefix?: string;
+    };
+    url: '/v1/traits/values';
+};
+
+export type ListTraitValuesErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type ListTraitValuesError = ListTraitValuesErrors[keyof ListTraitValuesErrors];
+
+export type ListTraitValuesResponses = {
+    /**
+     * Successful Response
+     */
+    200: TraitValues;
+};
+
+export type ListTraitValuesResponse = ListTraitValuesResponses[keyof ListTraitValuesResponses];
+
+export type ListEventNamesData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/v1/events/names';
+};
+
+export type ListEventNamesResponses = {
+    /**
+     * Successful Response
+     */
+    200: EventNames;
+};
+
+export type ListEventNamesResponse = ListEventNamesResponses[keyof ListEventNamesResponses];
+
+export type ListMembershipChangesData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Segment Id
+         */
+        segment_id?: string | null;
+        /**
+         * Since
+         */
+        since?: string | null;
+        /**
+         * Cursor
+         */
+        cursor?: string | null;
+        /**
+         * Limit
+         */
+        limit?: number;
+    };
+    url: '/v1/segment-changes';
+};
+
+export type ListMembershipChangesErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type ListMembershipChangesError = ListMembershipChangesErrors[keyof ListMembershipChangesErrors];
+
+export type ListMembershipChangesResponses = {
+    /**
+     * Successful Response
+     */
+    200: MembershipChanges;
+};
+
+export type ListMembershipChangesResponse = ListMembershipChangesResponses[keyof ListMembershipChangesResponses];
+
+export type GetClvDistributionData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/v1/clv/distribution';
+};
+
+export type GetClvDistributionResponses = {
+    /**
+     * Successful Response
+     */
+    200: ClvDistribution;
+};
+
+export type GetClvDistributionResponse = GetClvDistributionResponses[keyof GetClvDistributionResponses];
+
+export type ListTopCustomersData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Limit
+         */
+        limit?: number;
+    };
+    url: '/v1/clv/customers';
+};
+
+export type ListTopCustomersErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type ListTopCustomersError = ListTopCustomersErrors[keyof ListTopCustomersErrors];
+
+export type ListTopCustomersResponses = {
+    /**
+     * Response List Top Customers V1 Clv Customers Get
+     *
+     * Successful Response
+     */
+    200: Array<TopCustomer>;
+};
+
+export type ListTopCustomersResponse = ListTopCustomersResponses[keyof ListTopCustomersResponses];

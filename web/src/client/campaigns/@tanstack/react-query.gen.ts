@@ -3,8 +3,8 @@
 import { type DefaultError, type InfiniteData, infiniteQueryOptions, queryOptions, type UseMutationOptions } from '@tanstack/react-query';
 
 import { client } from '../client.gen';
-import { createCampaign, createInfluencer, downloadExport, getAudienceSize, getCampaign, getCompetitors, getContest, getEngagement, getInfluencer, getInfluencerReport, getPipeline, getResults, getSegmentsPerformance, health, importMetrics, importPosts, launchCampaign, listCampaigns, listContent, listExports, listExposures, listInfluencers, metrics, type Options, pauseCampaign, pickWinner, ready, reviewContent, updateCampaign } from '../sdk.gen';
-import type { CreateCampaignData, CreateCampaignError, CreateCampaignResponse, CreateInfluencerData, CreateInfluencerError, CreateInfluencerResponse, DownloadExportData, DownloadExportError, GetAudienceSizeData, GetAudienceSizeError, GetAudienceSizeResponse, GetCampaignData, GetCampaignError, GetCampaignResponse, GetCompetitorsData, GetCompetitorsError, GetCompetitorsResponse, GetContestData, GetContestError, GetContestResponse, GetEngagementData, GetEngagementError, GetEngagementResponse, GetInfluencerData, GetInfluencerError, GetInfluencerReportData, GetInfluencerReportError, GetInfluencerReportResponse, GetInfluencerResponse, GetPipelineData, GetPipelineResponse, GetResultsData, GetResultsError, GetResultsResponse, GetSegmentsPerformanceData, GetSegmentsPerformanceResponse, HealthData, HealthResponse, ImportMetricsData, ImportMetricsResponse, ImportPostsData, ImportPostsResponse, LaunchCampaignData, LaunchCampaignError, LaunchCampaignResponse, ListCampaignsData, ListCampaignsResponse, ListContentData, ListContentError, ListContentResponse, ListExportsData, ListExportsError, ListExportsResponse, ListExposuresData, ListExposuresError, ListExposuresResponse, ListInfluencersData, ListInfluencersResponse, MetricsData, PauseCampaignData, PauseCampaignError, PauseCampaignResponse, PickWinnerData, PickWinnerError, PickWinnerResponse, ReadyData, ReviewContentData, ReviewContentError, ReviewContentResponse, UpdateCampaignData, UpdateCampaignError, UpdateCampaignResponse } from '../types.gen';
+import { createCampaign, createInfluencer, downloadExport, getAudienceSize, getAudienceSize2, getCampaign, getCompetitors, getContest, getEngagement, getInfluencer, getInfluencerReport, getLinkClicks, getPipeline, getPreflight, getResults, getSegmentsPerformance, health, importMetrics, importPosts, launchCampaign, listCampaigns, listCampaignSummaries, listContent, listExports, listExposures, listInfluencers, metrics, type Options, pauseCampaign, pickWinner, previewMail, pushExport, ready, reviewContent, sendTestMail, updateCampaign } from '../sdk.gen';
+import type { CreateCampaignData, CreateCampaignError, CreateCampaignResponse, CreateInfluencerData, CreateInfluencerError, CreateInfluencerResponse, DownloadExportData, DownloadExportError, GetAudienceSize2Data, GetAudienceSize2Error, GetAudienceSize2Response, GetAudienceSizeData, GetAudienceSizeError, GetAudienceSizeResponse, GetCampaignData, GetCampaignError, GetCampaignResponse, GetCompetitorsData, GetCompetitorsError, GetCompetitorsResponse, GetContestData, GetContestError, GetContestResponse, GetEngagementData, GetEngagementError, GetEngagementResponse, GetInfluencerData, GetInfluencerError, GetInfluencerReportData, GetInfluencerReportError, GetInfluencerReportResponse, GetInfluencerResponse, GetLinkClicksData, GetLinkClicksError, GetLinkClicksResponse, GetPipelineData, GetPipelineResponse, GetPreflightData, GetPreflightError, GetPreflightResponse, GetResultsData, GetResultsError, GetResultsResponse, GetSegmentsPerformanceData, GetSegmentsPerformanceResponse, HealthData, HealthResponse, ImportMetricsData, ImportMetricsResponse, ImportPostsData, ImportPostsResponse, LaunchCampaignData, LaunchCampaignError, LaunchCampaignResponse, ListCampaignsData, ListCampaignsResponse, ListCampaignSummariesData, ListCampaignSummariesResponse, ListContentData, ListContentError, ListContentResponse, ListExportsData, ListExportsError, ListExportsResponse, ListExposuresData, ListExposuresError, ListExposuresResponse, ListInfluencersData, ListInfluencersResponse, MetricsData, PauseCampaignData, PauseCampaignError, PauseCampaignResponse, PickWinnerData, PickWinnerError, PickWinnerResponse, PreviewMailData, PreviewMailError, PreviewMailResponse, PushExportData, PushExportError, PushExportResponse, ReadyData, ReviewContentData, ReviewContentError, ReviewContentResponse, SendTestMailData, SendTestMailError, SendTestMailResponse, UpdateCampaignData, UpdateCampaignError, UpdateCampaignResponse } from '../types.gen';
 
 export type QueryKey<TOptions extends Options> = [
     Pick<TOptions, 'baseUrl' | 'body' | 'headers' | 'path' | 'query'> & {
@@ -120,6 +120,84 @@ export const getPipelineOptions = (options?: Options<GetPipelineData>) => queryO
     queryKey: getPipelineQueryKey(options)
 });
 
+/**
+ * Get Audience Size
+ *
+ * How many profiles are in a target segment and in no exclusion segment now (campaigns' membership copy).
+ */
+export const getAudienceSizeMutation = (options?: Partial<Options<GetAudienceSizeData>>): UseMutationOptions<GetAudienceSizeResponse, GetAudienceSizeError, Options<GetAudienceSizeData>> => {
+    const mutationOptions: UseMutationOptions<GetAudienceSizeResponse, GetAudienceSizeError, Options<GetAudienceSizeData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await getAudienceSize({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+/**
+ * Preview Mail
+ *
+ * A subject and body rendered for one member as they will be sent (tracked links, pixel, unsubscribe); the
+ * links are marked as a test, so following them records nothing. 422 names the template and line that fail.
+ */
+export const previewMailMutation = (options?: Partial<Options<PreviewMailData>>): UseMutationOptions<PreviewMailResponse, PreviewMailError, Options<PreviewMailData>> => {
+    const mutationOptions: UseMutationOptions<PreviewMailResponse, PreviewMailError, Options<PreviewMailData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await previewMail({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+export const getPreflightQueryKey = (options: Options<GetPreflightData>) => createQueryKey('getPreflight', options);
+
+/**
+ * Get Preflight
+ *
+ * What launching now would do: skipped (by reason), held out, waiting, each variant — the launch's own numbers.
+ */
+export const getPreflightOptions = (options: Options<GetPreflightData>) => queryOptions<GetPreflightResponse, GetPreflightError, GetPreflightResponse, ReturnType<typeof getPreflightQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getPreflight({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getPreflightQueryKey(options)
+});
+
+/**
+ * Send Test Mail
+ *
+ * Mail one variant, rendered for a member, to an address (yours): subject marked [Test], counted nowhere.
+ */
+export const sendTestMailMutation = (options?: Partial<Options<SendTestMailData>>): UseMutationOptions<SendTestMailResponse, SendTestMailError, Options<SendTestMailData>> => {
+    const mutationOptions: UseMutationOptions<SendTestMailResponse, SendTestMailError, Options<SendTestMailData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await sendTestMail({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
 export const listCampaignsQueryKey = (options?: Options<ListCampaignsData>) => createQueryKey('listCampaigns', options);
 
 /**
@@ -159,6 +237,27 @@ export const createCampaignMutation = (options?: Partial<Options<CreateCampaignD
     };
     return mutationOptions;
 };
+
+export const listCampaignSummariesQueryKey = (options?: Options<ListCampaignSummariesData>) => createQueryKey('listCampaignSummaries', options);
+
+/**
+ * List Campaign Summaries
+ *
+ * Every campaign with its figures, newest first: sent, human opens, clicks, conversions, lift against the
+ * holdout (relative conversion rate, with its interval), last error.
+ */
+export const listCampaignSummariesOptions = (options?: Options<ListCampaignSummariesData>) => queryOptions<ListCampaignSummariesResponse, DefaultError, ListCampaignSummariesResponse, ReturnType<typeof listCampaignSummariesQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await listCampaignSummaries({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listCampaignSummariesQueryKey(options)
+});
 
 export const getCampaignQueryKey = (options: Options<GetCampaignData>) => createQueryKey('getCampaign', options);
 
@@ -263,7 +362,8 @@ export const getResultsQueryKey = (options: Options<GetResultsData>) => createQu
  * Get Results
  *
  * Sent, delivered, human and machine opens, clicks, unsubscribes, conversions, revenue per variant (or target
- * segment); lift against the holdout with 95% intervals and p-values; tests between variants; SRM check.
+ * segment); lift against the holdout with 95% intervals and p-values; tests between variants; SRM check;
+ * conversions credited by the campaign's attribution model, or by `attribution_model` / `window_days` to compare.
  */
 export const getResultsOptions = (options: Options<GetResultsData>) => queryOptions<GetResultsResponse, GetResultsError, GetResultsResponse, ReturnType<typeof getResultsQueryKey>>({
     queryFn: async ({ queryKey, signal }) => {
@@ -276,6 +376,26 @@ export const getResultsOptions = (options: Options<GetResultsData>) => queryOpti
         return data;
     },
     queryKey: getResultsQueryKey(options)
+});
+
+export const getLinkClicksQueryKey = (options: Options<GetLinkClicksData>) => createQueryKey('getLinkClicks', options);
+
+/**
+ * Get Link Clicks
+ *
+ * Clicks per link of the campaign's mail, with how many people clicked each, most clicked first.
+ */
+export const getLinkClicksOptions = (options: Options<GetLinkClicksData>) => queryOptions<GetLinkClicksResponse, GetLinkClicksError, GetLinkClicksResponse, ReturnType<typeof getLinkClicksQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getLinkClicks({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getLinkClicksQueryKey(options)
 });
 
 export const listExposuresQueryKey = (options: Options<ListExposuresData>) => createQueryKey('listExposures', options);
@@ -376,6 +496,25 @@ export const listExportsOptions = (options: Options<ListExportsData>) => queryOp
     queryKey: listExportsQueryKey(options)
 });
 
+/**
+ * Push Export
+ *
+ * Push a finished audience export to the campaign's webhook again; answers its new push status.
+ */
+export const pushExportMutation = (options?: Partial<Options<PushExportData>>): UseMutationOptions<PushExportResponse, PushExportError, Options<PushExportData>> => {
+    const mutationOptions: UseMutationOptions<PushExportResponse, PushExportError, Options<PushExportData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await pushExport({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
 export const downloadExportQueryKey = (options: Options<DownloadExportData>) => createQueryKey('downloadExport', options);
 
 /**
@@ -416,16 +555,16 @@ export const getSegmentsPerformanceOptions = (options?: Options<GetSegmentsPerfo
     queryKey: getSegmentsPerformanceQueryKey(options)
 });
 
-export const getAudienceSizeQueryKey = (options: Options<GetAudienceSizeData>) => createQueryKey('getAudienceSize', options);
+export const getAudienceSize2QueryKey = (options: Options<GetAudienceSize2Data>) => createQueryKey('getAudienceSize2', options);
 
 /**
  * Get Audience Size
  *
  * How many profiles of a segment campaigns can target now.
  */
-export const getAudienceSizeOptions = (options: Options<GetAudienceSizeData>) => queryOptions<GetAudienceSizeResponse, GetAudienceSizeError, GetAudienceSizeResponse, ReturnType<typeof getAudienceSizeQueryKey>>({
+export const getAudienceSize2Options = (options: Options<GetAudienceSize2Data>) => queryOptions<GetAudienceSize2Response, GetAudienceSize2Error, GetAudienceSize2Response, ReturnType<typeof getAudienceSize2QueryKey>>({
     queryFn: async ({ queryKey, signal }) => {
-        const { data } = await getAudienceSize({
+        const { data } = await getAudienceSize2({
             ...options,
             ...queryKey[0],
             signal,
@@ -433,7 +572,7 @@ export const getAudienceSizeOptions = (options: Options<GetAudienceSizeData>) =>
         });
         return data;
     },
-    queryKey: getAudienceSizeQueryKey(options)
+    queryKey: getAudienceSize2QueryKey(options)
 });
 
 /**

@@ -3,8 +3,8 @@
 import { type DefaultError, type InfiniteData, infiniteQueryOptions, queryOptions, type UseMutationOptions } from '@tanstack/react-query';
 
 import { client } from '../client.gen';
-import { eraseProfile, getFeedback, getFeedbackStats, getImport, getNegativeTerms, getPaths, getPipeline, getProfile, getProfilesBatch, getSocialEngagement, getTimeline, getWebReport, health, importCustomers, importOrders, listConflicts, listFeedback, listMerges, listProfiles, lookupProfile, metrics, type Options, patchTraits, putConsent, ready, respondToFeedback, runFunnel, undo } from '../sdk.gen';
-import type { EraseProfileData, EraseProfileError, EraseProfileResponse, GetFeedbackData, GetFeedbackError, GetFeedbackResponse, GetFeedbackStatsData, GetFeedbackStatsError, GetFeedbackStatsResponse, GetImportData, GetImportError, GetImportResponse, GetNegativeTermsData, GetNegativeTermsError, GetNegativeTermsResponse, GetPathsData, GetPathsError, GetPathsResponse, GetPipelineData, GetPipelineResponse, GetProfileData, GetProfileError, GetProfileResponse, GetProfilesBatchData, GetProfilesBatchError, GetProfilesBatchResponse, GetSocialEngagementData, GetSocialEngagementError, GetSocialEngagementResponse, GetTimelineData, GetTimelineError, GetTimelineResponse, GetWebReportData, GetWebReportError, GetWebReportResponse, HealthData, HealthResponse, ImportCustomersData, ImportCustomersError, ImportCustomersResponse, ImportOrdersData, ImportOrdersError, ImportOrdersResponse, ListConflictsData, ListConflictsError, ListConflictsResponse, ListFeedbackData, ListFeedbackError, ListFeedbackResponse, ListMergesData, ListMergesError, ListMergesResponse, ListProfilesData, ListProfilesError, ListProfilesResponse, LookupProfileData, LookupProfileError, LookupProfileResponse, MetricsData, PatchTraitsData, PatchTraitsError, PatchTraitsResponse, PutConsentData, PutConsentError, PutConsentResponse, ReadyData, RespondToFeedbackData, RespondToFeedbackError, RespondToFeedbackResponse, RunFunnelData, RunFunnelError, RunFunnelResponse, UndoData, UndoError, UndoResponse } from '../types.gen';
+import { countEvents, countProfiles, eraseProfile, getFeedback, getFeedbackStats, getImport, getNegativeTerms, getPaths, getPipeline, getProfile, getProfilesBatch, getSocialEngagement, getTimeline, getWebReport, health, importCustomers, importOrders, listConflicts, listFeedback, listMerges, listProfiles, lookupProfile, metrics, type Options, patchTraits, putConsent, ready, respondToFeedback, runFunnel, undo } from '../sdk.gen';
+import type { CountEventsData, CountEventsError, CountEventsResponse, CountProfilesData, CountProfilesResponse, EraseProfileData, EraseProfileError, EraseProfileResponse, GetFeedbackData, GetFeedbackError, GetFeedbackResponse, GetFeedbackStatsData, GetFeedbackStatsError, GetFeedbackStatsResponse, GetImportData, GetImportError, GetImportResponse, GetNegativeTermsData, GetNegativeTermsError, GetNegativeTermsResponse, GetPathsData, GetPathsError, GetPathsResponse, GetPipelineData, GetPipelineResponse, GetProfileData, GetProfileError, GetProfileResponse, GetProfilesBatchData, GetProfilesBatchError, GetProfilesBatchResponse, GetSocialEngagementData, GetSocialEngagementError, GetSocialEngagementResponse, GetTimelineData, GetTimelineError, GetTimelineResponse, GetWebReportData, GetWebReportError, GetWebReportResponse, HealthData, HealthResponse, ImportCustomersData, ImportCustomersError, ImportCustomersResponse, ImportOrdersData, ImportOrdersError, ImportOrdersResponse, ListConflictsData, ListConflictsError, ListConflictsResponse, ListFeedbackData, ListFeedbackError, ListFeedbackResponse, ListMergesData, ListMergesError, ListMergesResponse, ListProfilesData, ListProfilesError, ListProfilesResponse, LookupProfileData, LookupProfileError, LookupProfileResponse, MetricsData, PatchTraitsData, PatchTraitsError, PatchTraitsResponse, PutConsentData, PutConsentError, PutConsentResponse, ReadyData, RespondToFeedbackData, RespondToFeedbackError, RespondToFeedbackResponse, RunFunnelData, RunFunnelError, RunFunnelResponse, UndoData, UndoError, UndoResponse } from '../types.gen';
 
 export type QueryKey<TOptions extends Options> = [
     Pick<TOptions, 'baseUrl' | 'body' | 'headers' | 'path' | 'query'> & {
@@ -235,6 +235,46 @@ export const lookupProfileOptions = (options?: Options<LookupProfileData>) => qu
         return data;
     },
     queryKey: lookupProfileQueryKey(options)
+});
+
+export const countProfilesQueryKey = (options?: Options<CountProfilesData>) => createQueryKey('countProfiles', options);
+
+/**
+ * Count Profiles
+ *
+ * How many live profiles there are (merged-away ones left out).
+ */
+export const countProfilesOptions = (options?: Options<CountProfilesData>) => queryOptions<CountProfilesResponse, DefaultError, CountProfilesResponse, ReturnType<typeof countProfilesQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await countProfiles({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: countProfilesQueryKey(options)
+});
+
+export const countEventsQueryKey = (options: Options<CountEventsData>) => createQueryKey('countEvents', options);
+
+/**
+ * Count Events
+ *
+ * How many interactions the timeline holds from `since` on (e.g. midnight UTC: today's events).
+ */
+export const countEventsOptions = (options: Options<CountEventsData>) => queryOptions<CountEventsResponse, CountEventsError, CountEventsResponse, ReturnType<typeof countEventsQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await countEvents({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: countEventsQueryKey(options)
 });
 
 /**
@@ -486,7 +526,8 @@ export const getImportQueryKey = (options: Options<GetImportData>) => createQuer
 /**
  * Get Import
  *
- * An import's progress: rows read, accepted, rejected (with line numbers and reasons).
+ * An import's progress: rows read, accepted (published), applied by profiles, rejected (with line numbers and
+ * reasons); `done` once every accepted row is applied.
  */
 export const getImportOptions = (options: Options<GetImportData>) => queryOptions<GetImportResponse, GetImportError, GetImportResponse, ReturnType<typeof getImportQueryKey>>({
     queryFn: async ({ queryKey, signal }) => {

@@ -3,8 +3,8 @@
 import { type DefaultError, type InfiniteData, infiniteQueryOptions, queryOptions, type UseMutationOptions } from '@tanstack/react-query';
 
 import { client } from '../client.gen';
-import { createClustering, createSegment, deleteSegment, fitClv, getClustering, getClvFit, getClvModel, getDrift, getHistory, getPipeline, getProfileFeatures, getProfileScores, getRfmSummary, getSegment, getSegmentMap, getSegmentReport, health, listClusterings, listClvFits, listMembers, listProfileSegments, listSegments, metrics, type Options, previewSegment, publishClustering, putSegmentMap, ready, rerunClustering, scoreRfm, updateClustering, updateSegment } from '../sdk.gen';
-import type { CreateClusteringData, CreateClusteringError, CreateClusteringResponse, CreateSegmentData, CreateSegmentError, CreateSegmentResponse, DeleteSegmentData, DeleteSegmentError, DeleteSegmentResponse, FitClvData, FitClvError, FitClvResponse, GetClusteringData, GetClusteringError, GetClusteringResponse, GetClvFitData, GetClvFitError, GetClvFitResponse, GetClvModelData, GetClvModelResponse, GetDriftData, GetDriftError, GetDriftResponse, GetHistoryData, GetHistoryError, GetHistoryResponse, GetPipelineData, GetPipelineResponse, GetProfileFeaturesData, GetProfileFeaturesError, GetProfileFeaturesResponse, GetProfileScoresData, GetProfileScoresError, GetProfileScoresResponse, GetRfmSummaryData, GetRfmSummaryError, GetRfmSummaryResponse, GetSegmentData, GetSegmentError, GetSegmentMapData, GetSegmentMapResponse, GetSegmentReportData, GetSegmentReportError, GetSegmentReportResponse, GetSegmentResponse, HealthData, HealthResponse, ListClusteringsData, ListClusteringsResponse, ListClvFitsData, ListClvFitsError, ListClvFitsResponse, ListMembersData, ListMembersError, ListMembersResponse, ListProfileSegmentsData, ListProfileSegmentsError, ListProfileSegmentsResponse, ListSegmentsData, ListSegmentsResponse, MetricsData, PreviewSegmentData, PreviewSegmentError, PreviewSegmentResponse, PublishClusteringData, PublishClusteringError, PublishClusteringResponse, PutSegmentMapData, PutSegmentMapError, PutSegmentMapResponse, ReadyData, RerunClusteringData, RerunClusteringError, RerunClusteringResponse, ScoreRfmData, ScoreRfmError, ScoreRfmResponse, UpdateClusteringData, UpdateClusteringError, UpdateClusteringResponse, UpdateSegmentData, UpdateSegmentError, UpdateSegmentResponse } from '../types.gen';
+import { createClustering, createSegment, deleteSegment, explainSegment, fitClv, getClustering, getClvDistribution, getClvFit, getClvModel, getDrift, getHistory, getPipeline, getProfileFeatures, getProfileScores, getRfmSummary, getSegment, getSegmentMap, getSegmentReport, health, listClusterings, listClvFits, listEventNames, listMembers, listMembershipChanges, listProfileSegments, listSegments, listTopCustomers, listTraitKeys, listTraitValues, metrics, type Options, previewSegment, publishClustering, putSegmentMap, ready, rerunClustering, scoreRfm, updateClustering, updateSegment } from '../sdk.gen';
+import type { CreateClusteringData, CreateClusteringError, CreateClusteringResponse, CreateSegmentData, CreateSegmentError, CreateSegmentResponse, DeleteSegmentData, DeleteSegmentError, DeleteSegmentResponse, ExplainSegmentData, ExplainSegmentError, ExplainSegmentResponse, FitClvData, FitClvError, FitClvResponse, GetClusteringData, GetClusteringError, GetClusteringResponse, GetClvDistributionData, GetClvDistributionResponse, GetClvFitData, GetClvFitError, GetClvFitResponse, GetClvModelData, GetClvModelResponse, GetDriftData, GetDriftError, GetDriftResponse, GetHistoryData, GetHistoryError, GetHistoryResponse, GetPipelineData, GetPipelineResponse, GetProfileFeaturesData, GetProfileFeaturesError, GetProfileFeaturesResponse, GetProfileScoresData, GetProfileScoresError, GetProfileScoresResponse, GetRfmSummaryData, GetRfmSummaryError, GetRfmSummaryResponse, GetSegmentData, GetSegmentError, GetSegmentMapData, GetSegmentMapResponse, GetSegmentReportData, GetSegmentReportError, GetSegmentReportResponse, GetSegmentResponse, HealthData, HealthResponse, ListClusteringsData, ListClusteringsResponse, ListClvFitsData, ListClvFitsError, ListClvFitsResponse, ListEventNamesData, ListEventNamesResponse, ListMembersData, ListMembersError, ListMembershipChangesData, ListMembershipChangesError, ListMembershipChangesResponse, ListMembersResponse, ListProfileSegmentsData, ListProfileSegmentsError, ListProfileSegmentsResponse, ListSegmentsData, ListSegmentsResponse, ListTopCustomersData, ListTopCustomersError, ListTopCustomersResponse, ListTraitKeysData, ListTraitKeysError, ListTraitKeysResponse, ListTraitValuesData, ListTraitValuesError, ListTraitValuesResponse, MetricsData, PreviewSegmentData, PreviewSegmentError, PreviewSegmentResponse, PublishClusteringData, PublishClusteringError, PublishClusteringResponse, PutSegmentMapData, PutSegmentMapError, PutSegmentMapResponse, ReadyData, RerunClusteringData, RerunClusteringError, RerunClusteringResponse, ScoreRfmData, ScoreRfmError, ScoreRfmResponse, UpdateClusteringData, UpdateClusteringError, UpdateClusteringResponse, UpdateSegmentData, UpdateSegmentError, UpdateSegmentResponse } from '../types.gen';
 
 export type QueryKey<TOptions extends Options> = [
     Pick<TOptions, 'baseUrl' | 'body' | 'headers' | 'path' | 'query'> & {
@@ -397,7 +397,8 @@ export const listClusteringsOptions = (options?: Options<ListClusteringsData>) =
 /**
  * Create Clustering
  *
- * Create a clustering and fit it as a job (poll `status` and `progress`).
+ * Create a clustering and fit it as a job (poll `status` and `progress`); 409 while the replica is behind
+ * profiles unless `allow_stale`.
  */
 export const createClusteringMutation = (options?: Partial<Options<CreateClusteringData>>): UseMutationOptions<CreateClusteringResponse, CreateClusteringError, Options<CreateClusteringData>> => {
     const mutationOptions: UseMutationOptions<CreateClusteringResponse, CreateClusteringError, Options<CreateClusteringData>> = {
@@ -455,7 +456,8 @@ export const updateClusteringMutation = (options?: Partial<Options<UpdateCluster
 /**
  * Rerun Clustering
  *
- * Fit the clustering again now; published segments keep their ids and the drift is recorded.
+ * Fit the clustering again now; published segments keep their ids and the drift is recorded (409 while the
+ * replica is behind profiles unless `allow_stale`).
  */
 export const rerunClusteringMutation = (options?: Partial<Options<RerunClusteringData>>): UseMutationOptions<RerunClusteringResponse, RerunClusteringError, Options<RerunClusteringData>> => {
     const mutationOptions: UseMutationOptions<RerunClusteringResponse, RerunClusteringError, Options<RerunClusteringData>> = {
@@ -513,7 +515,8 @@ export const getDriftOptions = (options: Options<GetDriftData>) => queryOptions<
 /**
  * Fit Clv
  *
- * Start a CLV fit as a job (poll `GET /v1/clv/fits/{id}`; 409 while another is under way): BG/NBD +
+ * Start a CLV fit as a job (poll `GET /v1/clv/fits/{id}`; 409 while another is under way, or while the replica
+ * is behind profiles unless `allow_stale`): BG/NBD +
  * Gamma-Gamma, then every customer scored (P(alive), expected purchases over the horizon, CLV, CLV percentile)
  * and the segments that use scores recomputed.
  */
@@ -614,7 +617,8 @@ export const getRfmSummaryOptions = (options?: Options<GetRfmSummaryData>) => qu
 /**
  * Score Rfm
  *
- * Score every customer's R, F, M and RFM segment as scores usable in segment rules; returns the summary.
+ * Score every customer's R, F, M and RFM segment as scores usable in segment rules; returns the summary with
+ * the replica's freshness (409 while it is behind profiles unless `allow_stale`).
  */
 export const scoreRfmMutation = (options?: Partial<Options<ScoreRfmData>>): UseMutationOptions<ScoreRfmResponse, ScoreRfmError, Options<ScoreRfmData>> => {
     const mutationOptions: UseMutationOptions<ScoreRfmResponse, ScoreRfmError, Options<ScoreRfmData>> = {
@@ -694,7 +698,8 @@ export const getSegmentReportQueryKey = (options: Options<GetSegmentReportData>)
 /**
  * Get Segment Report
  *
- * Size, revenue per customer, average order value, average CLV, conversion rate, sentiment, email consent.
+ * Size, revenue per customer, average order value, average CLV, conversion rate, sentiment, email consent;
+ * with the replica's freshness (`as_of`, and the lag when it was computed).
  */
 export const getSegmentReportOptions = (options: Options<GetSegmentReportData>) => queryOptions<GetSegmentReportResponse, GetSegmentReportError, GetSegmentReportResponse, ReturnType<typeof getSegmentReportQueryKey>>({
     queryFn: async ({ queryKey, signal }) => {
@@ -707,4 +712,174 @@ export const getSegmentReportOptions = (options: Options<GetSegmentReportData>) 
         return data;
     },
     queryKey: getSegmentReportQueryKey(options)
+});
+
+export const explainSegmentQueryKey = (options: Options<ExplainSegmentData>) => createQueryKey('explainSegment', options);
+
+/**
+ * Explain Segment
+ *
+ * The rule tree evaluated for one profile: each node true or false, each leaf with the actual value and, for
+ * behaviour, the counts per day in the window; computed by the same predicates as real-time membership.
+ */
+export const explainSegmentOptions = (options: Options<ExplainSegmentData>) => queryOptions<ExplainSegmentResponse, ExplainSegmentError, ExplainSegmentResponse, ReturnType<typeof explainSegmentQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await explainSegment({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: explainSegmentQueryKey(options)
+});
+
+export const listTraitKeysQueryKey = (options?: Options<ListTraitKeysData>) => createQueryKey('listTraitKeys', options);
+
+/**
+ * List Trait Keys
+ *
+ * Trait and computed-trait keys seen on profiles (a sample), most common first.
+ */
+export const listTraitKeysOptions = (options?: Options<ListTraitKeysData>) => queryOptions<ListTraitKeysResponse, ListTraitKeysError, ListTraitKeysResponse, ReturnType<typeof listTraitKeysQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await listTraitKeys({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listTraitKeysQueryKey(options)
+});
+
+export const listTraitValuesQueryKey = (options: Options<ListTraitValuesData>) => createQueryKey('listTraitValues', options);
+
+/**
+ * List Trait Values
+ *
+ * The most common values of one trait (a sample of profiles).
+ */
+export const listTraitValuesOptions = (options: Options<ListTraitValuesData>) => queryOptions<ListTraitValuesResponse, ListTraitValuesError, ListTraitValuesResponse, ReturnType<typeof listTraitValuesQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await listTraitValues({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listTraitValuesQueryKey(options)
+});
+
+export const listEventNamesQueryKey = (options?: Options<ListEventNamesData>) => createQueryKey('listEventNames', options);
+
+/**
+ * List Event Names
+ *
+ * Event names profiles did in the last 90 days (a sample), most common first.
+ */
+export const listEventNamesOptions = (options?: Options<ListEventNamesData>) => queryOptions<ListEventNamesResponse, DefaultError, ListEventNamesResponse, ReturnType<typeof listEventNamesQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await listEventNames({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listEventNamesQueryKey(options)
+});
+
+export const listMembershipChangesQueryKey = (options?: Options<ListMembershipChangesData>) => createQueryKey('listMembershipChanges', options);
+
+/**
+ * List Membership Changes
+ *
+ * Profiles entering and leaving segments (one segment, or all), newest first, with cursor paging.
+ */
+export const listMembershipChangesOptions = (options?: Options<ListMembershipChangesData>) => queryOptions<ListMembershipChangesResponse, ListMembershipChangesError, ListMembershipChangesResponse, ReturnType<typeof listMembershipChangesQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await listMembershipChanges({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listMembershipChangesQueryKey(options)
+});
+
+export const listMembershipChangesInfiniteQueryKey = (options?: Options<ListMembershipChangesData>): QueryKey<Options<ListMembershipChangesData>> => createQueryKey('listMembershipChanges', options, true);
+
+/**
+ * List Membership Changes
+ *
+ * Profiles entering and leaving segments (one segment, or all), newest first, with cursor paging.
+ */
+export const listMembershipChangesInfiniteOptions = (options?: Options<ListMembershipChangesData>) => infiniteQueryOptions<ListMembershipChangesResponse, ListMembershipChangesError, InfiniteData<ListMembershipChangesResponse>, QueryKey<Options<ListMembershipChangesData>>, string | null | Pick<QueryKey<Options<ListMembershipChangesData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
+// @ts-ignore
+{
+    queryFn: async ({ pageParam, queryKey, signal }) => {
+        // @ts-ignore
+        const page: Pick<QueryKey<Options<ListMembershipChangesData>>[0], 'body' | 'headers' | 'path' | 'query'> = typeof pageParam === 'object' ? pageParam : {
+            query: {
+                cursor: pageParam
+            }
+        };
+        const params = createInfiniteParams(queryKey, page);
+        const { data } = await listMembershipChanges({
+            ...options,
+            ...params,
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listMembershipChangesInfiniteQueryKey(options)
+});
+
+export const getClvDistributionQueryKey = (options?: Options<GetClvDistributionData>) => createQueryKey('getClvDistribution', options);
+
+/**
+ * Get Clv Distribution
+ *
+ * Histograms of CLV and P(alive) over the customers the latest fit scored.
+ */
+export const getClvDistributionOptions = (options?: Options<GetClvDistributionData>) => queryOptions<GetClvDistributionResponse, DefaultError, GetClvDistributionResponse, ReturnType<typeof getClvDistributionQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getClvDistribution({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getClvDistributionQueryKey(options)
+});
+
+export const listTopCustomersQueryKey = (options?: Options<ListTopCustomersData>) => createQueryKey('listTopCustomers', options);
+
+/**
+ * List Top Customers
+ *
+ * The customers with the highest CLV, with their scores.
+ */
+export const listTopCustomersOptions = (options?: Options<ListTopCustomersData>) => queryOptions<ListTopCustomersResponse, ListTopCustomersError, ListTopCustomersResponse, ReturnType<typeof listTopCustomersQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await listTopCustomers({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listTopCustomersQueryKey(options)
 });
