@@ -5,13 +5,11 @@ import { defineConfig } from "@hey-api/openapi-ts";
 const out = process.env.TESSERA_CLIENT_OUT ?? "src/client";
 
 const documents = [
-  { name: "console", baseUrl: "/api" },
+  { name: "console", baseUrl: "" }, // its document's paths already start with /api
   { name: "tracking", baseUrl: "/api/tracking" },
   { name: "profiles", baseUrl: "/api/profiles" },
   { name: "segmentation", baseUrl: "/api/segmentation" },
   { name: "campaigns", baseUrl: "/api/campaigns" },
-  // Endpoints another engineer is adding to segmentation; this goes once segmentation.json has them.
-  { name: "segmentation-pending", input: "pending/segmentation.json", baseUrl: "/api/segmentation" },
 ];
 
 // FastAPI names an operation `<function>_<path with _ for non-word characters>_<method>`: keep the function name,
@@ -24,8 +22,8 @@ function fastapiName(method: string, path: string, operation: { operationId?: st
 }
 
 export default defineConfig(
-  documents.map(({ name, input, baseUrl }) => ({
-    input: `./openapi/${input ?? `${name}.json`}`,
+  documents.map(({ name, baseUrl }) => ({
+    input: `./openapi/${name}.json`,
     output: { path: `${out}/${name}` },
     logs: { level: "silent" as const },
     parser: { patch: { operations: fastapiName } },

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 
 import { safeRedirect } from "../auth/session";
-import { login } from "../client/console/sdk.gen";
+import { logIn as login } from "../client/console/sdk.gen";
 import { createSegment, listSegments } from "../client/segmentation/sdk.gen";
 import { configureClients } from "./clients";
 import { ApiError, fieldErrors } from "./errors";

@@ -1,14 +1,13 @@
-// One place that sets up the six generated clients: same-origin cookies, the CSRF header on unsafe methods, errors as
+// One place that sets up the five generated clients: same-origin cookies, the CSRF header on unsafe methods, errors as
 // ApiError, and a way out to the login page when the session has ended.
 import { client as campaigns } from "../client/campaigns/client.gen";
 import { client as consoleClient } from "../client/console/client.gen";
 import { client as profiles } from "../client/profiles/client.gen";
 import { client as segmentation } from "../client/segmentation/client.gen";
-import { client as segmentationPending } from "../client/segmentation-pending/client.gen";
 import { client as tracking } from "../client/tracking/client.gen";
 import { toApiError } from "./errors";
 
-export const clients = [consoleClient, tracking, profiles, segmentation, campaigns, segmentationPending];
+export const clients = [consoleClient, tracking, profiles, segmentation, campaigns];
 
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 // Answers of these are about logging in: a 401 there is a wrong password or no session yet, not an expired one.

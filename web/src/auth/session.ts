@@ -2,9 +2,10 @@
 import { useQuery } from "@tanstack/react-query";
 
 import { getMeOptions, getMeQueryKey } from "../client/console/@tanstack/react-query.gen";
-import type { Me, Role } from "../client/console/types.gen";
+import type { MeRead } from "../client/console/types.gen";
 
-export type { Me, Role };
+export type Me = MeRead;
+export type Role = MeRead["role"];
 
 export const meQueryKey = getMeQueryKey();
 

@@ -20,7 +20,7 @@ import { Link, Outlet, createFileRoute, redirect, useNavigate, useRouterState } 
 import type { ReactNode } from "react";
 
 import { isStatus } from "../api/errors";
-import { logoutMutation } from "../client/console/@tanstack/react-query.gen";
+import { logOutMutation } from "../client/console/@tanstack/react-query.gen";
 import { ROLE_LABELS, meQueryOptions, usePermissions } from "../auth/session";
 import { NavLinkItem } from "../components/links";
 
@@ -119,7 +119,7 @@ function UserMenu() {
   const queryClient = useQueryClient();
   const navigate = useNavigate();
   const logout = useMutation({
-    ...logoutMutation(),
+    ...logOutMutation(),
     onSettled: async () => {
       await navigate({ to: "/login" });
       queryClient.clear();

@@ -2,7 +2,7 @@
 
 import type { Client, Options as Options2, TDataShape } from './client';
 import { client } from './client.gen';
-import type { AcceptInvitationData, AcceptInvitationErrors, AcceptInvitationResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateInvitationData, CreateInvitationErrors, CreateInvitationResponses, DeleteInvitationData, DeleteInvitationErrors, DeleteInvitationResponses, ForwardDeleteData, ForwardDeleteErrors, ForwardDeleteResponses, ForwardGetData, ForwardGetErrors, ForwardGetResponses, ForwardPatchData, ForwardPatchErrors, ForwardPatchResponses, ForwardPostData, ForwardPostErrors, ForwardPostResponses, ForwardPutData, ForwardPutErrors, ForwardPutResponses, GetAuthStatusData, GetAuthStatusResponses, GetInvitationInfoData, GetInvitationInfoErrors, GetInvitationInfoResponses, GetMeData, GetMeErrors, GetMeResponses, GetOverviewData, GetOverviewErrors, GetOverviewResponses, GetServiceOpenapiData, GetServiceOpenapiErrors, GetServiceOpenapiResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListAuditData, ListAuditErrors, ListAuditResponses, ListInvitationsData, ListInvitationsErrors, ListInvitationsResponses, ListUsersData, ListUsersErrors, ListUsersResponses, LoginData, LoginErrors, LoginResponses, LogoutData, LogoutErrors, LogoutResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, SetupFirstAdminData, SetupFirstAdminErrors, SetupFirstAdminResponses, UpdateUserData, UpdateUserErrors, UpdateUserResponses } from './types.gen';
+import type { AcceptInvitationData, AcceptInvitationErrors, AcceptInvitationResponses, ChangePasswordData, ChangePasswordErrors, ChangePasswordResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateInvitationData, CreateInvitationErrors, CreateInvitationResponses, DeleteInvitationData, DeleteInvitationErrors, DeleteInvitationResponses, GetInvitationInfoData, GetInvitationInfoErrors, GetInvitationInfoResponses, GetMeData, GetMeResponses, GetOverviewData, GetOverviewResponses, GetPipelineData, GetPipelineResponses, GetStatusData, GetStatusResponses, HealthData, HealthResponses, ListApiKeysData, ListApiKeysResponses, ListAuditData, ListAuditErrors, ListAuditResponses, ListInvitationsData, ListInvitationsResponses, ListUsersData, ListUsersResponses, LogInData, LogInErrors, LogInResponses, LogOutData, LogOutResponses, MetricsData, MetricsResponses, ReadyData, ReadyResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, SetUpData, SetUpErrors, SetUpResponses, UpdateUserData, UpdateUserErrors, UpdateUserResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -19,19 +19,48 @@ export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends 
 };
 
 /**
- * Get Auth Status
+ * Health
  *
- * Whether the first administrator still has to be created.
+ * Liveness: the process answers.
  */
-export const getAuthStatus = <ThrowOnError extends boolean = false>(options?: Options<GetAuthStatusData, ThrowOnError>) => (options?.client ?? client).get<GetAuthStatusResponses, unknown, ThrowOnError>({ url: '/auth/status', ...options });
+export const health = <ThrowOnError extends boolean = false>(options?: Options<HealthData, ThrowOnError>) => (options?.client ?? client).get<HealthResponses, unknown, ThrowOnError>({ url: '/health', ...options });
 
 /**
- * Setup First Admin
+ * Ready
  *
- * Create the first administrator with the one-time token from `tessera up`; logs them in.
+ * Readiness: the database and the broker answer, consumers are assigned, background loops run; the
+ * consumers' lag, lost records and loops as detail.
  */
-export const setupFirstAdmin = <ThrowOnError extends boolean = false>(options: Options<SetupFirstAdminData, ThrowOnError>) => (options.client ?? client).post<SetupFirstAdminResponses, SetupFirstAdminErrors, ThrowOnError>({
-    url: '/auth/setup',
+export const ready = <ThrowOnError extends boolean = false>(options?: Options<ReadyData, ThrowOnError>) => (options?.client ?? client).get<ReadyResponses, unknown, ThrowOnError>({ url: '/ready', ...options });
+
+/**
+ * Metrics
+ *
+ * Prometheus metrics of this process.
+ */
+export const metrics = <ThrowOnError extends boolean = false>(options?: Options<MetricsData, ThrowOnError>) => (options?.client ?? client).get<MetricsResponses, unknown, ThrowOnError>({ url: '/metrics', ...options });
+
+/**
+ * Get Pipeline
+ *
+ * Consumers' lag per topic, newest applied record, outbox and other held events, background loops.
+ */
+export const getPipeline = <ThrowOnError extends boolean = false>(options?: Options<GetPipelineData, ThrowOnError>) => (options?.client ?? client).get<GetPipelineResponses, unknown, ThrowOnError>({ url: '/v1/pipeline', ...options });
+
+/**
+ * Get Status
+ *
+ * Whether the console still waits for its first admin (public).
+ */
+export const getStatus = <ThrowOnError extends boolean = false>(options?: Options<GetStatusData, ThrowOnError>) => (options?.client ?? client).get<GetStatusResponses, unknown, ThrowOnError>({ url: '/api/auth/status', ...options });
+
+/**
+ * Set Up
+ *
+ * Create the first admin with the one-time token `tessera up` printed, and log them in (public).
+ */
+export const setUp = <ThrowOnError extends boolean = false>(options: Options<SetUpData, ThrowOnError>) => (options.client ?? client).post<SetUpResponses, SetUpErrors, ThrowOnError>({
+    url: '/api/auth/setup',
     ...options,
     headers: {
         'Content-Type': 'application/json',
@@ -40,12 +69,12 @@ export const setupFirstAdmin = <ThrowOnError extends boolean = false>(options: O
 });
 
 /**
- * Login
+ * Log In
  *
- * Log in; the same 401 for an unknown e-mail and a wrong password.
+ * Log in; a wrong e-mail and a wrong password get the same answer, and repeated failures lock out (429).
  */
-export const login = <ThrowOnError extends boolean = false>(options: Options<LoginData, ThrowOnError>) => (options.client ?? client).post<LoginResponses, LoginErrors, ThrowOnError>({
-    url: '/auth/login',
+export const logIn = <ThrowOnError extends boolean = false>(options: Options<LogInData, ThrowOnError>) => (options.client ?? client).post<LogInResponses, LogInErrors, ThrowOnError>({
+    url: '/api/auth/login',
     ...options,
     headers: {
         'Content-Type': 'application/json',
@@ -54,47 +83,26 @@ export const login = <ThrowOnError extends boolean = false>(options: Options<Log
 });
 
 /**
- * Logout
+ * Log Out
  *
- * End the session.
+ * End this session.
  */
-export const logout = <ThrowOnError extends boolean = false>(options?: Options<LogoutData, ThrowOnError>) => (options?.client ?? client).post<LogoutResponses, LogoutErrors, ThrowOnError>({
-    security: [{
-            in: 'cookie',
-            name: 'tessera_session',
-            type: 'apiKey'
-        }, { name: 'X-CSRF-Token', type: 'apiKey' }],
-    url: '/auth/logout',
-    ...options
-});
+export const logOut = <ThrowOnError extends boolean = false>(options?: Options<LogOutData, ThrowOnError>) => (options?.client ?? client).post<LogOutResponses, unknown, ThrowOnError>({ url: '/api/auth/logout', ...options });
 
 /**
  * Get Me
  *
- * The logged-in user, the session's CSRF token and when it expires.
+ * The signed-in user, the CSRF token for unsafe requests, and when the session ends if left idle.
  */
-export const getMe = <ThrowOnError extends boolean = false>(options?: Options<GetMeData, ThrowOnError>) => (options?.client ?? client).get<GetMeResponses, GetMeErrors, ThrowOnError>({
-    security: [{
-            in: 'cookie',
-            name: 'tessera_session',
-            type: 'apiKey'
-        }],
-    url: '/auth/me',
-    ...options
-});
+export const getMe = <ThrowOnError extends boolean = false>(options?: Options<GetMeData, ThrowOnError>) => (options?.client ?? client).get<GetMeResponses, unknown, ThrowOnError>({ url: '/api/auth/me', ...options });
 
 /**
  * Change Password
  *
- * Change one's own password.
+ * Change your password; your other sessions end.
  */
 export const changePassword = <ThrowOnError extends boolean = false>(options: Options<ChangePasswordData, ThrowOnError>) => (options.client ?? client).post<ChangePasswordResponses, ChangePasswordErrors, ThrowOnError>({
-    security: [{
-            in: 'cookie',
-            name: 'tessera_session',
-            type: 'apiKey'
-        }, { name: 'X-CSRF-Token', type: 'apiKey' }],
-    url: '/auth/password',
+    url: '/api/auth/password',
     ...options,
     headers: {
         'Content-Type': 'application/json',
@@ -105,30 +113,17 @@ export const changePassword = <ThrowOnError extends boolean = false>(options: Op
 /**
  * List Users
  *
- * Every user (admin).
+ * Every user (admins).
  */
-export const listUsers = <ThrowOnError extends boolean = false>(options?: Options<ListUsersData, ThrowOnError>) => (options?.client ?? client).get<ListUsersResponses, ListUsersErrors, ThrowOnError>({
-    security: [{
-            in: 'cookie',
-            name: 'tessera_session',
-            type: 'apiKey'
-        }],
-    url: '/users',
-    ...options
-});
+export const listUsers = <ThrowOnError extends boolean = false>(options?: Options<ListUsersData, ThrowOnError>) => (options?.client ?? client).get<ListUsersResponses, unknown, ThrowOnError>({ url: '/api/users', ...options });
 
 /**
  * Update User
  *
- * Change a user's role, name or whether they may log in (admin).
+ * Change a user's name, role, or whether they may log in (admins); deactivating ends their sessions at once.
  */
 export const updateUser = <ThrowOnError extends boolean = false>(options: Options<UpdateUserData, ThrowOnError>) => (options.client ?? client).patch<UpdateUserResponses, UpdateUserErrors, ThrowOnError>({
-    security: [{
-            in: 'cookie',
-            name: 'tessera_session',
-            type: 'apiKey'
-        }, { name: 'X-CSRF-Token', type: 'apiKey' }],
-    url: '/users/{user_id}',
+    url: '/api/users/{user_id}',
     ...options,
     headers: {
         'Content-Type': 'application/json',
@@ -139,30 +134,18 @@ export const updateUser = <ThrowOnError extends boolean = false>(options: Option
 /**
  * List Invitations
  *
- * Every invitation (admin).
+ * Every invitation, newest first (admins); links are shown only when an invitation is made.
  */
-export const listInvitations = <ThrowOnError extends boolean = false>(options?: Options<ListInvitationsData, ThrowOnError>) => (options?.client ?? client).get<ListInvitationsResponses, ListInvitationsErrors, ThrowOnError>({
-    security: [{
-            in: 'cookie',
-            name: 'tessera_session',
-            type: 'apiKey'
-        }],
-    url: '/invitations',
-    ...options
-});
+export const listInvitations = <ThrowOnError extends boolean = false>(options?: Options<ListInvitationsData, ThrowOnError>) => (options?.client ?? client).get<ListInvitationsResponses, unknown, ThrowOnError>({ url: '/api/invitations', ...options });
 
 /**
  * Create Invitation
  *
- * Invite someone with a role; the link is valid 72 hours, once (admin).
+ * Invite someone by e-mail with a role (admins): the link works once, for 72 hours; it is mailed when SMTP is
+ * configured and always in this answer.
  */
 export const createInvitation = <ThrowOnError extends boolean = false>(options: Options<CreateInvitationData, ThrowOnError>) => (options.client ?? client).post<CreateInvitationResponses, CreateInvitationErrors, ThrowOnError>({
-    security: [{
-            in: 'cookie',
-            name: 'tessera_session',
-            type: 'apiKey'
-        }, { name: 'X-CSRF-Token', type: 'apiKey' }],
-    url: '/invitations',
+    url: '/api/invitations',
     ...options,
     headers: {
         'Content-Type': 'application/json',
@@ -173,32 +156,24 @@ export const createInvitation = <ThrowOnError extends boolean = false>(options: 
 /**
  * Delete Invitation
  *
- * Withdraw an invitation (admin).
+ * Withdraw an invitation (admins): its link stops working.
  */
-export const deleteInvitation = <ThrowOnError extends boolean = false>(options: Options<DeleteInvitationData, ThrowOnError>) => (options.client ?? client).delete<DeleteInvitationResponses, DeleteInvitationErrors, ThrowOnError>({
-    security: [{
-            in: 'cookie',
-            name: 'tessera_session',
-            type: 'apiKey'
-        }, { name: 'X-CSRF-Token', type: 'apiKey' }],
-    url: '/invitations/{invitation_id}',
-    ...options
-});
+export const deleteInvitation = <ThrowOnError extends boolean = false>(options: Options<DeleteInvitationData, ThrowOnError>) => (options.client ?? client).delete<DeleteInvitationResponses, DeleteInvitationErrors, ThrowOnError>({ url: '/api/invitations/{invitation_id}', ...options });
 
 /**
  * Get Invitation Info
  *
- * What an invitation link is for and whether it can still be used.
+ * What an invitation link offers and whether it still works (public).
  */
-export const getInvitationInfo = <ThrowOnError extends boolean = false>(options: Options<GetInvitationInfoData, ThrowOnError>) => (options.client ?? client).get<GetInvitationInfoResponses, GetInvitationInfoErrors, ThrowOnError>({ url: '/invitations/{token}/info', ...options });
+export const getInvitationInfo = <ThrowOnError extends boolean = false>(options: Options<GetInvitationInfoData, ThrowOnError>) => (options.client ?? client).get<GetInvitationInfoResponses, GetInvitationInfoErrors, ThrowOnError>({ url: '/api/invitations/{token}/info', ...options });
 
 /**
  * Accept Invitation
  *
- * Accept an invitation: the user is created and logged in.
+ * Accept an invitation with a name and password, and log in (public; the link works once).
  */
 export const acceptInvitation = <ThrowOnError extends boolean = false>(options: Options<AcceptInvitationData, ThrowOnError>) => (options.client ?? client).post<AcceptInvitationResponses, AcceptInvitationErrors, ThrowOnError>({
-    url: '/invitations/{token}/accept',
+    url: '/api/invitations/{token}/accept',
     ...options,
     headers: {
         'Content-Type': 'application/json',
@@ -209,30 +184,17 @@ export const acceptInvitation = <ThrowOnError extends boolean = false>(options: 
 /**
  * List Api Keys
  *
- * Every API key, revoked ones included (admin).
+ * Every API key issued here, revoked ones too (admins).
  */
-export const listApiKeys = <ThrowOnError extends boolean = false>(options?: Options<ListApiKeysData, ThrowOnError>) => (options?.client ?? client).get<ListApiKeysResponses, ListApiKeysErrors, ThrowOnError>({
-    security: [{
-            in: 'cookie',
-            name: 'tessera_session',
-            type: 'apiKey'
-        }],
-    url: '/api-keys',
-    ...options
-});
+export const listApiKeys = <ThrowOnError extends boolean = false>(options?: Options<ListApiKeysData, ThrowOnError>) => (options?.client ?? client).get<ListApiKeysResponses, unknown, ThrowOnError>({ url: '/api/api-keys', ...options });
 
 /**
  * Create Api Key
  *
- * Create an API key; the key is in this answer only (admin).
+ * Issue a key for an integration (admins); the key is in this answer only.
  */
 export const createApiKey = <ThrowOnError extends boolean = false>(options: Options<CreateApiKeyData, ThrowOnError>) => (options.client ?? client).post<CreateApiKeyResponses, CreateApiKeyErrors, ThrowOnError>({
-    security: [{
-            in: 'cookie',
-            name: 'tessera_session',
-            type: 'apiKey'
-        }, { name: 'X-CSRF-Token', type: 'apiKey' }],
-    url: '/api-keys',
+    url: '/api/api-keys',
     ...options,
     headers: {
         'Content-Type': 'application/json',
@@ -243,134 +205,20 @@ export const createApiKey = <ThrowOnError extends boolean = false>(options: Opti
 /**
  * Revoke Api Key
  *
- * Revoke an API key; services refuse it within 30 s (admin).
+ * Revoke a key (admins); the services refuse it within 30 seconds.
  */
-export const revokeApiKey = <ThrowOnError extends boolean = false>(options: Options<RevokeApiKeyData, ThrowOnError>) => (options.client ?? client).delete<RevokeApiKeyResponses, RevokeApiKeyErrors, ThrowOnError>({
-    security: [{
-            in: 'cookie',
-            name: 'tessera_session',
-            type: 'apiKey'
-        }, { name: 'X-CSRF-Token', type: 'apiKey' }],
-    url: '/api-keys/{key_id}',
-    ...options
-});
+export const revokeApiKey = <ThrowOnError extends boolean = false>(options: Options<RevokeApiKeyData, ThrowOnError>) => (options.client ?? client).delete<RevokeApiKeyResponses, RevokeApiKeyErrors, ThrowOnError>({ url: '/api/api-keys/{key_id}', ...options });
 
 /**
  * List Audit
  *
- * The audit log, newest first, filtered (admin).
+ * Who did what, when, on which object, newest first, with filters (admins); `actor` is a user id or e-mail.
  */
-export const listAudit = <ThrowOnError extends boolean = false>(options?: Options<ListAuditData, ThrowOnError>) => (options?.client ?? client).get<ListAuditResponses, ListAuditErrors, ThrowOnError>({
-    security: [{
-            in: 'cookie',
-            name: 'tessera_session',
-            type: 'apiKey'
-        }],
-    url: '/audit',
-    ...options
-});
+export const listAudit = <ThrowOnError extends boolean = false>(options?: Options<ListAuditData, ThrowOnError>) => (options?.client ?? client).get<ListAuditResponses, ListAuditErrors, ThrowOnError>({ url: '/api/audit', ...options });
 
 /**
  * Get Overview
  *
- * Profiles, events today, segments, campaigns, and each service's pipeline.
+ * Profiles, today's events, segments, campaigns and each service's pipeline, asked as you.
  */
-export const getOverview = <ThrowOnError extends boolean = false>(options?: Options<GetOverviewData, ThrowOnError>) => (options?.client ?? client).get<GetOverviewResponses, GetOverviewErrors, ThrowOnError>({
-    security: [{
-            in: 'cookie',
-            name: 'tessera_session',
-            type: 'apiKey'
-        }],
-    url: '/overview',
-    ...options
-});
-
-/**
- * Get Service Openapi
- *
- * A service's OpenAPI document, forwarded.
- */
-export const getServiceOpenapi = <ThrowOnError extends boolean = false>(options: Options<GetServiceOpenapiData, ThrowOnError>) => (options.client ?? client).get<GetServiceOpenapiResponses, GetServiceOpenapiErrors, ThrowOnError>({
-    security: [{
-            in: 'cookie',
-            name: 'tessera_session',
-            type: 'apiKey'
-        }],
-    url: '/{service}/openapi.json',
-    ...options
-});
-
-/**
- * Forward DELETE
- *
- * Forwarded to the service's `/{path}` with a short-lived token for the logged-in user; the service's status, headers and body come back as they are. The web app calls each service through that service's own generated client (base URL `/api/<service>`).
- */
-export const forwardDelete = <ThrowOnError extends boolean = false>(options: Options<ForwardDeleteData, ThrowOnError>) => (options.client ?? client).delete<ForwardDeleteResponses, ForwardDeleteErrors, ThrowOnError>({
-    security: [{
-            in: 'cookie',
-            name: 'tessera_session',
-            type: 'apiKey'
-        }, { name: 'X-CSRF-Token', type: 'apiKey' }],
-    url: '/{service}/{path}',
-    ...options
-});
-
-/**
- * Forward GET
- *
- * Forwarded to the service's `/{path}` with a short-lived token for the logged-in user; the service's status, headers and body come back as they are. The web app calls each service through that service's own generated client (base URL `/api/<service>`).
- */
-export const forwardGet = <ThrowOnError extends boolean = false>(options: Options<ForwardGetData, ThrowOnError>) => (options.client ?? client).get<ForwardGetResponses, ForwardGetErrors, ThrowOnError>({
-    security: [{
-            in: 'cookie',
-            name: 'tessera_session',
-            type: 'apiKey'
-        }],
-    url: '/{service}/{path}',
-    ...options
-});
-
-/**
- * Forward PATCH
- *
- * Forwarded to the service's `/{path}` with a short-lived token for the logged-in user; the service's status, headers and body come back as they are. The web app calls each service through that service's own generated client (base URL `/api/<service>`).
- */
-export const forwardPatch = <ThrowOnError extends boolean = false>(options: Options<ForwardPatchData, ThrowOnError>) => (options.client ?? client).patch<ForwardPatchResponses, ForwardPatchErrors, ThrowOnError>({
-    security: [{
-            in: 'cookie',
-            name: 'tessera_session',
-            type: 'apiKey'
-        }, { name: 'X-CSRF-Token', type: 'apiKey' }],
-    url: '/{service}/{path}',
-    ...options
-});
-
-/**
- * Forward POST
- *
- * Forwarded to the service's `/{path}` with a short-lived token for the logged-in user; the service's status, headers and body come back as they are. The web app calls each service through that service's own generated client (base URL `/api/<service>`).
- */
-export const forwardPost = <ThrowOnError extends boolean = false>(options: Options<ForwardPostData, ThrowOnError>) => (options.client ?? client).post<ForwardPostResponses, ForwardPostErrors, ThrowOnError>({
-    security: [{
-            in: 'cookie',
-            name: 'tessera_session',
-            type: 'apiKey'
-        }, { name: 'X-CSRF-Token', type: 'apiKey' }],
-    url: '/{service}/{path}',
-    ...options
-});
-
-/**
- * Forward PUT
- *
- * Forwarded to the service's `/{path}` with a short-lived token for the logged-in user; the service's status, headers and body come back as they are. The web app calls each service through that service's own generated client (base URL `/api/<service>`).
- */
-export const forwardPut = <ThrowOnError extends boolean = false>(options: Options<ForwardPutData, ThrowOnError>) => (options.client ?? client).put<ForwardPutResponses, ForwardPutErrors, ThrowOnError>({
-    security: [{
-            in: 'cookie',
-            name: 'tessera_session',
-            type: 'apiKey'
-        }, { name: 'X-CSRF-Token', type: 'apiKey' }],
-    url: '/{service}/{path}',
-    ...options
-});
+export const getOverview = <ThrowOnError extends boolean = false>(options?: Options<GetOverviewData, ThrowOnError>) => (options?.client ?? client).get<GetOverviewResponses, unknown, ThrowOnError>({ url: '/api/overview', ...options });

@@ -1,7 +1,7 @@
 import { screen, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 
-import type { Explanation } from "../../client/segmentation-pending/types.gen";
+import type { ExplainRead as Explanation } from "../../client/segmentation/types.gen";
 import { renderWithProviders } from "../../test/render";
 import { ExplainTree } from "./ExplainTree";
 

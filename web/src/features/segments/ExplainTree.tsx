@@ -4,7 +4,7 @@
 import { Badge, Group, Paper, Stack, Table, Text } from "@mantine/core";
 import { IconCheck, IconX } from "@tabler/icons-react";
 
-import type { ExplainNode, Explanation } from "../../client/segmentation-pending/types.gen";
+import type { ExplainNode, ExplainRead as Explanation } from "../../client/segmentation/types.gen";
 import { Freshness } from "../../components/Freshness";
 import { formatCount, formatDate, formatValue } from "../../lib/format";
 import { describeLeaf, type SegmentNames } from "./describe";
@@ -79,7 +79,7 @@ function NodeView({ node, names }: { node: ExplainNode; names: SegmentNames }) {
             <DailyCounts counts={node.daily_counts ?? {}} />
           </Stack>
         ) : null}
-        {node.children.length ? (
+        {node.children?.length ? (
           <Stack gap="xs" pl={{ base: "xs", sm: "md" }}>
             {node.children.map((child) => (
               <NodeView key={child.path} node={child} names={names} />

@@ -8,7 +8,7 @@ import {
   listEventNamesOptions,
   listTraitKeysOptions,
   listTraitValuesOptions,
-} from "../../client/segmentation-pending/@tanstack/react-query.gen";
+} from "../../client/segmentation/@tanstack/react-query.gen";
 import { getSegmentMapOptions, listSegmentsOptions } from "../../client/segmentation/@tanstack/react-query.gen";
 import type { SegmentRead } from "../../client/segmentation/types.gen";
 import { formatCount } from "../../lib/format";

@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { createFileRoute, useRouter } from "@tanstack/react-router";
 
 import { errorMessage } from "../../api/errors";
-import { getAuthStatusOptions, loginMutation } from "../../client/console/@tanstack/react-query.gen";
+import { getStatusOptions, logInMutation } from "../../client/console/@tanstack/react-query.gen";
 import { meQueryKey, safeRedirect } from "../../auth/session";
 import { AuthFrame } from "./AuthFrame";
 
@@ -22,7 +22,7 @@ function LoginPage() {
   const { redirect } = Route.useSearch();
   const router = useRouter();
   const queryClient = useQueryClient();
-  const status = useQuery(getAuthStatusOptions());
+  const status = useQuery(getStatusOptions());
   const form = useForm({
     initialValues: { email: "", password: "" },
     validate: {
@@ -31,7 +31,7 @@ function LoginPage() {
     },
   });
   const login = useMutation({
-    ...loginMutation(),
+    ...logInMutation(),
     onSuccess: (me) => {
       queryClient.setQueryData(meQueryKey, me);
       router.history.push(safeRedirect(redirect));

@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { createFileRoute, useNavigate } from "@tanstack/react-router";
 
 import { errorMessage, fieldErrors } from "../../api/errors";
-import { getAuthStatusOptions, setupFirstAdminMutation } from "../../client/console/@tanstack/react-query.gen";
+import { getStatusOptions, setUpMutation } from "../../client/console/@tanstack/react-query.gen";
 import { meQueryKey } from "../../auth/session";
 import { AnchorLink } from "../../components/links";
 import { AuthFrame } from "./AuthFrame";
@@ -20,7 +20,7 @@ function SetupPage() {
   const { token } = Route.useSearch();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
-  const status = useQuery(getAuthStatusOptions());
+  const status = useQuery(getStatusOptions());
   const form = useForm({
     initialValues: { email: "", name: "", password: "", confirm: "" },
     validate: {
@@ -31,7 +31,7 @@ function SetupPage() {
     },
   });
   const setup = useMutation({
-    ...setupFirstAdminMutation(),
+    ...setUpMutation(),
     onSuccess: async (me) => {
       queryClient.setQueryData(meQueryKey, me);
       await navigate({ to: "/" });

@@ -8,7 +8,8 @@ import { createFileRoute } from "@tanstack/react-router";
 
 import { errorMessage, fieldErrors } from "../../api/errors";
 import { createApiKeyMutation, listApiKeysOptions, listApiKeysQueryKey, revokeApiKeyMutation } from "../../client/console/@tanstack/react-query.gen";
-import type { ApiKey, Role } from "../../client/console/types.gen";
+import type { ApiKeyRead as ApiKey } from "../../client/console/types.gen";
+import type { Role } from "../../auth/session";
 import { ROLE_LABELS } from "../../auth/session";
 import { AdminAccess } from "../../components/Access";
 import { RelativeTime } from "../../components/Freshness";

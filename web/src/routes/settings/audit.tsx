@@ -58,7 +58,7 @@ function AuditPage() {
     ...listAuditInfiniteOptions({ query }),
     // The first page: no cursor. (The generated options read an object page param as parameters to merge.)
     initialPageParam: {},
-    getNextPageParam: (last) => last.next_cursor,
+    getNextPageParam: (last) => (last.next_cursor ? Number(last.next_cursor) : undefined),
   });
   const rows = audit.data?.pages.flatMap((p) => p.items) ?? [];
   return (

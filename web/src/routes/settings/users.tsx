@@ -16,7 +16,8 @@ import {
   listUsersQueryKey,
   updateUserMutation,
 } from "../../client/console/@tanstack/react-query.gen";
-import type { Invitation, Role, User } from "../../client/console/types.gen";
+import type { InvitationRead as Invitation, UserRead as User } from "../../client/console/types.gen";
+import type { Role } from "../../auth/session";
 import { ROLE_LABELS, usePermissions } from "../../auth/session";
 import { AdminAccess } from "../../components/Access";
 import { RelativeTime } from "../../components/Freshness";
@@ -158,7 +159,7 @@ function InviteForm() {
           <Text size="sm" mb={4}>
             {invite.data.mailed ? "It was e-mailed; you can also send this link yourself." : "Send this link to them (valid 72 hours, once):"}
           </Text>
-          <CopyValue value={invite.data.link} label="invitation link" />
+          <CopyValue value={invite.data.link ?? ""} label="invitation link" />
         </Alert>
       ) : null}
       {invite.isError && !Object.keys(fieldErrors(invite.error)).length ? (
@@ -223,7 +224,7 @@ function Invitations() {
                       <Table.Td>
                         <RelativeTime value={inv.expires_at} />
                       </Table.Td>
-                      <Table.Td>{state.label === "waiting" ? <CopyValue value={inv.link} label={`invitation link for ${inv.email}`} /> : "–"}</Table.Td>
+                      <Table.Td>{state.label === "waiting" ? <CopyValue value={inv.link ?? ""} label={`invitation link for ${inv.email}`} /> : "–"}</Table.Td>
                       <Table.Td>
                         <AdminAccess>
                           {inv.accepted_at ? null : (

@@ -3,8 +3,8 @@
 import { type DefaultError, type InfiniteData, infiniteQueryOptions, queryOptions, type UseMutationOptions } from '@tanstack/react-query';
 
 import { client } from '../client.gen';
-import { acceptInvitation, changePassword, createApiKey, createInvitation, deleteInvitation, forwardDelete, forwardGet, forwardPatch, forwardPost, forwardPut, getAuthStatus, getInvitationInfo, getMe, getOverview, getServiceOpenapi, listApiKeys, listAudit, listInvitations, listUsers, login, logout, type Options, revokeApiKey, setupFirstAdmin, updateUser } from '../sdk.gen';
-import type { AcceptInvitationData, AcceptInvitationError, AcceptInvitationResponse, ChangePasswordData, ChangePasswordError, ChangePasswordResponse, CreateApiKeyData, CreateApiKeyError, CreateApiKeyResponse, CreateInvitationData, CreateInvitationError, CreateInvitationResponse, DeleteInvitationData, DeleteInvitationError, DeleteInvitationResponse, ForwardDeleteData, ForwardDeleteError, ForwardGetData, ForwardGetError, ForwardPatchData, ForwardPatchError, ForwardPostData, ForwardPostError, ForwardPutData, ForwardPutError, GetAuthStatusData, GetAuthStatusResponse, GetInvitationInfoData, GetInvitationInfoError, GetInvitationInfoResponse, GetMeData, GetMeError, GetMeResponse, GetOverviewData, GetOverviewError, GetOverviewResponse, GetServiceOpenapiData, GetServiceOpenapiError, GetServiceOpenapiResponse, ListApiKeysData, ListApiKeysError, ListApiKeysResponse, ListAuditData, ListAuditError, ListAuditResponse, ListInvitationsData, ListInvitationsError, ListInvitationsResponse, ListUsersData, ListUsersError, ListUsersResponse, LoginData, LoginError, LoginResponse, LogoutData, LogoutError, LogoutResponse, RevokeApiKeyData, RevokeApiKeyError, RevokeApiKeyResponse, SetupFirstAdminData, SetupFirstAdminError, SetupFirstAdminResponse, UpdateUserData, UpdateUserError, UpdateUserResponse } from '../types.gen';
+import { acceptInvitation, changePassword, createApiKey, createInvitation, deleteInvitation, getInvitationInfo, getMe, getOverview, getPipeline, getStatus, health, listApiKeys, listAudit, listInvitations, listUsers, logIn, logOut, metrics, type Options, ready, revokeApiKey, setUp, updateUser } from '../sdk.gen';
+import type { AcceptInvitationData, AcceptInvitationError, AcceptInvitationResponse, ChangePasswordData, ChangePasswordError, ChangePasswordResponse, CreateApiKeyData, CreateApiKeyError, CreateApiKeyResponse, CreateInvitationData, CreateInvitationError, CreateInvitationResponse, DeleteInvitationData, DeleteInvitationError, DeleteInvitationResponse, GetInvitationInfoData, GetInvitationInfoError, GetInvitationInfoResponse, GetMeData, GetMeResponse, GetOverviewData, GetOverviewResponse, GetPipelineData, GetPipelineResponse, GetStatusData, GetStatusResponse, HealthData, HealthResponse, ListApiKeysData, ListApiKeysResponse, ListAuditData, ListAuditError, ListAuditResponse, ListInvitationsData, ListInvitationsResponse, ListUsersData, ListUsersResponse, LogInData, LogInError, LogInResponse, LogOutData, LogOutResponse, MetricsData, ReadyData, RevokeApiKeyData, RevokeApiKeyError, RevokeApiKeyResponse, SetUpData, SetUpError, SetUpResponse, UpdateUserData, UpdateUserError, UpdateUserResponse } from '../types.gen';
 
 export type QueryKey<TOptions extends Options> = [
     Pick<TOptions, 'baseUrl' | 'body' | 'headers' | 'path' | 'query'> & {
@@ -39,16 +39,16 @@ const createQueryKey = <TOptions extends Options>(id: string, options?: TOptions
     return [params];
 };
 
-export const getAuthStatusQueryKey = (options?: Options<GetAuthStatusData>) => createQueryKey('getAuthStatus', options);
+export const healthQueryKey = (options?: Options<HealthData>) => createQueryKey('health', options);
 
 /**
- * Get Auth Status
+ * Health
  *
- * Whether the first administrator still has to be created.
+ * Liveness: the process answers.
  */
-export const getAuthStatusOptions = (options?: Options<GetAuthStatusData>) => queryOptions<GetAuthStatusResponse, DefaultError, GetAuthStatusResponse, ReturnType<typeof getAuthStatusQueryKey>>({
+export const healthOptions = (options?: Options<HealthData>) => queryOptions<HealthResponse, DefaultError, HealthResponse, ReturnType<typeof healthQueryKey>>({
     queryFn: async ({ queryKey, signal }) => {
-        const { data } = await getAuthStatus({
+        const { data } = await health({
             ...options,
             ...queryKey[0],
             signal,
@@ -56,18 +56,99 @@ export const getAuthStatusOptions = (options?: Options<GetAuthStatusData>) => qu
         });
         return data;
     },
-    queryKey: getAuthStatusQueryKey(options)
+    queryKey: healthQueryKey(options)
+});
+
+export const readyQueryKey = (options?: Options<ReadyData>) => createQueryKey('ready', options);
+
+/**
+ * Ready
+ *
+ * Readiness: the database and the broker answer, consumers are assigned, background loops run; the
+ * consumers' lag, lost records and loops as detail.
+ */
+export const readyOptions = (options?: Options<ReadyData>) => queryOptions<unknown, DefaultError, unknown, ReturnType<typeof readyQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await ready({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: readyQueryKey(options)
+});
+
+export const metricsQueryKey = (options?: Options<MetricsData>) => createQueryKey('metrics', options);
+
+/**
+ * Metrics
+ *
+ * Prometheus metrics of this process.
+ */
+export const metricsOptions = (options?: Options<MetricsData>) => queryOptions<unknown, DefaultError, unknown, ReturnType<typeof metricsQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await metrics({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: metricsQueryKey(options)
+});
+
+export const getPipelineQueryKey = (options?: Options<GetPipelineData>) => createQueryKey('getPipeline', options);
+
+/**
+ * Get Pipeline
+ *
+ * Consumers' lag per topic, newest applied record, outbox and other held events, background loops.
+ */
+export const getPipelineOptions = (options?: Options<GetPipelineData>) => queryOptions<GetPipelineResponse, DefaultError, GetPipelineResponse, ReturnType<typeof getPipelineQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getPipeline({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getPipelineQueryKey(options)
+});
+
+export const getStatusQueryKey = (options?: Options<GetStatusData>) => createQueryKey('getStatus', options);
+
+/**
+ * Get Status
+ *
+ * Whether the console still waits for its first admin (public).
+ */
+export const getStatusOptions = (options?: Options<GetStatusData>) => queryOptions<GetStatusResponse, DefaultError, GetStatusResponse, ReturnType<typeof getStatusQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getStatus({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getStatusQueryKey(options)
 });
 
 /**
- * Setup First Admin
+ * Set Up
  *
- * Create the first administrator with the one-time token from `tessera up`; logs them in.
+ * Create the first admin with the one-time token `tessera up` printed, and log them in (public).
  */
-export const setupFirstAdminMutation = (options?: Partial<Options<SetupFirstAdminData>>): UseMutationOptions<SetupFirstAdminResponse, SetupFirstAdminError, Options<SetupFirstAdminData>> => {
-    const mutationOptions: UseMutationOptions<SetupFirstAdminResponse, SetupFirstAdminError, Options<SetupFirstAdminData>> = {
+export const setUpMutation = (options?: Partial<Options<SetUpData>>): UseMutationOptions<SetUpResponse, SetUpError, Options<SetUpData>> => {
+    const mutationOptions: UseMutationOptions<SetUpResponse, SetUpError, Options<SetUpData>> = {
         mutationFn: async (fnOptions) => {
-            const { data } = await setupFirstAdmin({
+            const { data } = await setUp({
                 ...options,
                 ...fnOptions,
                 throwOnError: true
@@ -79,14 +160,14 @@ export const setupFirstAdminMutation = (options?: Partial<Options<SetupFirstAdmi
 };
 
 /**
- * Login
+ * Log In
  *
- * Log in; the same 401 for an unknown e-mail and a wrong password.
+ * Log in; a wrong e-mail and a wrong password get the same answer, and repeated failures lock out (429).
  */
-export const loginMutation = (options?: Partial<Options<LoginData>>): UseMutationOptions<LoginResponse, LoginError, Options<LoginData>> => {
-    const mutationOptions: UseMutationOptions<LoginResponse, LoginError, Options<LoginData>> = {
+export const logInMutation = (options?: Partial<Options<LogInData>>): UseMutationOptions<LogInResponse, LogInError, Options<LogInData>> => {
+    const mutationOptions: UseMutationOptions<LogInResponse, LogInError, Options<LogInData>> = {
         mutationFn: async (fnOptions) => {
-            const { data } = await login({
+            const { data } = await logIn({
                 ...options,
                 ...fnOptions,
                 throwOnError: true
@@ -98,14 +179,14 @@ export const loginMutation = (options?: Partial<Options<LoginData>>): UseMutatio
 };
 
 /**
- * Logout
+ * Log Out
  *
- * End the session.
+ * End this session.
  */
-export const logoutMutation = (options?: Partial<Options<LogoutData>>): UseMutationOptions<LogoutResponse, LogoutError, Options<LogoutData>> => {
-    const mutationOptions: UseMutationOptions<LogoutResponse, LogoutError, Options<LogoutData>> = {
+export const logOutMutation = (options?: Partial<Options<LogOutData>>): UseMutationOptions<LogOutResponse, DefaultError, Options<LogOutData>> => {
+    const mutationOptions: UseMutationOptions<LogOutResponse, DefaultError, Options<LogOutData>> = {
         mutationFn: async (fnOptions) => {
-            const { data } = await logout({
+            const { data } = await logOut({
                 ...options,
                 ...fnOptions,
                 throwOnError: true
@@ -121,9 +202,9 @@ export const getMeQueryKey = (options?: Options<GetMeData>) => createQueryKey('g
 /**
  * Get Me
  *
- * The logged-in user, the session's CSRF token and when it expires.
+ * The signed-in user, the CSRF token for unsafe requests, and when the session ends if left idle.
  */
-export const getMeOptions = (options?: Options<GetMeData>) => queryOptions<GetMeResponse, GetMeError, GetMeResponse, ReturnType<typeof getMeQueryKey>>({
+export const getMeOptions = (options?: Options<GetMeData>) => queryOptions<GetMeResponse, DefaultError, GetMeResponse, ReturnType<typeof getMeQueryKey>>({
     queryFn: async ({ queryKey, signal }) => {
         const { data } = await getMe({
             ...options,
@@ -139,7 +220,7 @@ export const getMeOptions = (options?: Options<GetMeData>) => queryOptions<GetMe
 /**
  * Change Password
  *
- * Change one's own password.
+ * Change your password; your other sessions end.
  */
 export const changePasswordMutation = (options?: Partial<Options<ChangePasswordData>>): UseMutationOptions<ChangePasswordResponse, ChangePasswordError, Options<ChangePasswordData>> => {
     const mutationOptions: UseMutationOptions<ChangePasswordResponse, ChangePasswordError, Options<ChangePasswordData>> = {
@@ -160,9 +241,9 @@ export const listUsersQueryKey = (options?: Options<ListUsersData>) => createQue
 /**
  * List Users
  *
- * Every user (admin).
+ * Every user (admins).
  */
-export const listUsersOptions = (options?: Options<ListUsersData>) => queryOptions<ListUsersResponse, ListUsersError, ListUsersResponse, ReturnType<typeof listUsersQueryKey>>({
+export const listUsersOptions = (options?: Options<ListUsersData>) => queryOptions<ListUsersResponse, DefaultError, ListUsersResponse, ReturnType<typeof listUsersQueryKey>>({
     queryFn: async ({ queryKey, signal }) => {
         const { data } = await listUsers({
             ...options,
@@ -178,7 +259,7 @@ export const listUsersOptions = (options?: Options<ListUsersData>) => queryOptio
 /**
  * Update User
  *
- * Change a user's role, name or whether they may log in (admin).
+ * Change a user's name, role, or whether they may log in (admins); deactivating ends their sessions at once.
  */
 export const updateUserMutation = (options?: Partial<Options<UpdateUserData>>): UseMutationOptions<UpdateUserResponse, UpdateUserError, Options<UpdateUserData>> => {
     const mutationOptions: UseMutationOptions<UpdateUserResponse, UpdateUserError, Options<UpdateUserData>> = {
@@ -199,9 +280,9 @@ export const listInvitationsQueryKey = (options?: Options<ListInvitationsData>) 
 /**
  * List Invitations
  *
- * Every invitation (admin).
+ * Every invitation, newest first (admins); links are shown only when an invitation is made.
  */
-export const listInvitationsOptions = (options?: Options<ListInvitationsData>) => queryOptions<ListInvitationsResponse, ListInvitationsError, ListInvitationsResponse, ReturnType<typeof listInvitationsQueryKey>>({
+export const listInvitationsOptions = (options?: Options<ListInvitationsData>) => queryOptions<ListInvitationsResponse, DefaultError, ListInvitationsResponse, ReturnType<typeof listInvitationsQueryKey>>({
     queryFn: async ({ queryKey, signal }) => {
         const { data } = await listInvitations({
             ...options,
@@ -217,7 +298,8 @@ export const listInvitationsOptions = (options?: Options<ListInvitationsData>) =
 /**
  * Create Invitation
  *
- * Invite someone with a role; the link is valid 72 hours, once (admin).
+ * Invite someone by e-mail with a role (admins): the link works once, for 72 hours; it is mailed when SMTP is
+ * configured and always in this answer.
  */
 export const createInvitationMutation = (options?: Partial<Options<CreateInvitationData>>): UseMutationOptions<CreateInvitationResponse, CreateInvitationError, Options<CreateInvitationData>> => {
     const mutationOptions: UseMutationOptions<CreateInvitationResponse, CreateInvitationError, Options<CreateInvitationData>> = {
@@ -236,7 +318,7 @@ export const createInvitationMutation = (options?: Partial<Options<CreateInvitat
 /**
  * Delete Invitation
  *
- * Withdraw an invitation (admin).
+ * Withdraw an invitation (admins): its link stops working.
  */
 export const deleteInvitationMutation = (options?: Partial<Options<DeleteInvitationData>>): UseMutationOptions<DeleteInvitationResponse, DeleteInvitationError, Options<DeleteInvitationData>> => {
     const mutationOptions: UseMutationOptions<DeleteInvitationResponse, DeleteInvitationError, Options<DeleteInvitationData>> = {
@@ -257,7 +339,7 @@ export const getInvitationInfoQueryKey = (options: Options<GetInvitationInfoData
 /**
  * Get Invitation Info
  *
- * What an invitation link is for and whether it can still be used.
+ * What an invitation link offers and whether it still works (public).
  */
 export const getInvitationInfoOptions = (options: Options<GetInvitationInfoData>) => queryOptions<GetInvitationInfoResponse, GetInvitationInfoError, GetInvitationInfoResponse, ReturnType<typeof getInvitationInfoQueryKey>>({
     queryFn: async ({ queryKey, signal }) => {
@@ -275,7 +357,7 @@ export const getInvitationInfoOptions = (options: Options<GetInvitationInfoData>
 /**
  * Accept Invitation
  *
- * Accept an invitation: the user is created and logged in.
+ * Accept an invitation with a name and password, and log in (public; the link works once).
  */
 export const acceptInvitationMutation = (options?: Partial<Options<AcceptInvitationData>>): UseMutationOptions<AcceptInvitationResponse, AcceptInvitationError, Options<AcceptInvitationData>> => {
     const mutationOptions: UseMutationOptions<AcceptInvitationResponse, AcceptInvitationError, Options<AcceptInvitationData>> = {
@@ -296,9 +378,9 @@ export const listApiKeysQueryKey = (options?: Options<ListApiKeysData>) => creat
 /**
  * List Api Keys
  *
- * Every API key, revoked ones included (admin).
+ * Every API key issued here, revoked ones too (admins).
  */
-export const listApiKeysOptions = (options?: Options<ListApiKeysData>) => queryOptions<ListApiKeysResponse, ListApiKeysError, ListApiKeysResponse, ReturnType<typeof listApiKeysQueryKey>>({
+export const listApiKeysOptions = (options?: Options<ListApiKeysData>) => queryOptions<ListApiKeysResponse, DefaultError, ListApiKeysResponse, ReturnType<typeof listApiKeysQueryKey>>({
     queryFn: async ({ queryKey, signal }) => {
         const { data } = await listApiKeys({
             ...options,
@@ -314,7 +396,7 @@ export const listApiKeysOptions = (options?: Options<ListApiKeysData>) => queryO
 /**
  * Create Api Key
  *
- * Create an API key; the key is in this answer only (admin).
+ * Issue a key for an integration (admins); the key is in this answer only.
  */
 export const createApiKeyMutation = (options?: Partial<Options<CreateApiKeyData>>): UseMutationOptions<CreateApiKeyResponse, CreateApiKeyError, Options<CreateApiKeyData>> => {
     const mutationOptions: UseMutationOptions<CreateApiKeyResponse, CreateApiKeyError, Options<CreateApiKeyData>> = {
@@ -333,7 +415,7 @@ export const createApiKeyMutation = (options?: Partial<Options<CreateApiKeyData>
 /**
  * Revoke Api Key
  *
- * Revoke an API key; services refuse it within 30 s (admin).
+ * Revoke a key (admins); the services refuse it within 30 seconds.
  */
 export const revokeApiKeyMutation = (options?: Partial<Options<RevokeApiKeyData>>): UseMutationOptions<RevokeApiKeyResponse, RevokeApiKeyError, Options<RevokeApiKeyData>> => {
     const mutationOptions: UseMutationOptions<RevokeApiKeyResponse, RevokeApiKeyError, Options<RevokeApiKeyData>> = {
@@ -354,7 +436,7 @@ export const listAuditQueryKey = (options?: Options<ListAuditData>) => createQue
 /**
  * List Audit
  *
- * The audit log, newest first, filtered (admin).
+ * Who did what, when, on which object, newest first, with filters (admins); `actor` is a user id or e-mail.
  */
 export const listAuditOptions = (options?: Options<ListAuditData>) => queryOptions<ListAuditResponse, ListAuditError, ListAuditResponse, ReturnType<typeof listAuditQueryKey>>({
     queryFn: async ({ queryKey, signal }) => {
@@ -403,9 +485,9 @@ export const listAuditInfiniteQueryKey = (options?: Options<ListAuditData>): Que
 /**
  * List Audit
  *
- * The audit log, newest first, filtered (admin).
+ * Who did what, when, on which object, newest first, with filters (admins); `actor` is a user id or e-mail.
  */
-export const listAuditInfiniteOptions = (options?: Options<ListAuditData>) => infiniteQueryOptions<ListAuditResponse, ListAuditError, InfiniteData<ListAuditResponse>, QueryKey<Options<ListAuditData>>, string | null | Pick<QueryKey<Options<ListAuditData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
+export const listAuditInfiniteOptions = (options?: Options<ListAuditData>) => infiniteQueryOptions<ListAuditResponse, ListAuditError, InfiniteData<ListAuditResponse>, QueryKey<Options<ListAuditData>>, number | null | Pick<QueryKey<Options<ListAuditData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
 // @ts-ignore
 {
     queryFn: async ({ pageParam, queryKey, signal }) => {
@@ -432,9 +514,9 @@ export const getOverviewQueryKey = (options?: Options<GetOverviewData>) => creat
 /**
  * Get Overview
  *
- * Profiles, events today, segments, campaigns, and each service's pipeline.
+ * Profiles, today's events, segments, campaigns and each service's pipeline, asked as you.
  */
-export const getOverviewOptions = (options?: Options<GetOverviewData>) => queryOptions<GetOverviewResponse, GetOverviewError, GetOverviewResponse, ReturnType<typeof getOverviewQueryKey>>({
+export const getOverviewOptions = (options?: Options<GetOverviewData>) => queryOptions<GetOverviewResponse, DefaultError, GetOverviewResponse, ReturnType<typeof getOverviewQueryKey>>({
     queryFn: async ({ queryKey, signal }) => {
         const { data } = await getOverview({
             ...options,
@@ -446,119 +528,3 @@ export const getOverviewOptions = (options?: Options<GetOverviewData>) => queryO
     },
     queryKey: getOverviewQueryKey(options)
 });
-
-export const getServiceOpenapiQueryKey = (options: Options<GetServiceOpenapiData>) => createQueryKey('getServiceOpenapi', options);
-
-/**
- * Get Service Openapi
- *
- * A service's OpenAPI document, forwarded.
- */
-export const getServiceOpenapiOptions = (options: Options<GetServiceOpenapiData>) => queryOptions<GetServiceOpenapiResponse, GetServiceOpenapiError, GetServiceOpenapiResponse, ReturnType<typeof getServiceOpenapiQueryKey>>({
-    queryFn: async ({ queryKey, signal }) => {
-        const { data } = await getServiceOpenapi({
-            ...options,
-            ...queryKey[0],
-            signal,
-            throwOnError: true
-        });
-        return data;
-    },
-    queryKey: getServiceOpenapiQueryKey(options)
-});
-
-/**
- * Forward DELETE
- *
- * Forwarded to the service's `/{path}` with a short-lived token for the logged-in user; the service's status, headers and body come back as they are. The web app calls each service through that service's own generated client (base URL `/api/<service>`).
- */
-export const forwardDeleteMutation = (options?: Partial<Options<ForwardDeleteData>>): UseMutationOptions<unknown, ForwardDeleteError, Options<ForwardDeleteData>> => {
-    const mutationOptions: UseMutationOptions<unknown, ForwardDeleteError, Options<ForwardDeleteData>> = {
-        mutationFn: async (fnOptions) => {
-            const { data } = await forwardDelete({
-                ...options,
-                ...fnOptions,
-                throwOnError: true
-            });
-            return data;
-        }
-    };
-    return mutationOptions;
-};
-
-export const forwardGetQueryKey = (options: Options<ForwardGetData>) => createQueryKey('forwardGet', options);
-
-/**
- * Forward GET
- *
- * Forwarded to the service's `/{path}` with a short-lived token for the logged-in user; the service's status, headers and body come back as they are. The web app calls each service through that service's own generated client (base URL `/api/<service>`).
- */
-export const forwardGetOptions = (options: Options<ForwardGetData>) => queryOptions<unknown, ForwardGetError, unknown, ReturnType<typeof forwardGetQueryKey>>({
-    queryFn: async ({ queryKey, signal }) => {
-        const { data } = await forwardGet({
-            ...options,
-            ...queryKey[0],
-            signal,
-            throwOnError: true
-        });
-        return data;
-    },
-    queryKey: forwardGetQueryKey(options)
-});
-
-/**
- * Forward PATCH
- *
- * Forwarded to the service's `/{path}` with a short-lived token for the logged-in user; the service's status, headers and body come back as they are. The web app calls each service through that service's own generated client (base URL `/api/<service>`).
- */
-export const forwardPatchMutation = (options?: Partial<Options<ForwardPatchData>>): UseMutationOptions<unknown, ForwardPatchError, Options<ForwardPatchData>> => {
-    const mutationOptions: UseMutationOptions<unknown, ForwardPatchError, Options<ForwardPatchData>> = {
-        mutationFn: async (fnOptions) => {
-            const { data } = await forwardPatch({
-                ...options,
-                ...fnOptions,
-                throwOnError: true
-            });
-            return data;
-        }
-    };
-    return mutationOptions;
-};
-
-/**
- * Forward POST
- *
- * Forwarded to the service's `/{path}` with a short-lived token for the logged-in user; the service's status, headers and body come back as they are. The web app calls each service through that service's own generated client (base URL `/api/<service>`).
- */
-export const forwardPostMutation = (options?: Partial<Options<ForwardPostData>>): UseMutationOptions<unknown, ForwardPostError, Options<ForwardPostData>> => {
-    const mutationOptions: UseMutationOptions<unknown, ForwardPostError, Options<ForwardPostData>> = {
-        mutationFn: async (fnOptions) => {
-            const { data } = await forwardPost({
-                ...options,
-                ...fnOptions,
-                throwOnError: true
-            });
-            return data;
-        }
-    };
-    return mutationOptions;
-};
-
-/**
- * Forward PUT
- *
- * Forwarded to the service's `/{path}` with a short-lived token for the logged-in user; the service's status, headers and body come back as they are. The web app calls each service through that service's own generated client (base URL `/api/<service>`).
- */
-export const forwardPutMutation = (options?: Partial<Options<ForwardPutData>>): UseMutationOptions<unknown, ForwardPutError, Options<ForwardPutData>> => {
-    const mutationOptions: UseMutationOptions<unknown, ForwardPutError, Options<ForwardPutData>> = {
-        mutationFn: async (fnOptions) => {
-            const { data } = await forwardPut({
-                ...options,
-                ...fnOptions,
-                throwOnError: true
-            });
-            return data;
-        }
-    };
-    return mutationOptions;
-};

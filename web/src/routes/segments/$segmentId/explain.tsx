@@ -3,7 +3,7 @@ import { Group, Paper, Stack, Text } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { createFileRoute, useNavigate } from "@tanstack/react-router";
 
-import { explainSegmentOptions } from "../../../client/segmentation-pending/@tanstack/react-query.gen";
+import { explainSegmentOptions } from "../../../client/segmentation/@tanstack/react-query.gen";
 import { getProfileOptions } from "../../../client/profiles/@tanstack/react-query.gen";
 import { getSegmentOptions } from "../../../client/segmentation/@tanstack/react-query.gen";
 import { AnchorLink } from "../../../components/links";
