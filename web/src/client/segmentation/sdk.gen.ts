@@ -2,7 +2,7 @@
 
 import type { Client, Options as Options2, TDataShape } from './client';
 import { client } from './client.gen';
-import type { CreateClusteringData, CreateClusteringErrors, CreateClusteringResponses, CreateSegmentData, CreateSegmentErrors, CreateSegmentResponses, DeleteSegmentData, DeleteSegmentErrors, DeleteSegmentResponses, ExplainSegmentData, ExplainSegmentErrors, ExplainSegmentResponses, FitClvData, FitClvErrors, FitClvResponses, GetClusteringData, GetClusteringErrors, GetClusteringResponses, GetClvDistributionData, GetClvDistributionResponses, GetClvFitData, GetClvFitErrors, GetClvFitResponses, GetClvModelData, GetClvModelResponses, GetDriftData, GetDriftErrors, GetDriftResponses, GetHistoryData, GetHistoryErrors, GetHistoryResponses, GetPipelineData, GetPipelineResponses, GetProfileFeaturesData, GetProfileFeaturesErrors, GetProfileFeaturesResponses, GetProfileScoresData, GetProfileScoresErrors, GetProfileScoresResponses, GetRfmSummaryData, GetRfmSummaryErrors, GetRfmSummaryResponses, GetSegmentData, GetSegmentErrors, GetSegmentMapData, GetSegmentMapResponses, GetSegmentReportData, GetSegmentReportErrors, GetSegmentReportResponses, GetSegmentResponses, HealthData, HealthResponses, ListClusteringsData, ListClusteringsResponses, ListClvFitsData, ListClvFitsErrors, ListClvFitsResponses, ListEventNamesData, ListEventNamesResponses, ListMembersData, ListMembersErrors, ListMembershipChangesData, ListMembershipChangesErrors, ListMembershipChangesResponses, ListMembersResponses, ListProfileSegmentsData, ListProfileSegmentsErrors, ListProfileSegmentsResponses, ListSegmentsData, ListSegmentsResponses, ListTopCustomersData, ListTopCustomersErrors, ListTopCustomersResponses, ListTraitKeysData, ListTraitKeysErrors, ListTraitKeysResponses, ListTraitValuesData, ListTraitValuesErrors, ListTraitValuesResponses, MetricsData, MetricsResponses, PreviewSegmentData, PreviewSegmentErrors, PreviewSegmentResponses, PublishClusteringData, PublishClusteringErrors, PublishClusteringResponses, PutSegmentMapData, PutSegmentMapErrors, PutSegmentMapResponses, ReadyData, ReadyResponses, RerunClusteringData, RerunClusteringErrors, RerunClusteringResponses, ScoreRfmData, ScoreRfmErrors, ScoreRfmResponses, UpdateClusteringData, UpdateClusteringErrors, UpdateClusteringResponses, UpdateSegmentData, UpdateSegmentErrors, UpdateSegmentResponses } from './types.gen';
+import type { CreateClusteringData, CreateClusteringErrors, CreateClusteringResponses, CreateSegmentData, CreateSegmentErrors, CreateSegmentResponses, DeleteSegmentData, DeleteSegmentErrors, DeleteSegmentResponses, ExplainSegmentData, ExplainSegmentErrors, ExplainSegmentResponses, FitClvData, FitClvErrors, FitClvResponses, GetClusteringData, GetClusteringErrors, GetClusteringResponses, GetClvDistributionData, GetClvDistributionResponses, GetClvFitData, GetClvFitErrors, GetClvFitResponses, GetClvModelData, GetClvModelResponses, GetDriftData, GetDriftErrors, GetDriftResponses, GetHistoryData, GetHistoryErrors, GetHistoryResponses, GetPipelineData, GetPipelineResponses, GetProfileFeaturesData, GetProfileFeaturesErrors, GetProfileFeaturesResponses, GetProfileScoresData, GetProfileScoresErrors, GetProfileScoresResponses, GetRetentionData, GetRetentionErrors, GetRetentionResponses, GetRfmSummaryData, GetRfmSummaryErrors, GetRfmSummaryResponses, GetSegmentData, GetSegmentErrors, GetSegmentMapData, GetSegmentMapResponses, GetSegmentReportData, GetSegmentReportErrors, GetSegmentReportResponses, GetSegmentResponses, HealthData, HealthResponses, ListClusteringsData, ListClusteringsResponses, ListClvFitsData, ListClvFitsErrors, ListClvFitsResponses, ListEventNamesData, ListEventNamesResponses, ListMembersData, ListMembersErrors, ListMembershipChangesData, ListMembershipChangesErrors, ListMembershipChangesResponses, ListMembersResponses, ListProfileSegmentsData, ListProfileSegmentsErrors, ListProfileSegmentsResponses, ListSegmentsData, ListSegmentsResponses, ListTopCustomersData, ListTopCustomersErrors, ListTopCustomersResponses, ListTraitKeysData, ListTraitKeysErrors, ListTraitKeysResponses, ListTraitValuesData, ListTraitValuesErrors, ListTraitValuesResponses, MetricsData, MetricsResponses, PreviewSegmentData, PreviewSegmentErrors, PreviewSegmentResponses, PublishClusteringData, PublishClusteringErrors, PublishClusteringResponses, PutSegmentMapData, PutSegmentMapErrors, PutSegmentMapResponses, ReadyData, ReadyResponses, RerunClusteringData, RerunClusteringErrors, RerunClusteringResponses, ScoreRfmData, ScoreRfmErrors, ScoreRfmResponses, UpdateClusteringData, UpdateClusteringErrors, UpdateClusteringResponses, UpdateSegmentData, UpdateSegmentErrors, UpdateSegmentResponses, ValidateClvData, ValidateClvErrors, ValidateClvResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -235,6 +235,14 @@ export const listClvFits = <ThrowOnError extends boolean = false>(options?: Opti
 export const getClvFit = <ThrowOnError extends boolean = false>(options: Options<GetClvFitData, ThrowOnError>) => (options.client ?? client).get<GetClvFitResponses, GetClvFitErrors, ThrowOnError>({ url: '/v1/clv/fits/{fit_id}', ...options });
 
 /**
+ * Validate Clv
+ *
+ * Fit BG/NBD on orders up to `calibration_end` and compare the repeat purchases it expects up to `holdout_end`
+ * with the ones made, overall and by calibration repeat purchases (Fader, Hardie & Lee 2005); nothing is stored.
+ */
+export const validateClv = <ThrowOnError extends boolean = false>(options: Options<ValidateClvData, ThrowOnError>) => (options.client ?? client).get<ValidateClvResponses, ValidateClvErrors, ThrowOnError>({ url: '/v1/clv/validation', ...options });
+
+/**
  * Get Clv Model
  *
  * The latest CLV model: settings, parameters, log-likelihoods, excluded customers and schedule.
@@ -341,3 +349,11 @@ export const getClvDistribution = <ThrowOnError extends boolean = false>(options
  * The customers with the highest CLV, with their scores.
  */
 export const listTopCustomers = <ThrowOnError extends boolean = false>(options?: Options<ListTopCustomersData, ThrowOnError>) => (options?.client ?? client).get<ListTopCustomersResponses, ListTopCustomersErrors, ThrowOnError>({ url: '/v1/clv/customers', ...options });
+
+/**
+ * Get Retention
+ *
+ * Cohorts by first-order month with the share ordering again in each later month, the repeat-purchase rate, and
+ * churn (P(alive) of the latest CLV fit below `churn_threshold`); over everyone or one segment's members.
+ */
+export const getRetention = <ThrowOnError extends boolean = false>(options?: Options<GetRetentionData, ThrowOnError>) => (options?.client ?? client).get<GetRetentionResponses, GetRetentionErrors, ThrowOnError>({ url: '/v1/retention', ...options });

@@ -60,6 +60,30 @@ export type Bin = {
 };
 
 /**
+ * ChurnRead
+ *
+ * Scored customers whose P(alive) is below `threshold`, and their share.
+ */
+export type ChurnRead = {
+    /**
+     * Threshold
+     */
+    threshold: number;
+    /**
+     * Scored
+     */
+    scored: number;
+    /**
+     * Churned
+     */
+    churned: number;
+    /**
+     * Share
+     */
+    share: number | null;
+};
+
+/**
  * ClusteringCreate
  *
  * An ML segmentation: features (computed traits such as `orders`, `traits.age`, `scores.clv`, or the derived
@@ -367,6 +391,76 @@ export type ClvModelRead = {
 };
 
 /**
+ * ClvValidationRead
+ *
+ * BG/NBD fitted on orders up to `calibration_end`, checked on the holdout up to `holdout_end`.
+ */
+export type ClvValidationRead = {
+    /**
+     * Calibration End
+     */
+    calibration_end: string;
+    /**
+     * Holdout End
+     */
+    holdout_end: string;
+    /**
+     * Time Unit
+     */
+    time_unit: string;
+    /**
+     * Holdout Length
+     *
+     * in `time_unit`
+     */
+    holdout_length: number;
+    /**
+     * Customers
+     *
+     * customers with an order in the calibration period
+     */
+    customers: number;
+    bgnbd: BgNbdRead;
+    /**
+     * Expected Total
+     *
+     * repeat purchases the fit expects in the holdout, all customers
+     */
+    expected_total: number;
+    /**
+     * Actual Total
+     *
+     * repeat purchases (distinct order days) made in the holdout
+     */
+    actual_total: number;
+    /**
+     * Buckets
+     */
+    buckets: Array<HoldoutBucketRead>;
+    freshness: Freshness;
+};
+
+/**
+ * CohortRead
+ *
+ * Customers whose first order fell in `month`; `retained[k]`: the share of them ordering k months later.
+ */
+export type CohortRead = {
+    /**
+     * Month
+     */
+    month: string;
+    /**
+     * Customers
+     */
+    customers: number;
+    /**
+     * Retained
+     */
+    retained: Array<number>;
+};
+
+/**
  * ConsumerProgress
  *
  * One consumer group of this process.
@@ -605,6 +699,31 @@ export type HttpValidationError = {
      * Detail
      */
     detail?: Array<ValidationError>;
+};
+
+/**
+ * HoldoutBucketRead
+ *
+ * Customers with this many calibration repeat purchases ("7+": 7 or more): mean holdout repeat purchases per
+ * customer, as the fit expected them and as they were made.
+ */
+export type HoldoutBucketRead = {
+    /**
+     * Purchases
+     */
+    purchases: string;
+    /**
+     * Customers
+     */
+    customers: number;
+    /**
+     * Expected
+     */
+    expected: number;
+    /**
+     * Actual
+     */
+    actual: number;
 };
 
 /**
@@ -897,6 +1016,38 @@ export type ProfileSegments = {
      * Past
      */
     past: Array<PastMembershipRead>;
+};
+
+/**
+ * RetentionRead
+ *
+ * Retention by first-order month over every customer, or a segment's members, as of a day; with freshness.
+ */
+export type RetentionRead = {
+    /**
+     * Segment Id
+     */
+    segment_id: string | null;
+    /**
+     * As Of
+     */
+    as_of: string;
+    /**
+     * Customers
+     */
+    customers: number;
+    /**
+     * Repeat Purchase Rate
+     *
+     * share of customers with orders on two days or more
+     */
+    repeat_purchase_rate: number | null;
+    /**
+     * Cohorts
+     */
+    cohorts: Array<CohortRead>;
+    churn: ChurnRead;
+    freshness: Freshness;
 };
 
 /**
@@ -1877,6 +2028,50 @@ export type GetClvFitResponses = {
 
 export type GetClvFitResponse = GetClvFitResponses[keyof GetClvFitResponses];
 
+export type ValidateClvData = {
+    body?: never;
+    path?: never;
+    query: {
+        /**
+         * Calibration End
+         */
+        calibration_end: string;
+        /**
+         * Holdout End
+         */
+        holdout_end: string;
+        /**
+         * Time Unit
+         */
+        time_unit?: 'days' | 'weeks';
+        /**
+         * Allow Stale
+         *
+         * fit even while the replica is behind profiles (the result says so)
+         */
+        allow_stale?: boolean;
+    };
+    url: '/v1/clv/validation';
+};
+
+export type ValidateClvErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type ValidateClvError = ValidateClvErrors[keyof ValidateClvErrors];
+
+export type ValidateClvResponses = {
+    /**
+     * Successful Response
+     */
+    200: ClvValidationRead;
+};
+
+export type ValidateClvResponse = ValidateClvResponses[keyof ValidateClvResponses];
+
 export type GetClvModelData = {
     body?: never;
     path?: never;
@@ -2288,3 +2483,41 @@ export type ListTopCustomersResponses = {
 };
 
 export type ListTopCustomersResponse = ListTopCustomersResponses[keyof ListTopCustomersResponses];
+
+export type GetRetentionData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Segment Id
+         */
+        segment_id?: string | null;
+        /**
+         * As Of
+         */
+        as_of?: string | null;
+        /**
+         * Churn Threshold
+         */
+        churn_threshold?: number;
+    };
+    url: '/v1/retention';
+};
+
+export type GetRetentionErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type GetRetentionError = GetRetentionErrors[keyof GetRetentionErrors];
+
+export type GetRetentionResponses = {
+    /**
+     * Successful Response
+     */
+    200: RetentionRead;
+};
+
+export type GetRetentionResponse = GetRetentionResponses[keyof GetRetentionResponses];

@@ -3,8 +3,8 @@
 import { type DefaultError, type InfiniteData, infiniteQueryOptions, queryOptions, type UseMutationOptions } from '@tanstack/react-query';
 
 import { client } from '../client.gen';
-import { createClustering, createSegment, deleteSegment, explainSegment, fitClv, getClustering, getClvDistribution, getClvFit, getClvModel, getDrift, getHistory, getPipeline, getProfileFeatures, getProfileScores, getRfmSummary, getSegment, getSegmentMap, getSegmentReport, health, listClusterings, listClvFits, listEventNames, listMembers, listMembershipChanges, listProfileSegments, listSegments, listTopCustomers, listTraitKeys, listTraitValues, metrics, type Options, previewSegment, publishClustering, putSegmentMap, ready, rerunClustering, scoreRfm, updateClustering, updateSegment } from '../sdk.gen';
-import type { CreateClusteringData, CreateClusteringError, CreateClusteringResponse, CreateSegmentData, CreateSegmentError, CreateSegmentResponse, DeleteSegmentData, DeleteSegmentError, DeleteSegmentResponse, ExplainSegmentData, ExplainSegmentError, ExplainSegmentResponse, FitClvData, FitClvError, FitClvResponse, GetClusteringData, GetClusteringError, GetClusteringResponse, GetClvDistributionData, GetClvDistributionResponse, GetClvFitData, GetClvFitError, GetClvFitResponse, GetClvModelData, GetClvModelResponse, GetDriftData, GetDriftError, GetDriftResponse, GetHistoryData, GetHistoryError, GetHistoryResponse, GetPipelineData, GetPipelineResponse, GetProfileFeaturesData, GetProfileFeaturesError, GetProfileFeaturesResponse, GetProfileScoresData, GetProfileScoresError, GetProfileScoresResponse, GetRfmSummaryData, GetRfmSummaryError, GetRfmSummaryResponse, GetSegmentData, GetSegmentError, GetSegmentMapData, GetSegmentMapResponse, GetSegmentReportData, GetSegmentReportError, GetSegmentReportResponse, GetSegmentResponse, HealthData, HealthResponse, ListClusteringsData, ListClusteringsResponse, ListClvFitsData, ListClvFitsError, ListClvFitsResponse, ListEventNamesData, ListEventNamesResponse, ListMembersData, ListMembersError, ListMembershipChangesData, ListMembershipChangesError, ListMembershipChangesResponse, ListMembersResponse, ListProfileSegmentsData, ListProfileSegmentsError, ListProfileSegmentsResponse, ListSegmentsData, ListSegmentsResponse, ListTopCustomersData, ListTopCustomersError, ListTopCustomersResponse, ListTraitKeysData, ListTraitKeysError, ListTraitKeysResponse, ListTraitValuesData, ListTraitValuesError, ListTraitValuesResponse, MetricsData, PreviewSegmentData, PreviewSegmentError, PreviewSegmentResponse, PublishClusteringData, PublishClusteringError, PublishClusteringResponse, PutSegmentMapData, PutSegmentMapError, PutSegmentMapResponse, ReadyData, RerunClusteringData, RerunClusteringError, RerunClusteringResponse, ScoreRfmData, ScoreRfmError, ScoreRfmResponse, UpdateClusteringData, UpdateClusteringError, UpdateClusteringResponse, UpdateSegmentData, UpdateSegmentError, UpdateSegmentResponse } from '../types.gen';
+import { createClustering, createSegment, deleteSegment, explainSegment, fitClv, getClustering, getClvDistribution, getClvFit, getClvModel, getDrift, getHistory, getPipeline, getProfileFeatures, getProfileScores, getRetention, getRfmSummary, getSegment, getSegmentMap, getSegmentReport, health, listClusterings, listClvFits, listEventNames, listMembers, listMembershipChanges, listProfileSegments, listSegments, listTopCustomers, listTraitKeys, listTraitValues, metrics, type Options, previewSegment, publishClustering, putSegmentMap, ready, rerunClustering, scoreRfm, updateClustering, updateSegment, validateClv } from '../sdk.gen';
+import type { CreateClusteringData, CreateClusteringError, CreateClusteringResponse, CreateSegmentData, CreateSegmentError, CreateSegmentResponse, DeleteSegmentData, DeleteSegmentError, DeleteSegmentResponse, ExplainSegmentData, ExplainSegmentError, ExplainSegmentResponse, FitClvData, FitClvError, FitClvResponse, GetClusteringData, GetClusteringError, GetClusteringResponse, GetClvDistributionData, GetClvDistributionResponse, GetClvFitData, GetClvFitError, GetClvFitResponse, GetClvModelData, GetClvModelResponse, GetDriftData, GetDriftError, GetDriftResponse, GetHistoryData, GetHistoryError, GetHistoryResponse, GetPipelineData, GetPipelineResponse, GetProfileFeaturesData, GetProfileFeaturesError, GetProfileFeaturesResponse, GetProfileScoresData, GetProfileScoresError, GetProfileScoresResponse, GetRetentionData, GetRetentionError, GetRetentionResponse, GetRfmSummaryData, GetRfmSummaryError, GetRfmSummaryResponse, GetSegmentData, GetSegmentError, GetSegmentMapData, GetSegmentMapResponse, GetSegmentReportData, GetSegmentReportError, GetSegmentReportResponse, GetSegmentResponse, HealthData, HealthResponse, ListClusteringsData, ListClusteringsResponse, ListClvFitsData, ListClvFitsError, ListClvFitsResponse, ListEventNamesData, ListEventNamesResponse, ListMembersData, ListMembersError, ListMembershipChangesData, ListMembershipChangesError, ListMembershipChangesResponse, ListMembersResponse, ListProfileSegmentsData, ListProfileSegmentsError, ListProfileSegmentsResponse, ListSegmentsData, ListSegmentsResponse, ListTopCustomersData, ListTopCustomersError, ListTopCustomersResponse, ListTraitKeysData, ListTraitKeysError, ListTraitKeysResponse, ListTraitValuesData, ListTraitValuesError, ListTraitValuesResponse, MetricsData, PreviewSegmentData, PreviewSegmentError, PreviewSegmentResponse, PublishClusteringData, PublishClusteringError, PublishClusteringResponse, PutSegmentMapData, PutSegmentMapError, PutSegmentMapResponse, ReadyData, RerunClusteringData, RerunClusteringError, RerunClusteringResponse, ScoreRfmData, ScoreRfmError, ScoreRfmResponse, UpdateClusteringData, UpdateClusteringError, UpdateClusteringResponse, UpdateSegmentData, UpdateSegmentError, UpdateSegmentResponse, ValidateClvData, ValidateClvError, ValidateClvResponse } from '../types.gen';
 
 export type QueryKey<TOptions extends Options> = [
     Pick<TOptions, 'baseUrl' | 'body' | 'headers' | 'path' | 'query'> & {
@@ -574,6 +574,27 @@ export const getClvFitOptions = (options: Options<GetClvFitData>) => queryOption
     queryKey: getClvFitQueryKey(options)
 });
 
+export const validateClvQueryKey = (options: Options<ValidateClvData>) => createQueryKey('validateClv', options);
+
+/**
+ * Validate Clv
+ *
+ * Fit BG/NBD on orders up to `calibration_end` and compare the repeat purchases it expects up to `holdout_end`
+ * with the ones made, overall and by calibration repeat purchases (Fader, Hardie & Lee 2005); nothing is stored.
+ */
+export const validateClvOptions = (options: Options<ValidateClvData>) => queryOptions<ValidateClvResponse, ValidateClvError, ValidateClvResponse, ReturnType<typeof validateClvQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await validateClv({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: validateClvQueryKey(options)
+});
+
 export const getClvModelQueryKey = (options?: Options<GetClvModelData>) => createQueryKey('getClvModel', options);
 
 /**
@@ -882,4 +903,25 @@ export const listTopCustomersOptions = (options?: Options<ListTopCustomersData>)
         return data;
     },
     queryKey: listTopCustomersQueryKey(options)
+});
+
+export const getRetentionQueryKey = (options?: Options<GetRetentionData>) => createQueryKey('getRetention', options);
+
+/**
+ * Get Retention
+ *
+ * Cohorts by first-order month with the share ordering again in each later month, the repeat-purchase rate, and
+ * churn (P(alive) of the latest CLV fit below `churn_threshold`); over everyone or one segment's members.
+ */
+export const getRetentionOptions = (options?: Options<GetRetentionData>) => queryOptions<GetRetentionResponse, GetRetentionError, GetRetentionResponse, ReturnType<typeof getRetentionQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getRetention({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getRetentionQueryKey(options)
 });
