@@ -15,6 +15,11 @@ SEGMENTS = "tessera.segments.v1"
 CAMPAIGNS = "tessera.campaigns.v1"
 ALL_TOPICS = (EVENTS, EVENTS_REJECTED, PROFILES, SEGMENTS, CAMPAIGNS)
 
+# `Survey Responded` (properties: survey_id, kind, score, text = the comment): the scales of the survey kinds,
+# shared by campaigns (which signs answer links) and tracking (which checks the answers it records).
+SURVEY_RESPONDED = "Survey Responded"
+SURVEY_SCALES: dict[str, tuple[int, int]] = {"csat": (1, 5), "nps": (0, 10), "ces": (1, 7)}
+
 # Values that clients send when they have no real identifier; never an identity.
 JUNK_IDENTIFIERS = frozenset(
     {

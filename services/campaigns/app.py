@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.campaigns import api, social_api
+from services.campaigns import api, social_api, survey_api
 from services.campaigns.authoring import api as authoring_api
 from services.campaigns.clients import Platform, platform_client
 from services.campaigns.config import Settings, get_settings
@@ -39,7 +39,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     spec = ServiceSpec(
         name="campaigns",
         title="Tessera campaigns",
-        routers=[authoring_api.read_only_router, authoring_api.router, api.router, social_api.router],
+        routers=[
+            authoring_api.read_only_router,
+            authoring_api.router,
+            api.router,
+            social_api.router,
+            survey_api.router,
+        ],
         outbox=outbox,
         handlers=HANDLERS,
         on_startup=[start],

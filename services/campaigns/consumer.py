@@ -1,5 +1,6 @@
 """Campaigns' consumers: `tessera.segments.v1` → the membership replica and triggered sends;
-`tessera.events.v1` → opens, clicks, unsubscribes and conversions of recipients; `tessera.profiles.v1` → erasures."""
+`tessera.events.v1` → opens, clicks, unsubscribes, conversions and survey answers of
+recipients; `tessera.profiles.v1` → erasures."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from services.campaigns.erasure import erased_messages, forget_erased, without_e
 from services.campaigns.measurement import record_events
 from services.campaigns.service import apply_segment_messages, queue_triggers
 from services.campaigns.social_import import record_social_events
+from services.campaigns.surveys import record_answers
 from shared.bus import EventBuffer
 from shared.consuming import Handler, Received
 from shared.events import EVENTS, PROFILES, SEGMENTS
@@ -23,11 +25,12 @@ async def handle_segments(session: AsyncSession, messages: Sequence[Received], e
 
 
 async def handle_events(session: AsyncSession, messages: Sequence[Received], events: EventBuffer) -> None:
-    """Keep what recipients did (email interactions, goal events) and what social reports need, except what
-    people erased with suppression do."""
+    """Keep what recipients did (email interactions, goal events, survey answers) and what social reports need,
+    except what people erased with suppression do."""
     values = await without_erased(session, [m.value for m in messages])
     await record_events(session, values)
     await record_social_events(session, values)
+    await record_answers(session, values)
 
 
 async def handle_profiles(session: AsyncSession, messages: Sequence[Received], events: EventBuffer) -> None:

@@ -50,7 +50,7 @@ async def record_events(session: AsyncSession, values: Sequence[Any]) -> None:
     unique = {message_key(v): v for v in wanted}  # a redelivery may repeat a message within one batch
     seen = await _seen(session, list(unique))
     fresh = {key: v for key, v in unique.items() if key not in seen and _at(v) is not None}
-    profiles = await _profiles_of(session, fresh)
+    profiles = await profiles_of(session, fresh)
     interactions, conversions = [], []
     for key, value in fresh.items():
         profile_id, at, name = profiles.get(key), _at(value), _name(value)
@@ -111,7 +111,7 @@ async def _seen(session: AsyncSession, message_ids: list[str]) -> set[str]:
     return found
 
 
-async def _profiles_of(session: AsyncSession, values: dict[str, dict[str, Any]]) -> dict[str, str]:
+async def profiles_of(session: AsyncSession, values: dict[str, dict[str, Any]]) -> dict[str, str]:
     """message key → the recipient profile it belongs to, through the identities campaigns remembered."""
     keys: dict[str, list[tuple[str, str]]] = {}
     for key, value in values.items():

@@ -8,11 +8,15 @@ from __future__ import annotations
 import binascii
 import re
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from email.header import Header
 from email.utils import formataddr, formatdate, parseaddr
 from typing import Any
 
+from markupsafe import Markup, escape
+
+from services.campaigns.satisfaction import SCALES
 from services.campaigns.templates import add_open_pixel, render, render_subject, rewrite_links
 from shared.tokens import sign_token
 
@@ -29,6 +33,7 @@ class LinkSigner:
     variant_id: str
     profile_id: str
     test: bool = False  # a test mail: tracking records nothing its links are used for
+    surveys: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # id → surveys.spec_of, for survey links
 
     def url(self, kind: str, link: str | None = None) -> str:
         """The signed URL of an open (`o`), click (`c`, with its link) or unsubscribe (`u`)."""
@@ -39,6 +44,35 @@ class LinkSigner:
             payload["t"] = 1
         token = sign_token(payload, self.secret)
         return f"{self.tracking_url}/v1/{kind}/{token}" + (".gif" if kind == "o" else "")
+
+    def survey_url(self, survey_id: str, score: int | None = None) -> str:
+        """The signed URL of a survey's answer page for this recipient, with `score` chosen when given."""
+        spec = self.surveys.get(str(survey_id))
+        if spec is None:
+            raise ValueError(f"survey {survey_id!r} does not exist")
+        low, high = SCALES[spec["q"]]
+        if score is not None and (isinstance(score, bool) or not isinstance(score, int) or not low <= score <= high):
+            raise ValueError(f"score {score!r} is not on the survey's {low}–{high} scale")
+        extra: dict[str, Any] = {"p": self.profile_id, "c": self.campaign_id, "v": self.variant_id}
+        extra |= ({"n": score} if score is not None else {}) | ({"t": 1} if self.test else {})
+        return survey_link(self.tracking_url, self.secret, spec, extra)
+
+    def survey_links(self, survey_id: str) -> Markup:
+        """One answer link per score of the survey, in a row (the `survey_links` template helper)."""
+        spec = self.surveys.get(str(survey_id))
+        low, high = SCALES[spec["q"]] if spec else (0, -1)
+        cells = "".join(
+            f'<td style="padding:2px"><a href="{escape(self.survey_url(survey_id, n))}" style="display:inline-block;'
+            f"min-width:28px;padding:6px;border:1px solid #1d4ed8;border-radius:4px;text-align:center;"
+            f'text-decoration:none;color:#1d4ed8">{n}</a></td>'
+            for n in range(low, high + 1)
+        ) or self.survey_url(survey_id)  # an unknown survey raises
+        return Markup(f'<table role="presentation" class="survey"><tr>{cells}</tr></table>')
+
+
+def survey_link(tracking_url: str, secret: str, spec: Mapping[str, Any], extra: Mapping[str, Any]) -> str:
+    """tracking's signed survey page URL (`k` = "s") for a survey spec and who answers (`p`, `c`, `v`, `n`, `t`)."""
+    return f"{tracking_url}/v1/s/{sign_token({'k': 's', **spec, **extra}, secret)}"
 
 
 @dataclass(frozen=True)
@@ -63,9 +97,11 @@ class Rendered:
 def render_mail(variant: dict[str, Any], traits: dict[str, Any], links: LinkSigner) -> Rendered:
     """One variant rendered for one recipient (raises TemplateError if a template fails)."""
     unsubscribe = links.url("u")
-    context = {**traits, "unsubscribe_url": unsubscribe}
+    context = {**traits, "unsubscribe_url": unsubscribe, "survey_url": links.survey_url,
+               "survey_links": links.survey_links}  # fmt: skip
     html = render(variant.get("body", ""), context, kind="html")
-    html = rewrite_links(html, lambda link: link if link == unsubscribe else links.url("c", link))
+    own = (unsubscribe, f"{links.tracking_url}/v1/s/")  # links that are already tracking's: not redirected
+    html = rewrite_links(html, lambda link: link if link.startswith(own) else links.url("c", link))
     if unsubscribe not in html:  # every mail carries a visible way out, whatever its template says
         html += f'<p style="font-size:12px"><a href="{unsubscribe}">Unsubscribe</a></p>'
     html = add_open_pixel(html, links.url("o"))

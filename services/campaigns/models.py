@@ -281,3 +281,34 @@ class UserContent(Base):
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # pending | approved | rejected
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Survey(Base):
+    """A one-question survey: CSAT (1–5), NPS (0–10) or CES (1–7), optionally asking for a comment."""
+
+    __tablename__ = "surveys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10))  # csat | nps | ces
+    question: Mapped[str] = mapped_column(String(300))
+    ask_comment: Mapped[bool] = mapped_column(Boolean, default=True)
+    product_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SurveyResponse(Base):
+    """A person's answer to a survey: the last one they gave (by event time) replaces any earlier one."""
+
+    __tablename__ = "survey_responses"
+    __table_args__ = (UniqueConstraint("survey_id", "profile_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    survey_id: Mapped[str] = mapped_column(String(32), index=True)
+    profile_id: Mapped[str] = mapped_column(String(32), index=True)
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    campaign_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    product_id: Mapped[str | None] = mapped_column(String(200))
+    message_id: Mapped[str] = mapped_column(String(300))  # the event the answer came from (shared.events.dedup_key)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

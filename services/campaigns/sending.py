@@ -13,6 +13,7 @@ from services.campaigns.delivery import Recipient
 from services.campaigns.mailer import UNSENT, SmtpConfig, deliver
 from services.campaigns.messages import LinkSigner, Mail, compose
 from services.campaigns.models import Campaign
+from services.campaigns.surveys import linked_surveys
 from services.campaigns.templates import TemplateError
 from shared.bus import EventBuffer
 from shared.db import take_write_lock
@@ -62,7 +63,9 @@ async def prepare(runtime: Runtime, campaign: Campaign, recipients: list[Recipie
     """A committed chunk with its mail rendered (email, off the event loop), so nothing but sending comes next."""
     if campaign.channel != "email" or not recipients:
         return Planned(campaign, recipients)
-    mails, failed = await asyncio.to_thread(_compose_all, runtime.settings, campaign, recipients)
+    async with runtime.sessions() as session:
+        surveys = await linked_surveys(session, campaign.variants)
+    mails, failed = await asyncio.to_thread(_compose_all, runtime.settings, campaign, recipients, surveys)
     return Planned(campaign, recipients, mails, failed)
 
 
@@ -109,13 +112,14 @@ def _smtp_config(settings: Any) -> SmtpConfig:
 
 
 def _compose_all(
-    settings: Any, campaign: Campaign, recipients: Sequence[Recipient]
+    settings: Any, campaign: Campaign, recipients: Sequence[Recipient], surveys: dict[str, dict[str, Any]]
 ) -> tuple[list[tuple[int, Mail]], Results]:
     """Render every mail (CPU-bound: run in a thread); a template that fails marks its exposure failed."""
     messages, failed = [], {}
     secret = settings.link_secret.get_secret_value()
     for r in recipients:
-        links = LinkSigner(settings.tracking_public_url.rstrip("/"), secret, campaign.id, r.variant["id"], r.profile_id)
+        links = LinkSigner(settings.tracking_public_url.rstrip("/"), secret, campaign.id, r.variant["id"], r.profile_id,
+                           surveys=surveys)  # fmt: skip
         try:
             messages.append(
                 (

@@ -11,6 +11,7 @@ from typing import Any
 from services.profiles import engagement
 from services.profiles.config import get_settings
 from shared.db import utcnow
+from shared.events import SURVEY_RESPONDED, SURVEY_SCALES
 
 SESSION_GAP = timedelta(minutes=30)
 SOCIAL = {"Post Liked": "likes", "Comment Posted": "comments", "Post Shared": "shares"}
@@ -111,12 +112,25 @@ def apply_event(computed: dict[str, Any], event: Any, new_session_id: Callable[[
         if rating is not None:
             computed["reviews"] = computed.get("reviews", 0) + 1
             computed["rating_sum"] = computed.get("rating_sum", 0.0) + rating
+    elif name == SURVEY_RESPONDED:
+        _apply_survey(computed, event)
     campaign = event.context.get("campaign") if isinstance(event.context.get("campaign"), dict) else None
     if campaign:
         computed["last_utm"] = {k: campaign[k] for k in ("source", "medium", "name") if campaign.get(k)}
     if str(event.sourceId).startswith(NON_SESSION_SOURCES):
         return None
     return _apply_session(computed, event, new_session_id, campaign or {})
+
+
+def _apply_survey(computed: dict[str, Any], event: Any) -> None:
+    """`satisfaction`: the score of the person's latest CSAT or NPS answer (by event time), with its kind."""
+    kind, score = event.properties.get("kind"), _number(event.properties.get("score"))
+    if kind not in ("csat", "nps") or score is None or score != int(score):
+        return
+    low, high = SURVEY_SCALES[kind]
+    at = event.timestamp.isoformat()
+    if low <= score <= high and at >= (computed.get("satisfaction_at") or ""):
+        computed.update(satisfaction=int(score), satisfaction_kind=kind, satisfaction_at=at)
 
 
 def add_engagement(computed: dict[str, Any], *, points: float, compound: float | None) -> None:
@@ -222,6 +236,8 @@ def merge_computed(kept: dict[str, Any], merged: dict[str, Any]) -> dict[str, An
         result["daily_revenue"] = revenue
     if "last_utm" not in kept and "last_utm" in merged:
         result["last_utm"] = merged["last_utm"]
+    if (merged.get("satisfaction_at") or "") > (kept.get("satisfaction_at") or ""):
+        result.update({k: merged[k] for k in ("satisfaction", "satisfaction_kind", "satisfaction_at")})
     return result
 
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from services.tracking import api, email_api, sources_api
+from services.tracking import api, email_api, sources_api, survey_page
 from services.tracking.config import Settings, get_settings
 from services.tracking.deps import SourceCache
 from services.tracking.guards import RateLimiter, RecentIds
@@ -62,7 +62,7 @@ def _spec(settings: Settings) -> ServiceSpec:
     return ServiceSpec(
         name="tracking",
         title="Tessera tracking",
-        routers=[api.router, email_api.router, sources_api.router],
+        routers=[api.router, email_api.router, survey_page.router, sources_api.router],
         outbox=outbox,
         on_startup=[start],
         on_shutdown=[stop],

@@ -18,6 +18,7 @@ from services.campaigns.authoring.schemas import (
     TestSent,
 )  # fmt: skip
 from services.campaigns.jobs import collect_audience
+from services.campaigns.surveys import linked_surveys
 from shared.auth import authorize, require_role
 from shared.deps import SessionDep
 from shared.errors import Invalid, field_error
@@ -43,14 +44,15 @@ async def get_preflight(campaign_id: str, session: SessionDep, request: Request)
 
 
 @read_only_router.post("/campaigns/preview", response_model=PreviewRead)
-async def preview_mail(body: PreviewRequest, request: Request) -> Any:
+async def preview_mail(body: PreviewRequest, session: SessionDep, request: Request) -> Any:
     """A subject and body rendered for one member as they will be sent (tracked links, pixel, unsubscribe); the
     links are marked as a test, so following them records nothing. 422 names the template and line that fail."""
     platform = request.app.state.runtime.extras["platform"]
     profile = authoring.only_profile(await platform.profiles([body.profile_id]), body.profile_id)
     variant = {"subject": body.subject, "body": body.body}
+    surveys = await linked_surveys(session, [variant])
     rendered = await authoring.render_preview(
-        request.app.state.settings, body.campaign_id or "preview", variant, profile
+        request.app.state.settings, body.campaign_id or "preview", variant, profile, surveys
     )
     return {"profile_id": profile["id"], **rendered.__dict__}
 
@@ -64,5 +66,6 @@ async def send_test_mail(campaign_id: str, body: TestSend, session: SessionDep, 
         raise Invalid("The campaign has no such variant.", fields=[field_error("variant_id", "unknown variant")])
     platform = request.app.state.runtime.extras["platform"]
     profile = authoring.only_profile(await platform.profiles([body.profile_id]), body.profile_id)
-    await authoring.send_test(request.app.state.settings, campaign.id, variant, profile, str(body.to))
+    surveys = await linked_surveys(session, [variant])
+    await authoring.send_test(request.app.state.settings, campaign.id, variant, profile, str(body.to), surveys)
     return {"sent_to": str(body.to)}

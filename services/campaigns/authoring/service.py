@@ -65,26 +65,35 @@ async def preflight(
             "sendable": sum(v["recipients"] for v in variants), "checked_at": now}  # fmt: skip
 
 
-def _links(settings: Any, campaign_id: str, variant: dict[str, Any], profile_id: str) -> LinkSigner:
+def _links(
+    settings: Any, campaign_id: str, variant: dict[str, Any], profile_id: str, surveys: dict[str, dict[str, Any]]
+) -> LinkSigner:
     """Links signed like a real send's, marked as a test: opening or clicking them records nothing."""
     secret = settings.link_secret.get_secret_value()
     variant_id = str(variant.get("id") or "preview")
-    return LinkSigner(settings.tracking_public_url.rstrip("/"), secret, campaign_id, variant_id, profile_id, test=True)
+    return LinkSigner(settings.tracking_public_url.rstrip("/"), secret, campaign_id, variant_id, profile_id, test=True,
+                      surveys=surveys)  # fmt: skip
 
 
-async def render_preview(settings: Any, campaign_id: str, variant: dict[str, Any], profile: dict[str, Any]) -> Rendered:
+async def render_preview(
+    settings: Any, campaign_id: str, variant: dict[str, Any], profile: dict[str, Any],
+    surveys: dict[str, dict[str, Any]],
+) -> Rendered:  # fmt: skip
     """A variant rendered for one member as it will be sent (off the event loop: templates have a time budget);
     422 naming `subject` or `body` and the line when a template fails."""
-    links = _links(settings, campaign_id, variant, profile["id"])
+    links = _links(settings, campaign_id, variant, profile["id"], surveys)
     try:
         return await asyncio.to_thread(render_mail, variant, profile.get("traits", {}), links)
     except TemplateError as exc:
         raise _template_invalid(exc, variant, profile.get("traits", {})) from None
 
 
-async def send_test(settings: Any, campaign_id: str, variant: dict[str, Any], profile: dict[str, Any], to: str) -> None:
+async def send_test(
+    settings: Any, campaign_id: str, variant: dict[str, Any], profile: dict[str, Any], to: str,
+    surveys: dict[str, dict[str, Any]],
+) -> None:  # fmt: skip
     """Mail the variant as rendered for `profile` to `to`, subject marked [Test], links recording nothing."""
-    links = _links(settings, campaign_id, variant, profile["id"])
+    links = _links(settings, campaign_id, variant, profile["id"], surveys)
     sender, traits = settings.mail_from, profile.get("traits", {})
     try:
         mail = await asyncio.to_thread(

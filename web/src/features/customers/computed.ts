@@ -25,6 +25,8 @@ export const COMPUTED_LABELS: Record<string, string> = {
   bounce_rate: "Bounce rate",
   average_sentiment: "Average sentiment (−1 to +1)",
   average_rating: "Average rating",
+  satisfaction: "Satisfaction (latest CSAT 1–5 or NPS 0–10 answer)",
+  satisfaction_kind: "Satisfaction scale (csat or nps)",
   first_order_at: "First order",
   last_order_at: "Last order",
   distinct_order_days: "Days with an order",

@@ -153,6 +153,8 @@ export const KNOWN_COMPUTED = [
   "reviews",
   "average_rating",
   "average_sentiment",
+  "satisfaction",
+  "satisfaction_kind",
   "points",
   "last_utm.source",
   "last_utm.medium",
