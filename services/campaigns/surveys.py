@@ -100,7 +100,9 @@ async def record_answers(session: AsyncSession, values: Sequence[Any]) -> None:
     ids = {
         str(v["properties"].get("survey_id") or "") for v in wanted.values() if isinstance(v.get("properties"), dict)
     }
-    kinds = dict((await session.execute(select(Survey.id, Survey.kind).where(Survey.id.in_(ids)))).tuples().all())
+    kinds: dict[str, str] = dict(
+        (await session.execute(select(Survey.id, Survey.kind).where(Survey.id.in_(ids)))).all()
+    )
     profiles = await profiles_of(session, wanted) | _signed_profiles(wanted)
     latest: dict[tuple[str, str], dict[str, Any]] = {}
     for key, value in wanted.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -162,6 +163,18 @@ class TestComputed:
         assert shown["likes"] == 1 and shown["comments"] == 1 and shown["social_interactions"] == 2
         assert shown["reviews"] == 2 and shown["average_rating"] == 3.0
         assert shown["last_utm"] == {"source": "newsletter", "medium": "email"}
+
+    async def test_satisfaction_is_the_latest_csat_or_nps_answer(self, session: AsyncSession) -> None:
+        def answer(kind: str, score: Any, hours: int) -> dict[str, Any]:
+            return event(userId="rater", event="Survey Responded", at=timedelta(hours=hours),
+                         properties={"survey_id": "s1", "kind": kind, "score": score})  # fmt: skip
+
+        await apply(session, answer("nps", 9, 2), answer("csat", 2, 1), answer("ces", 7, 3), answer("nps", 11, 4))
+        shown = public_computed((await by_user(session, "rater")).computed)
+        # the late CSAT answer is older, CES is no satisfaction score, 11 is off the NPS scale
+        assert (shown["satisfaction"], shown["satisfaction_kind"]) == (9, "nps")
+        later = {"satisfaction": 3, "satisfaction_kind": "csat", "satisfaction_at": "2030-01-01T00:00:00+00:00"}
+        assert merge_computed(shown, later)["satisfaction"] == 3 and merge_computed(later, shown)["satisfaction"] == 3
 
     async def test_replayed_events_change_nothing(self, session: AsyncSession) -> None:
         events = [order("again", 10.0), page("x"), identify("again", "x")]

@@ -204,6 +204,14 @@ class TestScoresAndMemberships:
                 parse_definition(definition)
             assert caught.value.path == path
 
+    def test_satisfaction_picks_detractors(self) -> None:
+        detractors = {"and": [{"computed": "satisfaction_kind", "op": "eq", "value": "nps"},
+                              {"computed": "satisfaction", "op": "lte", "value": 6}]}  # fmt: skip
+        assert matches(detractors, Features(computed={"satisfaction": 4, "satisfaction_kind": "nps"}))
+        assert not matches(detractors, Features(computed={"satisfaction": 4, "satisfaction_kind": "csat"}))
+        assert not matches(detractors, Features(computed={"satisfaction": 9, "satisfaction_kind": "nps"}))
+        assert not matches(detractors, Features())
+
     def test_missing_score_does_not_match(self) -> None:
         assert not matches({"score": "clv", "op": "gt", "value": 0}, Features())
 

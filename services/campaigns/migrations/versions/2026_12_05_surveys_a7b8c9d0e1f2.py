@@ -42,7 +42,7 @@ def upgrade() -> None:
         sa.Column("message_id", sa.String(length=300), nullable=False),
         sa.Column("answered_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_survey_responses")),
-        sa.UniqueConstraint("survey_id", "profile_id", name=op.f("uq_survey_responses_survey_id_profile_id")),
+        sa.UniqueConstraint("survey_id", "profile_id", name=op.f("uq_survey_responses_survey_id")),
     )
     for column in ("survey_id", "profile_id", "campaign_id", "answered_at"):
         op.create_index(op.f(f"ix_survey_responses_{column}"), "survey_responses", [column])
