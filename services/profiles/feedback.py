@@ -38,6 +38,7 @@ class FeedbackFilter:
     platform: str | None = None
     product: str | None = None
     segment_id: str | None = None
+    event: str | None = None  # e.g. `Survey Responded`: the comments of survey answers
     start: datetime | None = None
     end: datetime | None = None
 
@@ -92,6 +93,7 @@ def _filtered(query: Q, where: FeedbackFilter) -> Q:
         (where.sentiment, lambda v: FeedbackItem.label == v),
         (where.platform, lambda v: FeedbackItem.platform == v),
         (where.product, lambda v: FeedbackItem.product_id == v),
+        (where.event, lambda v: FeedbackItem.event == v),
         (where.start, lambda v: FeedbackItem.received_at >= v),
         (where.end, lambda v: FeedbackItem.received_at < v),
         (where.segment_id, lambda v: FeedbackItem.profile_id.in_(_segment_profiles(v))),

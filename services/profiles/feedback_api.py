@@ -21,6 +21,9 @@ Limit = Annotated[int, Query(ge=1, le=500)]
 Start = Annotated[datetime | None, Query(alias="from")]
 End = Annotated[datetime | None, Query(alias="to")]
 SentimentLabel = Literal["positive", "negative", "neutral"]
+FeedbackEvent = Literal[
+    "Comment Posted", "Brand Mentioned", "Review Submitted", "Survey Responded", "Feedback Submitted"
+]
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -47,6 +50,7 @@ async def list_feedback(
     platform: str | None = None,
     product: str | None = None,
     segment_id: str | None = None,
+    event: FeedbackEvent | None = None,
     start: Start = None,
     end: End = None,
     cursor: str | None = None,
@@ -55,7 +59,7 @@ async def list_feedback(
     """Comments, mentions, reviews and survey answers with their sentiment, newest first, filtered."""
     start, end = _window(start, end)
     where = FeedbackFilter(status=status, sentiment=sentiment, platform=platform, product=product,
-                           segment_id=segment_id, start=start, end=end)  # fmt: skip
+                           segment_id=segment_id, event=event, start=start, end=end)  # fmt: skip
     items, next_cursor = await feedback.list_feedback(session, where, cursor=cursor, limit=limit)
     return FeedbackPage(items=await _read(session, items), next_cursor=next_cursor)
 
@@ -69,11 +73,13 @@ async def get_feedback_stats(
     platform: str | None = None,
     product: str | None = None,
     segment_id: str | None = None,
+    event: FeedbackEvent | None = None,
 ) -> dict[str, Any]:
     """Response time (mean, median, answered within 1 h / 24 h), sentiment distribution and daily trend,
     overall and per segment, product or platform."""
     start, end = _window(start, end)
-    where = FeedbackFilter(platform=platform, product=product, segment_id=segment_id, start=start, end=end)
+    where = FeedbackFilter(platform=platform, product=product, segment_id=segment_id, event=event, start=start,
+                           end=end)  # fmt: skip
     return await feedback.feedback_stats(session, where, by=by)
 
 

@@ -131,6 +131,8 @@ class TestList:
         assert {i.text for i in await items(session, segment_id="s-1")} == {"I love it", "Battery died fast, awful"}
         assert len(await items(session, start=T0 + timedelta(hours=24))) == 2
         assert len(await items(session, end=T0 + timedelta(hours=24))) == 3
+        survey_comments = await items(session, event="Survey Responded")
+        assert [(i.text, i.label) for i in survey_comments] == [("It arrived on Monday", "neutral")]
         await respond(session, by_text["I love it"].id, close=False)
         assert [i.text for i in await items(session, status="responded")] == ["I love it"]
 

@@ -2,7 +2,7 @@
 
 import type { Client, Options as Options2, TDataShape } from './client';
 import { client } from './client.gen';
-import type { CreateCampaignData, CreateCampaignErrors, CreateCampaignResponses, CreateInfluencerData, CreateInfluencerErrors, CreateInfluencerResponses, DownloadExportData, DownloadExportErrors, DownloadExportResponses, GetAudienceSize2Data, GetAudienceSize2Errors, GetAudienceSize2Responses, GetAudienceSizeData, GetAudienceSizeErrors, GetAudienceSizeResponses, GetCampaignData, GetCampaignErrors, GetCampaignResponses, GetCompetitorsData, GetCompetitorsErrors, GetCompetitorsResponses, GetContestData, GetContestErrors, GetContestResponses, GetEngagementData, GetEngagementErrors, GetEngagementResponses, GetInfluencerData, GetInfluencerErrors, GetInfluencerReportData, GetInfluencerReportErrors, GetInfluencerReportResponses, GetInfluencerResponses, GetLinkClicksData, GetLinkClicksErrors, GetLinkClicksResponses, GetPipelineData, GetPipelineResponses, GetPreflightData, GetPreflightErrors, GetPreflightResponses, GetResultsData, GetResultsErrors, GetResultsResponses, GetSegmentsPerformanceData, GetSegmentsPerformanceResponses, HealthData, HealthResponses, ImportMetricsData, ImportMetricsResponses, ImportPostsData, ImportPostsResponses, LaunchCampaignData, LaunchCampaignErrors, LaunchCampaignResponses, ListCampaignsData, ListCampaignsResponses, ListCampaignSummariesData, ListCampaignSummariesResponses, ListContentData, ListContentErrors, ListContentResponses, ListExportsData, ListExportsErrors, ListExportsResponses, ListExposuresData, ListExposuresErrors, ListExposuresResponses, ListInfluencersData, ListInfluencersResponses, MetricsData, MetricsResponses, PauseCampaignData, PauseCampaignErrors, PauseCampaignResponses, PickWinnerData, PickWinnerErrors, PickWinnerResponses, PreviewMailData, PreviewMailErrors, PreviewMailResponses, PushExportData, PushExportErrors, PushExportResponses, ReadyData, ReadyResponses, ReviewContentData, ReviewContentErrors, ReviewContentResponses, SendTestMailData, SendTestMailErrors, SendTestMailResponses, UpdateCampaignData, UpdateCampaignErrors, UpdateCampaignResponses } from './types.gen';
+import type { CreateCampaignData, CreateCampaignErrors, CreateCampaignResponses, CreateInfluencerData, CreateInfluencerErrors, CreateInfluencerResponses, CreateSurveyData, CreateSurveyErrors, CreateSurveyResponses, DeleteSurveyData, DeleteSurveyErrors, DeleteSurveyResponses, DownloadExportData, DownloadExportErrors, DownloadExportResponses, GetAudienceSize2Data, GetAudienceSize2Errors, GetAudienceSize2Responses, GetAudienceSizeData, GetAudienceSizeErrors, GetAudienceSizeResponses, GetBeforeAfterData, GetBeforeAfterErrors, GetBeforeAfterResponses, GetCampaignData, GetCampaignErrors, GetCampaignResponses, GetCompetitorsData, GetCompetitorsErrors, GetCompetitorsResponses, GetContestData, GetContestErrors, GetContestResponses, GetEngagementData, GetEngagementErrors, GetEngagementResponses, GetInfluencerData, GetInfluencerErrors, GetInfluencerReportData, GetInfluencerReportErrors, GetInfluencerReportResponses, GetInfluencerResponses, GetLinkClicksData, GetLinkClicksErrors, GetLinkClicksResponses, GetPipelineData, GetPipelineResponses, GetPreflightData, GetPreflightErrors, GetPreflightResponses, GetResultsData, GetResultsErrors, GetResultsResponses, GetSegmentsPerformanceData, GetSegmentsPerformanceResponses, GetSurveyData, GetSurveyErrors, GetSurveyLinkData, GetSurveyLinkErrors, GetSurveyLinkResponses, GetSurveyReportData, GetSurveyReportErrors, GetSurveyReportResponses, GetSurveyResponses, HealthData, HealthResponses, ImportMetricsData, ImportMetricsResponses, ImportPostsData, ImportPostsResponses, LaunchCampaignData, LaunchCampaignErrors, LaunchCampaignResponses, ListCampaignsData, ListCampaignsResponses, ListCampaignSummariesData, ListCampaignSummariesResponses, ListContentData, ListContentErrors, ListContentResponses, ListExportsData, ListExportsErrors, ListExportsResponses, ListExposuresData, ListExposuresErrors, ListExposuresResponses, ListInfluencersData, ListInfluencersResponses, ListResponsesData, ListResponsesErrors, ListResponsesResponses, ListSurveysData, ListSurveysResponses, MetricsData, MetricsResponses, PauseCampaignData, PauseCampaignErrors, PauseCampaignResponses, PickWinnerData, PickWinnerErrors, PickWinnerResponses, PreviewMailData, PreviewMailErrors, PreviewMailResponses, PushExportData, PushExportErrors, PushExportResponses, ReadyData, ReadyResponses, ReviewContentData, ReviewContentErrors, ReviewContentResponses, SendTestMailData, SendTestMailErrors, SendTestMailResponses, UpdateCampaignData, UpdateCampaignErrors, UpdateCampaignResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -335,3 +335,66 @@ export const reviewContent = <ThrowOnError extends boolean = false>(options: Opt
         ...options.headers
     }
 });
+
+/**
+ * List Surveys
+ *
+ * Every survey, newest first.
+ */
+export const listSurveys = <ThrowOnError extends boolean = false>(options?: Options<ListSurveysData, ThrowOnError>) => (options?.client ?? client).get<ListSurveysResponses, unknown, ThrowOnError>({ url: '/v1/surveys', ...options });
+
+/**
+ * Create Survey
+ *
+ * Define a one-question survey (CSAT 1–5, NPS 0–10 or CES 1–7).
+ */
+export const createSurvey = <ThrowOnError extends boolean = false>(options: Options<CreateSurveyData, ThrowOnError>) => (options.client ?? client).post<CreateSurveyResponses, CreateSurveyErrors, ThrowOnError>({
+    url: '/v1/surveys',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete Survey
+ *
+ * Remove a survey and its answers.
+ */
+export const deleteSurvey = <ThrowOnError extends boolean = false>(options: Options<DeleteSurveyData, ThrowOnError>) => (options.client ?? client).delete<DeleteSurveyResponses, DeleteSurveyErrors, ThrowOnError>({ url: '/v1/surveys/{survey_id}', ...options });
+
+/**
+ * Get Survey
+ *
+ * One survey.
+ */
+export const getSurvey = <ThrowOnError extends boolean = false>(options: Options<GetSurveyData, ThrowOnError>) => (options.client ?? client).get<GetSurveyResponses, GetSurveyErrors, ThrowOnError>({ url: '/v1/surveys/{survey_id}', ...options });
+
+/**
+ * Get Survey Link
+ *
+ * The signed URL of the survey's hosted page for one person (for channels other than campaign mail).
+ */
+export const getSurveyLink = <ThrowOnError extends boolean = false>(options: Options<GetSurveyLinkData, ThrowOnError>) => (options.client ?? client).get<GetSurveyLinkResponses, GetSurveyLinkErrors, ThrowOnError>({ url: '/v1/surveys/{survey_id}/link', ...options });
+
+/**
+ * List Responses
+ *
+ * The survey's answers (one per person: their latest), latest first.
+ */
+export const listResponses = <ThrowOnError extends boolean = false>(options: Options<ListResponsesData, ThrowOnError>) => (options.client ?? client).get<ListResponsesResponses, ListResponsesErrors, ThrowOnError>({ url: '/v1/surveys/{survey_id}/responses', ...options });
+
+/**
+ * Get Survey Report
+ *
+ * CSAT, NPS or CES with its 95 % interval overall, by segment, campaign or product, and per period.
+ */
+export const getSurveyReport = <ThrowOnError extends boolean = false>(options: Options<GetSurveyReportData, ThrowOnError>) => (options.client ?? client).get<GetSurveyReportResponses, GetSurveyReportErrors, ThrowOnError>({ url: '/v1/surveys/{survey_id}/report', ...options });
+
+/**
+ * Get Before After
+ *
+ * The figure after `split` minus before it, with its 95 % interval and Welch's t-test.
+ */
+export const getBeforeAfter = <ThrowOnError extends boolean = false>(options: Options<GetBeforeAfterData, ThrowOnError>) => (options.client ?? client).get<GetBeforeAfterResponses, GetBeforeAfterErrors, ThrowOnError>({ url: '/v1/surveys/{survey_id}/before-after', ...options });

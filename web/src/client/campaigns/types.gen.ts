@@ -69,6 +69,64 @@ export type AudienceSize = {
 };
 
 /**
+ * BeforeAfter
+ *
+ * after − before (in points of the figure), its 95 % interval and Welch's two-sided test.
+ */
+export type BeforeAfter = {
+    /**
+     * Survey Id
+     */
+    survey_id: string;
+    /**
+     * Kind
+     */
+    kind: 'csat' | 'nps' | 'ces';
+    /**
+     * Split
+     */
+    split: string;
+    before: ScoreRead;
+    after: ScoreRead;
+    /**
+     * Difference
+     */
+    difference: number | null;
+    /**
+     * Ci Low
+     */
+    ci_low: number | null;
+    /**
+     * Ci High
+     */
+    ci_high: number | null;
+    /**
+     * Std Error
+     */
+    std_error: number | null;
+    /**
+     * Dof
+     */
+    dof: number | null;
+    /**
+     * T Statistic
+     */
+    t_statistic: number | null;
+    /**
+     * P Value
+     */
+    p_value: number | null;
+    /**
+     * Significant
+     */
+    significant: boolean;
+    /**
+     * Computed At
+     */
+    computed_at: string;
+};
+
+/**
  * CampaignCreate
  *
  * A campaign (see README: Campaigns).
@@ -425,6 +483,58 @@ export type FrequencyCap = {
 };
 
 /**
+ * GroupScore
+ *
+ * The figure of one segment, campaign or product (None: answers outside any).
+ */
+export type GroupScore = {
+    /**
+     * Kind
+     */
+    kind: 'csat' | 'nps' | 'ces';
+    /**
+     * Responses
+     */
+    responses: number;
+    /**
+     * Value
+     */
+    value: number | null;
+    /**
+     * Ci Low
+     */
+    ci_low: number | null;
+    /**
+     * Ci High
+     */
+    ci_high: number | null;
+    /**
+     * Std Error
+     */
+    std_error: number | null;
+    /**
+     * Promoters
+     */
+    promoters?: number | null;
+    /**
+     * Passives
+     */
+    passives?: number | null;
+    /**
+     * Detractors
+     */
+    detractors?: number | null;
+    /**
+     * Satisfied
+     */
+    satisfied?: number | null;
+    /**
+     * Key
+     */
+    key: string | null;
+};
+
+/**
  * HTTPValidationError
  */
 export type HttpValidationError = {
@@ -563,6 +673,58 @@ export type LostRecords = {
 };
 
 /**
+ * PeriodScore
+ *
+ * The figure of one day, week (from Monday) or month.
+ */
+export type PeriodScore = {
+    /**
+     * Kind
+     */
+    kind: 'csat' | 'nps' | 'ces';
+    /**
+     * Responses
+     */
+    responses: number;
+    /**
+     * Value
+     */
+    value: number | null;
+    /**
+     * Ci Low
+     */
+    ci_low: number | null;
+    /**
+     * Ci High
+     */
+    ci_high: number | null;
+    /**
+     * Std Error
+     */
+    std_error: number | null;
+    /**
+     * Promoters
+     */
+    promoters?: number | null;
+    /**
+     * Passives
+     */
+    passives?: number | null;
+    /**
+     * Detractors
+     */
+    detractors?: number | null;
+    /**
+     * Satisfied
+     */
+    satisfied?: number | null;
+    /**
+     * Period
+     */
+    period: string;
+};
+
+/**
  * PipelineRead
  *
  * What this service has not passed on yet; `pending` sums it (0: everything it was given is applied and sent).
@@ -698,6 +860,38 @@ export type PreviewRequest = {
 };
 
 /**
+ * ResponseRead
+ *
+ * One person's (latest) answer to a survey.
+ */
+export type ResponseRead = {
+    /**
+     * Profile Id
+     */
+    profile_id: string;
+    /**
+     * Score
+     */
+    score: number;
+    /**
+     * Comment
+     */
+    comment: string | null;
+    /**
+     * Campaign Id
+     */
+    campaign_id: string | null;
+    /**
+     * Product Id
+     */
+    product_id: string | null;
+    /**
+     * Answered At
+     */
+    answered_at: string;
+};
+
+/**
  * RowError
  *
  * A refused row: its line (CSV: the file's line, header = 1; JSON: the list index), the field and why.
@@ -731,6 +925,168 @@ export type Schedule = {
      * At
      */
     at?: string | null;
+};
+
+/**
+ * ScoreRead
+ *
+ * CSAT (% of 4–5), NPS (% promoters − % detractors) or CES (mean) with its 95 % interval; None without
+ * answers (and CES intervals need two).
+ */
+export type ScoreRead = {
+    /**
+     * Kind
+     */
+    kind: 'csat' | 'nps' | 'ces';
+    /**
+     * Responses
+     */
+    responses: number;
+    /**
+     * Value
+     */
+    value: number | null;
+    /**
+     * Ci Low
+     */
+    ci_low: number | null;
+    /**
+     * Ci High
+     */
+    ci_high: number | null;
+    /**
+     * Std Error
+     */
+    std_error: number | null;
+    /**
+     * Promoters
+     */
+    promoters?: number | null;
+    /**
+     * Passives
+     */
+    passives?: number | null;
+    /**
+     * Detractors
+     */
+    detractors?: number | null;
+    /**
+     * Satisfied
+     */
+    satisfied?: number | null;
+};
+
+/**
+ * SurveyCreate
+ *
+ * A one-question survey: CSAT (1–5), NPS (0–10) or CES (1–7), optionally asking for a comment.
+ */
+export type SurveyCreate = {
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Kind
+     */
+    kind: 'csat' | 'nps' | 'ces';
+    /**
+     * Question
+     */
+    question: string;
+    /**
+     * Ask Comment
+     */
+    ask_comment?: boolean;
+    /**
+     * Product Id
+     */
+    product_id?: string | null;
+};
+
+/**
+ * SurveyRead
+ *
+ * A survey as stored.
+ */
+export type SurveyRead = {
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Kind
+     */
+    kind: 'csat' | 'nps' | 'ces';
+    /**
+     * Question
+     */
+    question: string;
+    /**
+     * Ask Comment
+     */
+    ask_comment: boolean;
+    /**
+     * Product Id
+     */
+    product_id: string | null;
+    /**
+     * Created At
+     */
+    created_at: string;
+};
+
+/**
+ * SurveyReport
+ *
+ * A survey's figure overall, per group and over time, and how fresh it is.
+ */
+export type SurveyReport = {
+    /**
+     * Survey Id
+     */
+    survey_id: string;
+    /**
+     * Kind
+     */
+    kind: 'csat' | 'nps' | 'ces';
+    /**
+     * From
+     */
+    from: string | null;
+    /**
+     * To
+     */
+    to: string | null;
+    /**
+     * By
+     */
+    by: 'segment' | 'campaign' | 'product' | 'none';
+    /**
+     * Interval
+     */
+    interval: 'day' | 'week' | 'month';
+    total: ScoreRead;
+    /**
+     * Groups
+     */
+    groups: Array<GroupScore>;
+    /**
+     * Trend
+     */
+    trend: Array<PeriodScore>;
+    /**
+     * Last Answer At
+     */
+    last_answer_at: string | null;
+    /**
+     * Computed At
+     */
+    computed_at: string;
 };
 
 /**
@@ -2003,3 +2359,284 @@ export type ReviewContentResponses = {
 };
 
 export type ReviewContentResponse = ReviewContentResponses[keyof ReviewContentResponses];
+
+export type ListSurveysData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/v1/surveys';
+};
+
+export type ListSurveysResponses = {
+    /**
+     * Response List Surveys V1 Surveys Get
+     *
+     * Successful Response
+     */
+    200: Array<SurveyRead>;
+};
+
+export type ListSurveysResponse = ListSurveysResponses[keyof ListSurveysResponses];
+
+export type CreateSurveyData = {
+    body: SurveyCreate;
+    path?: never;
+    query?: never;
+    url: '/v1/surveys';
+};
+
+export type CreateSurveyErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type CreateSurveyError = CreateSurveyErrors[keyof CreateSurveyErrors];
+
+export type CreateSurveyResponses = {
+    /**
+     * Successful Response
+     */
+    201: SurveyRead;
+};
+
+export type CreateSurveyResponse = CreateSurveyResponses[keyof CreateSurveyResponses];
+
+export type DeleteSurveyData = {
+    body?: never;
+    path: {
+        /**
+         * Survey Id
+         */
+        survey_id: string;
+    };
+    query?: never;
+    url: '/v1/surveys/{survey_id}';
+};
+
+export type DeleteSurveyErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type DeleteSurveyError = DeleteSurveyErrors[keyof DeleteSurveyErrors];
+
+export type DeleteSurveyResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type DeleteSurveyResponse = DeleteSurveyResponses[keyof DeleteSurveyResponses];
+
+export type GetSurveyData = {
+    body?: never;
+    path: {
+        /**
+         * Survey Id
+         */
+        survey_id: string;
+    };
+    query?: never;
+    url: '/v1/surveys/{survey_id}';
+};
+
+export type GetSurveyErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type GetSurveyError = GetSurveyErrors[keyof GetSurveyErrors];
+
+export type GetSurveyResponses = {
+    /**
+     * Successful Response
+     */
+    200: SurveyRead;
+};
+
+export type GetSurveyResponse = GetSurveyResponses[keyof GetSurveyResponses];
+
+export type GetSurveyLinkData = {
+    body?: never;
+    path: {
+        /**
+         * Survey Id
+         */
+        survey_id: string;
+    };
+    query: {
+        /**
+         * Profile Id
+         *
+         * Who answers through the link
+         */
+        profile_id: string;
+    };
+    url: '/v1/surveys/{survey_id}/link';
+};
+
+export type GetSurveyLinkErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type GetSurveyLinkError = GetSurveyLinkErrors[keyof GetSurveyLinkErrors];
+
+export type GetSurveyLinkResponses = {
+    /**
+     * Response Get Survey Link V1 Surveys  Survey Id  Link Get
+     *
+     * Successful Response
+     */
+    200: {
+        [key: string]: string;
+    };
+};
+
+export type GetSurveyLinkResponse = GetSurveyLinkResponses[keyof GetSurveyLinkResponses];
+
+export type ListResponsesData = {
+    body?: never;
+    path: {
+        /**
+         * Survey Id
+         */
+        survey_id: string;
+    };
+    query?: {
+        /**
+         * Limit
+         */
+        limit?: number;
+    };
+    url: '/v1/surveys/{survey_id}/responses';
+};
+
+export type ListResponsesErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type ListResponsesError = ListResponsesErrors[keyof ListResponsesErrors];
+
+export type ListResponsesResponses = {
+    /**
+     * Response List Responses V1 Surveys  Survey Id  Responses Get
+     *
+     * Successful Response
+     */
+    200: Array<ResponseRead>;
+};
+
+export type ListResponsesResponse = ListResponsesResponses[keyof ListResponsesResponses];
+
+export type GetSurveyReportData = {
+    body?: never;
+    path: {
+        /**
+         * Survey Id
+         */
+        survey_id: string;
+    };
+    query?: {
+        /**
+         * From
+         *
+         * First answer time included (UTC if naive)
+         */
+        from?: string | null;
+        /**
+         * To
+         *
+         * Answers before this time (UTC if naive)
+         */
+        to?: string | null;
+        /**
+         * By
+         */
+        by?: 'segment' | 'campaign' | 'product' | 'none';
+        /**
+         * Interval
+         */
+        interval?: 'day' | 'week' | 'month';
+    };
+    url: '/v1/surveys/{survey_id}/report';
+};
+
+export type GetSurveyReportErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type GetSurveyReportError = GetSurveyReportErrors[keyof GetSurveyReportErrors];
+
+export type GetSurveyReportResponses = {
+    /**
+     * Successful Response
+     */
+    200: SurveyReport;
+};
+
+export type GetSurveyReportResponse = GetSurveyReportResponses[keyof GetSurveyReportResponses];
+
+export type GetBeforeAfterData = {
+    body?: never;
+    path: {
+        /**
+         * Survey Id
+         */
+        survey_id: string;
+    };
+    query: {
+        /**
+         * Split
+         *
+         * The change: answers before it against answers from it on
+         */
+        split: string;
+        /**
+         * From
+         *
+         * First answer time included (UTC if naive)
+         */
+        from?: string | null;
+        /**
+         * To
+         *
+         * Answers before this time (UTC if naive)
+         */
+        to?: string | null;
+    };
+    url: '/v1/surveys/{survey_id}/before-after';
+};
+
+export type GetBeforeAfterErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type GetBeforeAfterError = GetBeforeAfterErrors[keyof GetBeforeAfterErrors];
+
+export type GetBeforeAfterResponses = {
+    /**
+     * Successful Response
+     */
+    200: BeforeAfter;
+};
+
+export type GetBeforeAfterResponse = GetBeforeAfterResponses[keyof GetBeforeAfterResponses];

@@ -1520,6 +1520,10 @@ export type ListFeedbackData = {
          */
         segment_id?: string | null;
         /**
+         * Event
+         */
+        event?: 'Comment Posted' | 'Brand Mentioned' | 'Review Submitted' | 'Survey Responded' | 'Feedback Submitted' | null;
+        /**
          * From
          */
         from?: string | null;
@@ -1585,6 +1589,10 @@ export type GetFeedbackStatsData = {
          * Segment Id
          */
         segment_id?: string | null;
+        /**
+         * Event
+         */
+        event?: 'Comment Posted' | 'Brand Mentioned' | 'Review Submitted' | 'Survey Responded' | 'Feedback Submitted' | null;
     };
     url: '/v1/feedback/stats';
 };

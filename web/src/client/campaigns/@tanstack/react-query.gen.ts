@@ -3,8 +3,8 @@
 import { type DefaultError, type InfiniteData, infiniteQueryOptions, queryOptions, type UseMutationOptions } from '@tanstack/react-query';
 
 import { client } from '../client.gen';
-import { createCampaign, createInfluencer, downloadExport, getAudienceSize, getAudienceSize2, getCampaign, getCompetitors, getContest, getEngagement, getInfluencer, getInfluencerReport, getLinkClicks, getPipeline, getPreflight, getResults, getSegmentsPerformance, health, importMetrics, importPosts, launchCampaign, listCampaigns, listCampaignSummaries, listContent, listExports, listExposures, listInfluencers, metrics, type Options, pauseCampaign, pickWinner, previewMail, pushExport, ready, reviewContent, sendTestMail, updateCampaign } from '../sdk.gen';
-import type { CreateCampaignData, CreateCampaignError, CreateCampaignResponse, CreateInfluencerData, CreateInfluencerError, CreateInfluencerResponse, DownloadExportData, DownloadExportError, GetAudienceSize2Data, GetAudienceSize2Error, GetAudienceSize2Response, GetAudienceSizeData, GetAudienceSizeError, GetAudienceSizeResponse, GetCampaignData, GetCampaignError, GetCampaignResponse, GetCompetitorsData, GetCompetitorsError, GetCompetitorsResponse, GetContestData, GetContestError, GetContestResponse, GetEngagementData, GetEngagementError, GetEngagementResponse, GetInfluencerData, GetInfluencerError, GetInfluencerReportData, GetInfluencerReportError, GetInfluencerReportResponse, GetInfluencerResponse, GetLinkClicksData, GetLinkClicksError, GetLinkClicksResponse, GetPipelineData, GetPipelineResponse, GetPreflightData, GetPreflightError, GetPreflightResponse, GetResultsData, GetResultsError, GetResultsResponse, GetSegmentsPerformanceData, GetSegmentsPerformanceResponse, HealthData, HealthResponse, ImportMetricsData, ImportMetricsResponse, ImportPostsData, ImportPostsResponse, LaunchCampaignData, LaunchCampaignError, LaunchCampaignResponse, ListCampaignsData, ListCampaignsResponse, ListCampaignSummariesData, ListCampaignSummariesResponse, ListContentData, ListContentError, ListContentResponse, ListExportsData, ListExportsError, ListExportsResponse, ListExposuresData, ListExposuresError, ListExposuresResponse, ListInfluencersData, ListInfluencersResponse, MetricsData, PauseCampaignData, PauseCampaignError, PauseCampaignResponse, PickWinnerData, PickWinnerError, PickWinnerResponse, PreviewMailData, PreviewMailError, PreviewMailResponse, PushExportData, PushExportError, PushExportResponse, ReadyData, ReviewContentData, ReviewContentError, ReviewContentResponse, SendTestMailData, SendTestMailError, SendTestMailResponse, UpdateCampaignData, UpdateCampaignError, UpdateCampaignResponse } from '../types.gen';
+import { createCampaign, createInfluencer, createSurvey, deleteSurvey, downloadExport, getAudienceSize, getAudienceSize2, getBeforeAfter, getCampaign, getCompetitors, getContest, getEngagement, getInfluencer, getInfluencerReport, getLinkClicks, getPipeline, getPreflight, getResults, getSegmentsPerformance, getSurvey, getSurveyLink, getSurveyReport, health, importMetrics, importPosts, launchCampaign, listCampaigns, listCampaignSummaries, listContent, listExports, listExposures, listInfluencers, listResponses, listSurveys, metrics, type Options, pauseCampaign, pickWinner, previewMail, pushExport, ready, reviewContent, sendTestMail, updateCampaign } from '../sdk.gen';
+import type { CreateCampaignData, CreateCampaignError, CreateCampaignResponse, CreateInfluencerData, CreateInfluencerError, CreateInfluencerResponse, CreateSurveyData, CreateSurveyError, CreateSurveyResponse, DeleteSurveyData, DeleteSurveyError, DeleteSurveyResponse, DownloadExportData, DownloadExportError, GetAudienceSize2Data, GetAudienceSize2Error, GetAudienceSize2Response, GetAudienceSizeData, GetAudienceSizeError, GetAudienceSizeResponse, GetBeforeAfterData, GetBeforeAfterError, GetBeforeAfterResponse, GetCampaignData, GetCampaignError, GetCampaignResponse, GetCompetitorsData, GetCompetitorsError, GetCompetitorsResponse, GetContestData, GetContestError, GetContestResponse, GetEngagementData, GetEngagementError, GetEngagementResponse, GetInfluencerData, GetInfluencerError, GetInfluencerReportData, GetInfluencerReportError, GetInfluencerReportResponse, GetInfluencerResponse, GetLinkClicksData, GetLinkClicksError, GetLinkClicksResponse, GetPipelineData, GetPipelineResponse, GetPreflightData, GetPreflightError, GetPreflightResponse, GetResultsData, GetResultsError, GetResultsResponse, GetSegmentsPerformanceData, GetSegmentsPerformanceResponse, GetSurveyData, GetSurveyError, GetSurveyLinkData, GetSurveyLinkError, GetSurveyLinkResponse, GetSurveyReportData, GetSurveyReportError, GetSurveyReportResponse, GetSurveyResponse, HealthData, HealthResponse, ImportMetricsData, ImportMetricsResponse, ImportPostsData, ImportPostsResponse, LaunchCampaignData, LaunchCampaignError, LaunchCampaignResponse, ListCampaignsData, ListCampaignsResponse, ListCampaignSummariesData, ListCampaignSummariesResponse, ListContentData, ListContentError, ListContentResponse, ListExportsData, ListExportsError, ListExportsResponse, ListExposuresData, ListExposuresError, ListExposuresResponse, ListInfluencersData, ListInfluencersResponse, ListResponsesData, ListResponsesError, ListResponsesResponse, ListSurveysData, ListSurveysResponse, MetricsData, PauseCampaignData, PauseCampaignError, PauseCampaignResponse, PickWinnerData, PickWinnerError, PickWinnerResponse, PreviewMailData, PreviewMailError, PreviewMailResponse, PushExportData, PushExportError, PushExportResponse, ReadyData, ReviewContentData, ReviewContentError, ReviewContentResponse, SendTestMailData, SendTestMailError, SendTestMailResponse, UpdateCampaignData, UpdateCampaignError, UpdateCampaignResponse } from '../types.gen';
 
 export type QueryKey<TOptions extends Options> = [
     Pick<TOptions, 'baseUrl' | 'body' | 'headers' | 'path' | 'query'> & {
@@ -822,3 +822,161 @@ export const reviewContentMutation = (options?: Partial<Options<ReviewContentDat
     };
     return mutationOptions;
 };
+
+export const listSurveysQueryKey = (options?: Options<ListSurveysData>) => createQueryKey('listSurveys', options);
+
+/**
+ * List Surveys
+ *
+ * Every survey, newest first.
+ */
+export const listSurveysOptions = (options?: Options<ListSurveysData>) => queryOptions<ListSurveysResponse, DefaultError, ListSurveysResponse, ReturnType<typeof listSurveysQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await listSurveys({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listSurveysQueryKey(options)
+});
+
+/**
+ * Create Survey
+ *
+ * Define a one-question survey (CSAT 1–5, NPS 0–10 or CES 1–7).
+ */
+export const createSurveyMutation = (options?: Partial<Options<CreateSurveyData>>): UseMutationOptions<CreateSurveyResponse, CreateSurveyError, Options<CreateSurveyData>> => {
+    const mutationOptions: UseMutationOptions<CreateSurveyResponse, CreateSurveyError, Options<CreateSurveyData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await createSurvey({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+/**
+ * Delete Survey
+ *
+ * Remove a survey and its answers.
+ */
+export const deleteSurveyMutation = (options?: Partial<Options<DeleteSurveyData>>): UseMutationOptions<DeleteSurveyResponse, DeleteSurveyError, Options<DeleteSurveyData>> => {
+    const mutationOptions: UseMutationOptions<DeleteSurveyResponse, DeleteSurveyError, Options<DeleteSurveyData>> = {
+        mutationFn: async (fnOptions) => {
+            const { data } = await deleteSurvey({
+                ...options,
+                ...fnOptions,
+                throwOnError: true
+            });
+            return data;
+        }
+    };
+    return mutationOptions;
+};
+
+export const getSurveyQueryKey = (options: Options<GetSurveyData>) => createQueryKey('getSurvey', options);
+
+/**
+ * Get Survey
+ *
+ * One survey.
+ */
+export const getSurveyOptions = (options: Options<GetSurveyData>) => queryOptions<GetSurveyResponse, GetSurveyError, GetSurveyResponse, ReturnType<typeof getSurveyQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getSurvey({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getSurveyQueryKey(options)
+});
+
+export const getSurveyLinkQueryKey = (options: Options<GetSurveyLinkData>) => createQueryKey('getSurveyLink', options);
+
+/**
+ * Get Survey Link
+ *
+ * The signed URL of the survey's hosted page for one person (for channels other than campaign mail).
+ */
+export const getSurveyLinkOptions = (options: Options<GetSurveyLinkData>) => queryOptions<GetSurveyLinkResponse, GetSurveyLinkError, GetSurveyLinkResponse, ReturnType<typeof getSurveyLinkQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getSurveyLink({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getSurveyLinkQueryKey(options)
+});
+
+export const listResponsesQueryKey = (options: Options<ListResponsesData>) => createQueryKey('listResponses', options);
+
+/**
+ * List Responses
+ *
+ * The survey's answers (one per person: their latest), latest first.
+ */
+export const listResponsesOptions = (options: Options<ListResponsesData>) => queryOptions<ListResponsesResponse, ListResponsesError, ListResponsesResponse, ReturnType<typeof listResponsesQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await listResponses({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listResponsesQueryKey(options)
+});
+
+export const getSurveyReportQueryKey = (options: Options<GetSurveyReportData>) => createQueryKey('getSurveyReport', options);
+
+/**
+ * Get Survey Report
+ *
+ * CSAT, NPS or CES with its 95 % interval overall, by segment, campaign or product, and per period.
+ */
+export const getSurveyReportOptions = (options: Options<GetSurveyReportData>) => queryOptions<GetSurveyReportResponse, GetSurveyReportError, GetSurveyReportResponse, ReturnType<typeof getSurveyReportQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getSurveyReport({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getSurveyReportQueryKey(options)
+});
+
+export const getBeforeAfterQueryKey = (options: Options<GetBeforeAfterData>) => createQueryKey('getBeforeAfter', options);
+
+/**
+ * Get Before After
+ *
+ * The figure after `split` minus before it, with its 95 % interval and Welch's t-test.
+ */
+export const getBeforeAfterOptions = (options: Options<GetBeforeAfterData>) => queryOptions<GetBeforeAfterResponse, GetBeforeAfterError, GetBeforeAfterResponse, ReturnType<typeof getBeforeAfterQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getBeforeAfter({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getBeforeAfterQueryKey(options)
+});
