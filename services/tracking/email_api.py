@@ -39,7 +39,7 @@ STYLE = (
 )
 
 
-def _page(title: str, body: str) -> str:
+def html_page(title: str, body: str) -> str:
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex">'
@@ -48,15 +48,15 @@ def _page(title: str, body: str) -> str:
 
 
 # No `action`: the form posts back to the very URL of the page, token included.
-ASK_PAGE = _page(
+ASK_PAGE = html_page(
     "Unsubscribe",
     "<h1>Unsubscribe?</h1><p>Press the button to stop getting these emails.</p>"
     '<form method="post"><button type="submit">Unsubscribe</button></form>',
 )
-DONE_PAGE = _page("Unsubscribed", "<h1>Unsubscribed</h1><p>You will not get these emails any more.</p>")
+DONE_PAGE = html_page("Unsubscribed", "<h1>Unsubscribed</h1><p>You will not get these emails any more.</p>")
 
 
-def _payload(request: Request, token: str, kind: str) -> dict[str, Any]:
+def link_payload(request: Request, token: str, kind: str) -> dict[str, Any]:
     try:
         payload = verify_token(token, request.app.state.settings.link_secret.get_secret_value())
     except TokenInvalid:
@@ -103,7 +103,7 @@ def _email_event(name: str, payload: dict[str, Any], properties: dict[str, Any])
     }
 
 
-async def _record(request: Request, name: str, payload: dict[str, Any], properties: dict[str, Any]) -> None:
+async def record_event(request: Request, name: str, payload: dict[str, Any], properties: dict[str, Any]) -> None:
     """Publish what a recipient did, except through the links of a test mail (`t` in the token): counted nowhere."""
     if not payload.get("t"):
         await _publish(request, _email_event(name, payload, properties))
@@ -131,32 +131,32 @@ async def open_pixel(token: str, request: Request) -> Response:
     """Record `Email Opened` and answer a 1×1 GIF; past the rate limit, the GIF alone."""
     # A 429 would show a broken image to a reader behind a busy proxy; the open is not worth that.
     if not _wait(request):
-        payload = _payload(request, token, "o")
-        await _record(request, "Email Opened", payload, {"machine_open": is_machine_open(request)})
+        payload = link_payload(request, token, "o")
+        await record_event(request, "Email Opened", payload, {"machine_open": is_machine_open(request)})
     return Response(PIXEL, media_type="image/gif", headers=NO_STORE)
 
 
 @router.get("/v1/c/{token}", include_in_schema=False, dependencies=[Depends(limit_per_address)])
 async def click_redirect(token: str, request: Request) -> RedirectResponse:
     """Record `Email Link Clicked` and redirect to the link signed into the token."""
-    payload = _payload(request, token, "c")
+    payload = link_payload(request, token, "c")
     link = payload.get("l")
     if not isinstance(link, str) or not re.match(r"^https?://", link):
         raise BadRequest("The link is not valid.")
-    await _record(request, "Email Link Clicked", payload, {"url": link})
+    await record_event(request, "Email Link Clicked", payload, {"url": link})
     return RedirectResponse(link, status_code=302, headers=NO_STORE)
 
 
 @router.get("/v1/u/{token}", include_in_schema=False, dependencies=[Depends(limit_per_address)])
 async def ask_to_unsubscribe(token: str, request: Request) -> HTMLResponse:
     """A page whose button unsubscribes: mail scanners fetch links, only a person presses the button."""
-    _payload(request, token, "u")
+    link_payload(request, token, "u")
     return HTMLResponse(ASK_PAGE, headers=PAGE_HEADERS)
 
 
 @router.post("/v1/u/{token}", include_in_schema=False, dependencies=[Depends(limit_per_address)])
 async def unsubscribe(token: str, request: Request) -> HTMLResponse:
     """Record `Unsubscribed`: the page's button, or a mail client's one-click POST (RFC 8058)."""
-    payload = _payload(request, token, "u")
-    await _record(request, "Unsubscribed", payload, {"channel": "email"})
+    payload = link_payload(request, token, "u")
+    await record_event(request, "Unsubscribed", payload, {"channel": "email"})
     return HTMLResponse(DONE_PAGE, headers=PAGE_HEADERS)

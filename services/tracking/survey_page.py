@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from services.tracking.email_api import PAGE_HEADERS, _page, _payload, _record, limit_per_address
+from services.tracking.email_api import PAGE_HEADERS, html_page, limit_per_address, link_payload, record_event
 from shared.errors import Invalid, PayloadTooLarge, field_error
 from shared.events import SURVEY_RESPONDED, SURVEY_SCALES
 
@@ -22,12 +22,12 @@ PAGE_STYLE = (
     "label.s{display:inline-block;min-width:2.2rem;text-align:center;padding:.4rem;border:1px solid #1d4ed8;"
     "border-radius:.3rem}textarea{width:100%;font:inherit;margin:.5rem 0 1rem}</style>"
 )
-THANKS_PAGE = _page("Thank you", "<h1>Thank you</h1><p>Your answer has been recorded.</p>")
+THANKS_PAGE = html_page("Thank you", "<h1>Thank you</h1><p>Your answer has been recorded.</p>")
 
 
 def _survey(request: Request, token: str) -> dict[str, Any]:
     """The signed survey payload of a link (400 unless it is one)."""
-    payload = _payload(request, token, "s")
+    payload = link_payload(request, token, "s")
     if payload.get("q") not in SURVEY_SCALES or not payload.get("s"):
         raise Invalid("The link is not valid.", fields=[field_error("token", "not a survey link")])
     return payload
@@ -48,7 +48,7 @@ def ask_page(payload: dict[str, Any]) -> str:
     legend = f"<legend>{low} = lowest, {high} = highest</legend>"
     body = (f"{PAGE_STYLE}<h1>{escape(str(payload.get('x') or 'Your opinion'))}</h1><form method=\"post\">"
             f"<fieldset>{legend}{choices}</fieldset>{comment}<button type=\"submit\">Send</button></form>")  # fmt: skip
-    return _page("Survey", body)
+    return html_page("Survey", body)
 
 
 def _answer(form: dict[str, list[str]], payload: dict[str, Any]) -> tuple[int, str]:
@@ -90,5 +90,5 @@ async def answer_survey(token: str, request: Request) -> HTMLResponse:
     properties = {"survey_id": str(payload["s"]), "kind": payload["q"], "score": score}
     properties |= {"text": comment} if comment else {}
     properties |= {"product_id": payload["r"]} if payload.get("r") else {}
-    await _record(request, SURVEY_RESPONDED, payload, properties)
+    await record_event(request, SURVEY_RESPONDED, payload, properties)
     return HTMLResponse(THANKS_PAGE, headers=PAGE_HEADERS)
