@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -20,7 +21,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select
 
-from services.campaigns import service
+from services.campaigns import service, surveys
 from services.campaigns.app import create_app
 from services.campaigns.clients import Platform
 from services.campaigns.config import Settings
@@ -35,10 +36,11 @@ from services.segmentation.config import Settings as SegmentationSettings
 from shared.db import utcnow
 from shared.events import EVENTS, SegmentEntered
 from shared.runtime import Runtime
+from shared.tokens import verify_token
 from tessera.broker import free_port
 from tests.builders import auth, service_settings
-from tests.campaigns.smtp_sink import Sink, smtp_sink
-from tests.conftest import ADMIN_KEY, BACKENDS, running_broker
+from tests.campaigns.smtp_sink import Sink, html_of, smtp_sink
+from tests.conftest import ADMIN_KEY, BACKENDS, LINK_SECRET, running_broker
 from tests.helpers import wait_for
 from tests.profiles.builders import identify
 
@@ -313,3 +315,24 @@ class TestAnInterruptedWinnerSend:
         assert set(found.values()) == {"sent", "unknown"} and len(unknown) == CHUNK
         assert all(counts[address] == 1 for p, address in peers.emails.items() if p not in unknown)
         assert (await change(replicas[0], campaign_id)).status == "completed"
+
+
+class TestSurveyMail:
+    async def test_each_recipient_gets_signed_answer_links_of_their_own(
+        self, replicas: tuple[Runtime, Runtime], peers: Peers, sink: Sink
+    ) -> None:
+        async with replicas[0].sessions() as session:
+            survey = await surveys.create_survey(session, {"name": "CSAT", "kind": "csat", "question": "Happy?"})
+            await session.commit()
+        body = f'<p>How did we do?</p>{{{{ survey_links("{survey.id}") }}}}'
+        past = (utcnow() - timedelta(seconds=1)).isoformat()
+        campaign_id = await create_campaign(replicas[0], peers, schedule={"type": "at", "at": past},
+                                            variants=[{"name": "A", "weight": 1.0, "subject": "Hi", "body": body}])  # fmt: skip
+        await run_due(replicas[0])
+        by_address = {m["To"]: html_of(m) for m in sink.messages}
+        for profile_id, address in peers.emails.items():
+            tokens = re.findall(r'href="[^"]*/v1/s/([^"]+)"', by_address[address])
+            payloads = [verify_token(t, LINK_SECRET) for t in tokens]
+            assert [p["n"] for p in payloads] == [1, 2, 3, 4, 5]
+            assert {(p["s"], p["q"], p["p"], p["c"]) for p in payloads} == {(survey.id, "csat", profile_id,
+                                                                            campaign_id)}  # fmt: skip
