@@ -1,5 +1,6 @@
 """GDPR erasure in campaigns (`profile.erased.v1`): the person's identifiers leave every table; the rows past results
-count stay, under a pseudonym that nobody can link back, so those results do not change."""
+count stay, under a pseudonym that nobody can link back, so those results do not change (survey answers lose their
+comment, which is free text)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from services.campaigns.models import (
     SegmentMember,
     SocialConversion,
     SocialVisit,
+    SurveyResponse,
     TriggerRequest,
     UserContent,
 )  # fmt: skip
@@ -52,6 +54,8 @@ async def forget_erased(session: AsyncSession, erased: Sequence[ProfileErased]) 
             await session.execute(query.values(profile_id=pseudonym))
         for deleted in DELETED:
             await session.execute(delete(deleted).where(deleted.profile_id == message.profile_id))
+        answers = update(SurveyResponse).where(SurveyResponse.profile_id == message.profile_id)
+        await session.execute(answers.values(profile_id=pseudonym, comment=None))  # scores count; comments may name
         persons = [value for kind, value in message.identities if kind in PERSON_KINDS]
         await _pseudonymise_people(session, [*persons, f"profile:{message.profile_id}"], pseudonym)
         await _drop_from_exports(session, message.identities)

@@ -9,13 +9,14 @@ from typing import Any
 from sqlalchemy import inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.campaigns import delivery, exports, measurement, results
+from services.campaigns import delivery, exports, measurement, results, survey_reports, surveys
 from services.campaigns.consumer import handle_events, handle_profiles
 from services.campaigns.models import SocialVisit
 from shared.bus import EventBuffer
 from shared.consuming import Received
 from shared.db import utcnow
 from tests.campaigns.test_delivery import make_campaign, profile, tracked
+from tests.campaigns.test_surveys import answer, make_survey
 
 ERASED = "p7"
 IDENTIFIERS = ("user-7", "P7@Example.com", "p7@example.com", "anon-7")
@@ -50,7 +51,10 @@ async def test_erasure_leaves_no_identifier_and_no_result_changes(session: Async
     await measurement.record_events(session, orders)
     await handle_events(session, [Received("tessera.events.v1", 0, i, None, v) for i, v in enumerate([visit])],
                         EventBuffer())  # fmt: skip
+    survey = await make_survey(session)
+    await surveys.record_answers(session, [answer(survey.id, ERASED, 2, utcnow(), text="Mail me: p7@example.com")])
     before = await results.campaign_results(session, campaign)
+    report = await survey_reports.survey_report(session, survey, start=None, end=None, by="none", interval="day")
     assert "anon-7" in await table_dump(session)
 
     await handle_profiles(session, [erased_message()], EventBuffer())
@@ -59,6 +63,8 @@ async def test_erasure_leaves_no_identifier_and_no_result_changes(session: Async
     assert not [identifier for identifier in (*IDENTIFIERS, f"'{ERASED}'") if identifier in dump]
     assert await results.campaign_results(session, campaign) == before
     assert (await session.scalars(select(SocialVisit.person))).all()[0].startswith("erased-")
+    again = await survey_reports.survey_report(session, survey, start=None, end=None, by="none", interval="day")
+    assert again["total"] == report["total"] and again["total"]["responses"] == 1
 
 
 async def test_a_suppressed_person_is_not_recorded_again(session: AsyncSession) -> None:
