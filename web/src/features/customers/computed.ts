@@ -27,6 +27,7 @@ export const COMPUTED_LABELS: Record<string, string> = {
   average_rating: "Average rating",
   satisfaction: "Satisfaction (latest CSAT 1–5 or NPS 0–10 answer)",
   satisfaction_kind: "Satisfaction scale (csat or nps)",
+  satisfaction_at: "Last satisfaction answer",
   first_order_at: "First order",
   last_order_at: "Last order",
   distinct_order_days: "Days with an order",
