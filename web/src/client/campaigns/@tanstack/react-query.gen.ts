@@ -3,8 +3,8 @@
 import { type DefaultError, type InfiniteData, infiniteQueryOptions, queryOptions, type UseMutationOptions } from '@tanstack/react-query';
 
 import { client } from '../client.gen';
-import { createCampaign, createInfluencer, downloadExport, getAudienceSize, getAudienceSize2, getCampaign, getCompetitors, getContest, getEngagement, getInfluencer, getInfluencerReport, getLinkClicks, getPipeline, getPreflight, getResults, getSegmentsPerformance, health, importMetrics, importPosts, launchCampaign, listCampaigns, listCampaignSummaries, listContent, listExports, listExposures, listInfluencers, metrics, type Options, pauseCampaign, pickWinner, previewMail, pushExport, ready, reviewContent, sendTestMail, updateCampaign } from '../sdk.gen';
-import type { CreateCampaignData, CreateCampaignError, CreateCampaignResponse, CreateInfluencerData, CreateInfluencerError, CreateInfluencerResponse, DownloadExportData, DownloadExportError, GetAudienceSize2Data, GetAudienceSize2Error, GetAudienceSize2Response, GetAudienceSizeData, GetAudienceSizeError, GetAudienceSizeResponse, GetCampaignData, GetCampaignError, GetCampaignResponse, GetCompetitorsData, GetCompetitorsError, GetCompetitorsResponse, GetContestData, GetContestError, GetContestResponse, GetEngagementData, GetEngagementError, GetEngagementResponse, GetInfluencerData, GetInfluencerError, GetInfluencerReportData, GetInfluencerReportError, GetInfluencerReportResponse, GetInfluencerResponse, GetLinkClicksData, GetLinkClicksError, GetLinkClicksResponse, GetPipelineData, GetPipelineResponse, GetPreflightData, GetPreflightError, GetPreflightResponse, GetResultsData, GetResultsError, GetResultsResponse, GetSegmentsPerformanceData, GetSegmentsPerformanceResponse, HealthData, HealthResponse, ImportMetricsData, ImportMetricsResponse, ImportPostsData, ImportPostsResponse, LaunchCampaignData, LaunchCampaignError, LaunchCampaignResponse, ListCampaignsData, ListCampaignsResponse, ListCampaignSummariesData, ListCampaignSummariesResponse, ListContentData, ListContentError, ListContentResponse, ListExportsData, ListExportsError, ListExportsResponse, ListExposuresData, ListExposuresError, ListExposuresResponse, ListInfluencersData, ListInfluencersResponse, MetricsData, PauseCampaignData, PauseCampaignError, PauseCampaignResponse, PickWinnerData, PickWinnerError, PickWinnerResponse, PreviewMailData, PreviewMailError, PreviewMailResponse, PushExportData, PushExportError, PushExportResponse, ReadyData, ReviewContentData, ReviewContentError, ReviewContentResponse, SendTestMailData, SendTestMailError, SendTestMailResponse, UpdateCampaignData, UpdateCampaignError, UpdateCampaignResponse } from '../types.gen';
+import { createCampaign, createInfluencer, downloadExport, getAudienceSize, getAudienceSize2, getCampaign, getCompetitors, getContest, getEngagement, getInfluencer, getInfluencerReport, getLinkClicks, getPipeline, getPreflight, getResults, getRetentionUplift, getSegmentsPerformance, health, importMetrics, importPosts, launchCampaign, listCampaigns, listCampaignSummaries, listContent, listExports, listExposures, listInfluencers, metrics, type Options, pauseCampaign, pickWinner, previewMail, pushExport, ready, reviewContent, sendTestMail, updateCampaign } from '../sdk.gen';
+import type { CreateCampaignData, CreateCampaignError, CreateCampaignResponse, CreateInfluencerData, CreateInfluencerError, CreateInfluencerResponse, DownloadExportData, DownloadExportError, GetAudienceSize2Data, GetAudienceSize2Error, GetAudienceSize2Response, GetAudienceSizeData, GetAudienceSizeError, GetAudienceSizeResponse, GetCampaignData, GetCampaignError, GetCampaignResponse, GetCompetitorsData, GetCompetitorsError, GetCompetitorsResponse, GetContestData, GetContestError, GetContestResponse, GetEngagementData, GetEngagementError, GetEngagementResponse, GetInfluencerData, GetInfluencerError, GetInfluencerReportData, GetInfluencerReportError, GetInfluencerReportResponse, GetInfluencerResponse, GetLinkClicksData, GetLinkClicksError, GetLinkClicksResponse, GetPipelineData, GetPipelineResponse, GetPreflightData, GetPreflightError, GetPreflightResponse, GetResultsData, GetResultsError, GetResultsResponse, GetRetentionUpliftData, GetRetentionUpliftError, GetRetentionUpliftResponse, GetSegmentsPerformanceData, GetSegmentsPerformanceResponse, HealthData, HealthResponse, ImportMetricsData, ImportMetricsResponse, ImportPostsData, ImportPostsResponse, LaunchCampaignData, LaunchCampaignError, LaunchCampaignResponse, ListCampaignsData, ListCampaignsResponse, ListCampaignSummariesData, ListCampaignSummariesResponse, ListContentData, ListContentError, ListContentResponse, ListExportsData, ListExportsError, ListExportsResponse, ListExposuresData, ListExposuresError, ListExposuresResponse, ListInfluencersData, ListInfluencersResponse, MetricsData, PauseCampaignData, PauseCampaignError, PauseCampaignResponse, PickWinnerData, PickWinnerError, PickWinnerResponse, PreviewMailData, PreviewMailError, PreviewMailResponse, PushExportData, PushExportError, PushExportResponse, ReadyData, ReviewContentData, ReviewContentError, ReviewContentResponse, SendTestMailData, SendTestMailError, SendTestMailResponse, UpdateCampaignData, UpdateCampaignError, UpdateCampaignResponse } from '../types.gen';
 
 export type QueryKey<TOptions extends Options> = [
     Pick<TOptions, 'baseUrl' | 'body' | 'headers' | 'path' | 'query'> & {
@@ -376,6 +376,27 @@ export const getResultsOptions = (options: Options<GetResultsData>) => queryOpti
         return data;
     },
     queryKey: getResultsQueryKey(options)
+});
+
+export const getRetentionUpliftQueryKey = (options: Options<GetRetentionUpliftData>) => createQueryKey('getRetentionUplift', options);
+
+/**
+ * Get Retention Uplift
+ *
+ * Targeted vs held-out members who ordered within 30, 60 and 90 days of their send: shares, the difference with
+ * its 95% interval and p-value; each window says whether it has elapsed (figures only over members whose has).
+ */
+export const getRetentionUpliftOptions = (options: Options<GetRetentionUpliftData>) => queryOptions<GetRetentionUpliftResponse, GetRetentionUpliftError, GetRetentionUpliftResponse, ReturnType<typeof getRetentionUpliftQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getRetentionUplift({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getRetentionUpliftQueryKey(options)
 });
 
 export const getLinkClicksQueryKey = (options: Options<GetLinkClicksData>) => createQueryKey('getLinkClicks', options);
