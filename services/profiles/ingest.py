@@ -234,9 +234,10 @@ async def _publish(batch: Batch, events: EventBuffer) -> None:
 
 def upserted_message(state: ProfileState, counts: dict[str, dict[str, int]]) -> ProfileUpserted:
     """The `profile.upserted.v1` message of a profile: what segmentation needs."""
+    half_life = get_settings().engagement_half_life_days
     computed = public_computed(state.computed) | {
         "first_seen_at": state.first_seen_at.isoformat(), "last_seen_at": state.last_seen_at.isoformat(),
-        "daily_counts": counts,
+        "daily_counts": counts, engagement.KEY: engagement.published(state.computed, half_life),
     }  # fmt: skip
     consent = {channel: bool(d.get("granted")) for channel, d in state.consent.items()}
     # Built from our own state, so pydantic's validation would only re-check what we just made.
