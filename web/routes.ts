@@ -15,6 +15,7 @@ export const routes = rootRoute("__root.tsx", [
     physical("/account", "account"),
     physical("/campaigns", "campaigns"),
     physical("/analytics", "analytics"),
+    physical("/retention", "retention"),
     route("/social", "placeholders/social.tsx"),
   ]),
 ]);

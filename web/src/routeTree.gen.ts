@@ -25,6 +25,7 @@ import { Route as CustomersProfileIdRouteImport } from './routes/customers/$prof
 import { Route as ModelsIndexRouteImport } from './routes/models/index'
 import { Route as ModelsClvRouteImport } from './routes/models/clv'
 import { Route as ModelsRfmRouteImport } from './routes/models/rfm'
+import { Route as RetentionIndexRouteImport } from './routes/retention/index'
 import { Route as SegmentsIndexRouteImport } from './routes/segments/index'
 import { Route as SegmentsNewRouteImport } from './routes/segments/new'
 import { Route as SettingsIndexRouteImport } from './routes/settings/index'
@@ -118,6 +119,11 @@ const ModelsRfmRoute = ModelsRfmRouteImport.update({
   path: '/models/rfm',
   getParentRoute: () => consoleLayoutRoute,
 } as any)
+const RetentionIndexRoute = RetentionIndexRouteImport.update({
+  id: '/retention/',
+  path: '/retention/',
+  getParentRoute: () => consoleLayoutRoute,
+} as any)
 const SegmentsIndexRoute = SegmentsIndexRouteImport.update({
   id: '/segments/',
   path: '/segments/',
@@ -208,6 +214,7 @@ export interface FileRoutesByFullPath {
   '/campaigns/': typeof CampaignsIndexRoute
   '/customers/': typeof CustomersIndexRoute
   '/models/': typeof ModelsIndexRoute
+  '/retention/': typeof RetentionIndexRoute
   '/segments/': typeof SegmentsIndexRoute
   '/settings/': typeof SettingsIndexRoute
   '/campaigns/$campaignId/edit': typeof CampaignsCampaignIdEditRoute
@@ -237,6 +244,7 @@ export interface FileRoutesByTo {
   '/campaigns': typeof CampaignsIndexRoute
   '/customers': typeof CustomersIndexRoute
   '/models': typeof ModelsIndexRoute
+  '/retention': typeof RetentionIndexRoute
   '/segments': typeof SegmentsIndexRoute
   '/settings': typeof SettingsIndexRoute
   '/campaigns/$campaignId/edit': typeof CampaignsCampaignIdEditRoute
@@ -269,6 +277,7 @@ export interface FileRoutesById {
   '/_console/campaigns/': typeof CampaignsIndexRoute
   '/_console/customers/': typeof CustomersIndexRoute
   '/_console/models/': typeof ModelsIndexRoute
+  '/_console/retention/': typeof RetentionIndexRoute
   '/_console/segments/': typeof SegmentsIndexRoute
   '/_console/settings/': typeof SettingsIndexRoute
   '/_console/campaigns/$campaignId/edit': typeof CampaignsCampaignIdEditRoute
@@ -301,6 +310,7 @@ export interface FileRouteTypes {
     | '/campaigns/'
     | '/customers/'
     | '/models/'
+    | '/retention/'
     | '/segments/'
     | '/settings/'
     | '/campaigns/$campaignId/edit'
@@ -330,6 +340,7 @@ export interface FileRouteTypes {
     | '/campaigns'
     | '/customers'
     | '/models'
+    | '/retention'
     | '/segments'
     | '/settings'
     | '/campaigns/$campaignId/edit'
@@ -361,6 +372,7 @@ export interface FileRouteTypes {
     | '/_console/campaigns/'
     | '/_console/customers/'
     | '/_console/models/'
+    | '/_console/retention/'
     | '/_console/segments/'
     | '/_console/settings/'
     | '/_console/campaigns/$campaignId/edit'
@@ -492,6 +504,13 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof ModelsRfmRouteImport
       parentRoute: typeof consoleLayoutRoute
     }
+    '/_console/retention/': {
+      id: '/_console/retention/'
+      path: '/retention'
+      fullPath: '/retention/'
+      preLoaderRoute: typeof RetentionIndexRouteImport
+      parentRoute: typeof consoleLayoutRoute
+    }
     '/_console/segments/': {
       id: '/_console/segments/'
       path: '/segments'
@@ -620,6 +639,7 @@ interface consoleLayoutRouteChildren {
   CampaignsIndexRoute: typeof CampaignsIndexRoute
   CustomersIndexRoute: typeof CustomersIndexRoute
   ModelsIndexRoute: typeof ModelsIndexRoute
+  RetentionIndexRoute: typeof RetentionIndexRoute
   SegmentsIndexRoute: typeof SegmentsIndexRoute
   CampaignsCampaignIdEditRoute: typeof CampaignsCampaignIdEditRoute
   ModelsClusteringsClusteringIdRoute: typeof ModelsClusteringsClusteringIdRoute
@@ -643,6 +663,7 @@ const consoleLayoutRouteChildren: consoleLayoutRouteChildren = {
   CampaignsIndexRoute: CampaignsIndexRoute,
   CustomersIndexRoute: CustomersIndexRoute,
   ModelsIndexRoute: ModelsIndexRoute,
+  RetentionIndexRoute: RetentionIndexRoute,
   SegmentsIndexRoute: SegmentsIndexRoute,
   CampaignsCampaignIdEditRoute: CampaignsCampaignIdEditRoute,
   ModelsClusteringsClusteringIdRoute: ModelsClusteringsClusteringIdRoute,

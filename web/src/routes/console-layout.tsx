@@ -11,6 +11,7 @@ import {
   IconMail,
   IconMessages,
   IconPresentationAnalytics,
+  IconRepeat,
   IconSettings,
   IconUsers,
   IconUsersGroup,
@@ -37,7 +38,7 @@ export const Route = createFileRoute("/_console")({
 });
 
 interface NavEntry {
-  to: "/" | "/segments" | "/customers" | "/models" | "/campaigns" | "/analytics" | "/social" | "/settings";
+  to: "/" | "/segments" | "/customers" | "/models" | "/campaigns" | "/analytics" | "/retention" | "/social" | "/settings";
   label: string;
   icon: ReactNode;
   soon?: boolean;
@@ -50,6 +51,7 @@ const NAV: NavEntry[] = [
   { to: "/models", label: "Models", icon: <IconChartDots3 size={18} aria-hidden /> },
   { to: "/campaigns", label: "Campaigns", icon: <IconMail size={18} aria-hidden /> },
   { to: "/analytics", label: "Analytics", icon: <IconPresentationAnalytics size={18} aria-hidden /> },
+  { to: "/retention", label: "Retention", icon: <IconRepeat size={18} aria-hidden /> },
   { to: "/social", label: "Social", icon: <IconMessages size={18} aria-hidden />, soon: true },
   { to: "/settings", label: "Settings", icon: <IconSettings size={18} aria-hidden /> },
 ];
