@@ -20,6 +20,10 @@ ORDER_EVENT = "Order Completed"
 WINDOWS = (30, 60, 90)
 TARGETED = ("sent", "failed")  # everyone assigned to a variant, as in the results (intention to treat)
 CHUNK = 1000
+_UNTESTABLE = {  # why stats declined to test, in words (the difference keeps its code)
+    stats.BASELINE_ZERO: "nobody held out ordered in this window, so there is no baseline to compare with",
+    stats.ZERO_VARIANCE: "every member of an arm did the same, so there is no variance to test",
+}
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,7 @@ def window_uplift(
         return body | {"difference": None, "reason": _not_yet(members, days)}
     test = stats.frequentist_test(holdout, targeted, relative=False)
     difference = {k: round(v, 6) if isinstance(v, float) else v for k, v in asdict(test).items()}
-    return body | {"difference": difference, "reason": test.reason or None}
+    return body | {"difference": difference, "reason": _UNTESTABLE.get(test.reason, test.reason) or None}
 
 
 def _arm(arm: stats.ProportionArm) -> dict[str, Any]:
