@@ -12,14 +12,17 @@ import { formatCount, formatPercent } from "../../lib/format";
 const CURVES = 6;
 const COLORS = ["blue.6", "teal.6", "orange.6", "grape.6", "red.6", "cyan.7"];
 
-/** Background of a cell: blue, darker with the share (text turns white where the shade is dark). */
-function shade(share: number): { background: string; color: string } {
-  const level = Math.min(9, Math.max(0, Math.round(share * 9)));
-  return { background: `var(--mantine-color-blue-${level})`, color: level >= 5 ? "white" : "var(--mantine-color-text)" };
+/** Background of a cell: blue, darker with the share relative to the highest return share (month 0 is always 100%,
+ * so it is left grey and does not wash the rest out); text turns white only where that keeps a 4.5:1 contrast. */
+function shade(share: number, top: number, first: boolean): { background: string; color: string } {
+  if (first) return { background: "var(--mantine-color-gray-2)", color: "var(--mantine-color-black)" };
+  const level = Math.min(9, Math.max(0, Math.round((share / (top || 1)) * 8) + 1));
+  return { background: `var(--mantine-color-blue-${level})`, color: level >= 8 ? "white" : "var(--mantine-color-black)" };
 }
 
 export function CohortHeatmap({ cohorts }: { cohorts: CohortRead[] }) {
   const months = Math.max(...cohorts.map((c) => c.retained.length));
+  const top = Math.max(0, ...cohorts.flatMap((c) => c.retained.slice(1)));
   return (
     <Table.ScrollContainer minWidth={Math.max(480, 120 + months * 56)}>
       <Table fz="xs" aria-label="Retention by cohort" withColumnBorders verticalSpacing={4} horizontalSpacing={6}>
@@ -46,7 +49,7 @@ export function CohortHeatmap({ cohorts }: { cohorts: CohortRead[] }) {
                 return share === undefined ? (
                   <Table.Td key={k} />
                 ) : (
-                  <Table.Td key={k} ta="center" className="tabular" style={shade(share)}>
+                  <Table.Td key={k} ta="center" className="tabular" style={shade(share, top, k === 0)}>
                     {formatPercent(share, 0)}
                   </Table.Td>
                 );
