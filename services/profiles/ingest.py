@@ -234,11 +234,13 @@ async def _publish(batch: Batch, events: EventBuffer) -> None:
 
 def upserted_message(state: ProfileState, counts: dict[str, dict[str, int]]) -> ProfileUpserted:
     """The `profile.upserted.v1` message of a profile: what segmentation needs."""
-    half_life = get_settings().engagement_half_life_days
     computed = public_computed(state.computed) | {
         "first_seen_at": state.first_seen_at.isoformat(), "last_seen_at": state.last_seen_at.isoformat(),
-        "daily_counts": counts, engagement.KEY: engagement.published(state.computed, half_life),
+        "daily_counts": counts,
     }  # fmt: skip
+    score = engagement.published(state.computed, get_settings().engagement_half_life_days)
+    if score is not None:  # the state itself, so segmentation decays it to the time of its reports
+        computed[engagement.KEY] = score
     consent = {channel: bool(d.get("granted")) for channel, d in state.consent.items()}
     # Built from our own state, so pydantic's validation would only re-check what we just made.
     return ProfileUpserted.model_construct(profile_id=state.id, version=state.version, traits=state.traits,
