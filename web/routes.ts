@@ -16,6 +16,7 @@ export const routes = rootRoute("__root.tsx", [
     physical("/campaigns", "campaigns"),
     physical("/analytics", "analytics"),
     physical("/satisfaction", "satisfaction"),
+    physical("/retention", "retention"),
     route("/social", "placeholders/social.tsx"),
   ]),
 ]);

@@ -10,6 +10,7 @@ from services.campaigns import exports, jobs, service
 from services.campaigns.outbound import Network
 from services.campaigns.performance import segments_performance
 from services.campaigns.results import campaign_results, link_clicks, summary_of
+from services.campaigns.retention import retention_uplift
 from services.campaigns.schemas import (
     AttributionModel,
     CampaignCreate,
@@ -17,6 +18,7 @@ from services.campaigns.schemas import (
     CampaignSummary,
     CampaignUpdate,
     LinkClicks,
+    RetentionUplift,
 )
 from shared.auth import authorize
 from shared.deps import SessionDep
@@ -115,6 +117,13 @@ async def get_results(
     campaign = await service.get_campaign(session, campaign_id)
     chosen = {k: v for k, v in (("model", attribution_model), ("window_days", window_days)) if v is not None}
     return await campaign_results(session, campaign, by=by, sequential=sequential, attribution=chosen)
+
+
+@router.get("/campaigns/{campaign_id}/retention", response_model=RetentionUplift)
+async def get_retention_uplift(campaign_id: str, session: SessionDep) -> dict[str, Any]:
+    """Targeted vs held-out members who ordered within 30, 60 and 90 days of their send: shares, the difference with
+    its 95% interval and p-value; each window says whether it has elapsed (figures only over members whose has)."""
+    return await retention_uplift(session, await service.get_campaign(session, campaign_id))
 
 
 @router.get("/campaigns/{campaign_id}/links", response_model=list[LinkClicks])

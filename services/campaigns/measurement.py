@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.campaigns.models import Campaign, Conversion, Interaction, KnownIdentity
+from services.campaigns.retention import ORDER_EVENT
 from shared.db import insert_many
 from shared.events import dedup_key
 
@@ -37,8 +38,8 @@ def _at(value: dict[str, Any]) -> datetime | None:
 
 
 async def goal_events(session: AsyncSession) -> set[str]:
-    """The goal events of every campaign (conversions of other events are not kept)."""
-    return set((await session.scalars(select(Campaign.goal_event).distinct())).all())
+    """The goal events of every campaign, and orders (retention uplift); conversions of other events are not kept."""
+    return set((await session.scalars(select(Campaign.goal_event).distinct())).all()) | {ORDER_EVENT}
 
 
 async def record_events(session: AsyncSession, values: Sequence[Any]) -> None:

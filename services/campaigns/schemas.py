@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 from services.campaigns.attribution import MODELS
+from services.campaigns.stats import LiftResult
 
 AttributionModel = Literal["last_touch", "first_touch", "linear", "position_based", "time_decay"]
 assert set(MODELS) == set(AttributionModel.__args__)  # type: ignore[attr-defined]
@@ -167,3 +168,37 @@ class LinkClicks(BaseModel):
     url: str | None
     clicks: int
     people: int
+
+
+class RetentionArm(BaseModel):
+    """One arm in one window: members whose window has ended, those who ordered in it, and the share (null if none)."""
+
+    users: int
+    active: int
+    rate: float | None
+
+
+class RetentionWindow(BaseModel):
+    """Members active (an order) within `days` after their send: figures over members whose window has ended;
+    `elapsed` once every member's has (at `complete_at`)."""
+
+    days: int
+    elapsed: bool
+    complete_at: datetime | None
+    members: int
+    measured: int
+    targeted: RetentionArm
+    holdout: RetentionArm
+    difference: LiftResult | None  # targeted − holdout share, absolute; computable false (with why) without variance
+    reason: str | None
+
+
+class RetentionUplift(BaseModel):
+    """A campaign's retention uplift: targeted vs held-out members active 30, 60 and 90 days after the send."""
+
+    campaign_id: str
+    order_event: str
+    as_of: datetime
+    sent_from: datetime | None
+    sent_to: datetime | None
+    windows: list[RetentionWindow]

@@ -69,3 +69,9 @@ def combine(kept: Any, merged: Any, half_life_days: float, sign: int = 1) -> Any
     at = max(datetime.fromisoformat(kept["at"]), datetime.fromisoformat(merged["at"]))
     value = (score_at(kept, at, half_life_days) or 0.0) + sign * (score_at(merged, at, half_life_days) or 0.0)
     return {"value": max(value, 0.0), "at": at.isoformat()}
+
+
+def published(computed: Mapping[str, Any], half_life_days: float) -> dict[str, Any] | None:
+    """The state as published to segmentation, with its half-life, so it decays there exactly as here."""
+    state = computed.get(KEY)
+    return {**state, "half_life_days": half_life_days} if isinstance(state, dict) else None

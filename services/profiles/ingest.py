@@ -238,6 +238,9 @@ def upserted_message(state: ProfileState, counts: dict[str, dict[str, int]]) -> 
         "first_seen_at": state.first_seen_at.isoformat(), "last_seen_at": state.last_seen_at.isoformat(),
         "daily_counts": counts,
     }  # fmt: skip
+    score = engagement.published(state.computed, get_settings().engagement_half_life_days)
+    if score is not None:  # the state itself, so segmentation decays it to the time of its reports
+        computed[engagement.KEY] = score
     consent = {channel: bool(d.get("granted")) for channel, d in state.consent.items()}
     # Built from our own state, so pydantic's validation would only re-check what we just made.
     return ProfileUpserted.model_construct(profile_id=state.id, version=state.version, traits=state.traits,

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Float, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.segmentation import engagement
 from services.segmentation.models import ProfileFeatures, SegmentMembership
 from services.segmentation.segments import get_segment
+from shared.db import utcnow
 
 
 def _ratio(numerator: float | None, denominator: float | None) -> float | None:
     return round(float(numerator) / float(denominator), 6) if numerator is not None and denominator else None
 
 
-async def segment_report(session: AsyncSession, segment_id: str) -> dict[str, Any]:
+async def segment_report(session: AsyncSession, segment_id: str, *, now: datetime | None = None) -> dict[str, Any]:
     """Size, revenue per member, average order value, average CLV, conversion rate (share of members with an order),
-    average sentiment and the share of members who consent to email."""
+    average sentiment, the share of members who consent to email, and the engagement score's spread at `now`."""
     segment = await get_segment(session, segment_id)
     computed, scores = ProfileFeatures.computed, ProfileFeatures.scores
     orders = func.coalesce(computed["orders"].as_float(), 0.0)
@@ -46,4 +49,16 @@ async def segment_report(session: AsyncSession, segment_id: str) -> dict[str, An
         "average_clv": round(float(clv), 4) if clv is not None else None, "clv_scored_members": clv_scored,
         "average_sentiment": round(float(sentiment), 4) if sentiment is not None else None,
         "email_consent_share": _ratio(consenting, size),
+        "engagement": await _engagement(session, segment_id, now or utcnow()),
     }  # fmt: skip
+
+
+async def _engagement(session: AsyncSession, segment_id: str, now: datetime) -> dict[str, Any]:
+    """The members' engagement scores decayed to `now` (each published with its reference time and half-life)."""
+    query = (
+        select(ProfileFeatures.computed[engagement.KEY])
+        .select_from(SegmentMembership)
+        .join(ProfileFeatures, ProfileFeatures.profile_id == SegmentMembership.profile_id)
+        .where(SegmentMembership.segment_id == segment_id)
+    )
+    return engagement.distribution(await session.scalars(query), now)

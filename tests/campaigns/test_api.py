@@ -162,6 +162,10 @@ class TestLifeCycle:
         assert (
             await campaigns.get(f"/v1/campaigns/{campaign['id']}/results?by=day", headers=ANALYST)
         ).status_code == 422
+        retention = (await campaigns.get(f"/v1/campaigns/{campaign['id']}/retention", headers=ANALYST)).json()
+        windows = [(w["days"], w["elapsed"], w["difference"]) for w in retention["windows"]]
+        assert windows == [(30, False, None), (60, False, None), (90, False, None)]
+        assert (await campaigns.get("/v1/campaigns/nope/retention", headers=ANALYST)).status_code == 404
 
     async def test_null_for_a_required_field_is_a_422_not_a_500(self, campaigns: httpx.AsyncClient) -> None:
         campaign = await create(campaigns)

@@ -8,7 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.profiles.batch import ProfileState
+from services.profiles.config import get_settings
 from services.profiles.engagement import EngagementRule, add, combine, score_at
+from services.profiles.ingest import upserted_message
 
 RULE = EngagementRule()
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
@@ -51,3 +54,15 @@ def test_a_merge_adds_the_two_scores_and_its_undo_takes_one_back_out() -> None:
 def test_weights_and_no_score_yet() -> None:
     assert (RULE.weight("Order Completed"), RULE.weight("identify"), RULE.weight("Anything")) == (10.0, 0.0, 1.0)
     assert score_at(None, NOW, 30) is None
+
+
+def test_the_profile_message_carries_the_state_with_its_half_life() -> None:
+    events = _events(5, 20)
+    state = ProfileState("p1", {}, {}, {"engagement": incremental(events)}, {}, NOW, NOW)
+    published = upserted_message(state, {}).computed["engagement"]
+    assert published["half_life_days"] == get_settings().engagement_half_life_days
+    decayed = published["value"] * 2 ** (-(NOW + timedelta(days=3) - datetime.fromisoformat(published["at"])).total_seconds()
+                                         / (published["half_life_days"] * 86_400))  # fmt: skip
+    assert decayed == pytest.approx(from_scratch(events, NOW + timedelta(days=3)), rel=1e-9)
+    quiet = ProfileState("p2", {}, {}, {}, {}, NOW, NOW)
+    assert "engagement" not in upserted_message(quiet, {}).computed  # never scored: nothing to decay

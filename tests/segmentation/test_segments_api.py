@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 
+from services.profiles.engagement import add, published
 from services.segmentation.jobs import sweep_once
 from shared.db import utcnow
 from shared.events import SEGMENTS
@@ -185,3 +186,29 @@ async def test_membership_changes_newest_first_with_a_cursor(segmentation: httpx
     assert [i["at"] for i in items] == sorted((i["at"] for i in items), reverse=True)
     bad = await segmentation.get("/v1/segment-changes", params={"cursor": "%%%"}, headers=ANALYST)
     assert bad.status_code == 422 and bad.json()["error"]["fields"][0]["field"] == "cursor"
+
+
+async def test_the_report_decays_published_engagement_to_its_own_time(
+    segmentation: httpx.AsyncClient, broker: str
+) -> None:
+    m = uuid.uuid4().hex[:8]
+    week_ago, month_ago = utcnow() - timedelta(days=7), utcnow() - timedelta(days=30)
+    states = {
+        f"e{m}a": add(add(None, 10.0, month_ago, 14.0), 1.0, week_ago, 14.0),
+        f"e{m}b": add(None, 3.0, week_ago, 14.0),
+    }
+    await publish_profiles(broker, *[(pid, {"band": m}, {"engagement": published({"engagement": s}, 14.0)})
+                                     for pid, s in states.items()])  # fmt: skip
+    await wait_for(lambda: count_matching(segmentation, {"trait": "band", "op": "eq", "value": m}, 2), timeout=60)
+    created = await segmentation.post("/v1/segments", headers=MARKETER,
+                                      json={"name": "Band", "definition": {"trait": "band", "op": "eq", "value": m}})  # fmt: skip
+    segment = await wait_for(lambda: ready(segmentation, created.json()["id"]))
+    report = (await segmentation.get(f"/v1/segments/{segment['id']}/report", headers=ANALYST)).json()["engagement"]
+    at = datetime.fromisoformat(report["as_of"])
+
+    def decayed(weight: float, when: datetime) -> float:  # from scratch: weight · 2^(−age / half-life)
+        return weight * 0.5 ** ((at - when).total_seconds() / 86_400 / 14)
+
+    expected = [decayed(10.0, month_ago) + decayed(1.0, week_ago), decayed(3.0, week_ago)]
+    assert report["scored_members"] == 2
+    assert abs(report["mean"] - sum(expected) / 2) < 1e-9 and abs(report["max"] - max(expected)) < 1e-9

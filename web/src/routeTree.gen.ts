@@ -25,6 +25,7 @@ import { Route as CustomersProfileIdRouteImport } from './routes/customers/$prof
 import { Route as ModelsIndexRouteImport } from './routes/models/index'
 import { Route as ModelsClvRouteImport } from './routes/models/clv'
 import { Route as ModelsRfmRouteImport } from './routes/models/rfm'
+import { Route as RetentionIndexRouteImport } from './routes/retention/index'
 import { Route as SatisfactionIndexRouteImport } from './routes/satisfaction/index'
 import { Route as SegmentsIndexRouteImport } from './routes/segments/index'
 import { Route as SegmentsNewRouteImport } from './routes/segments/new'
@@ -117,6 +118,11 @@ const ModelsClvRoute = ModelsClvRouteImport.update({
 const ModelsRfmRoute = ModelsRfmRouteImport.update({
   id: '/models/rfm',
   path: '/models/rfm',
+  getParentRoute: () => consoleLayoutRoute,
+} as any)
+const RetentionIndexRoute = RetentionIndexRouteImport.update({
+  id: '/retention/',
+  path: '/retention/',
   getParentRoute: () => consoleLayoutRoute,
 } as any)
 const SatisfactionIndexRoute = SatisfactionIndexRouteImport.update({
@@ -214,6 +220,7 @@ export interface FileRoutesByFullPath {
   '/campaigns/': typeof CampaignsIndexRoute
   '/customers/': typeof CustomersIndexRoute
   '/models/': typeof ModelsIndexRoute
+  '/retention/': typeof RetentionIndexRoute
   '/satisfaction/': typeof SatisfactionIndexRoute
   '/segments/': typeof SegmentsIndexRoute
   '/settings/': typeof SettingsIndexRoute
@@ -244,6 +251,7 @@ export interface FileRoutesByTo {
   '/campaigns': typeof CampaignsIndexRoute
   '/customers': typeof CustomersIndexRoute
   '/models': typeof ModelsIndexRoute
+  '/retention': typeof RetentionIndexRoute
   '/satisfaction': typeof SatisfactionIndexRoute
   '/segments': typeof SegmentsIndexRoute
   '/settings': typeof SettingsIndexRoute
@@ -277,6 +285,7 @@ export interface FileRoutesById {
   '/_console/campaigns/': typeof CampaignsIndexRoute
   '/_console/customers/': typeof CustomersIndexRoute
   '/_console/models/': typeof ModelsIndexRoute
+  '/_console/retention/': typeof RetentionIndexRoute
   '/_console/satisfaction/': typeof SatisfactionIndexRoute
   '/_console/segments/': typeof SegmentsIndexRoute
   '/_console/settings/': typeof SettingsIndexRoute
@@ -310,6 +319,7 @@ export interface FileRouteTypes {
     | '/campaigns/'
     | '/customers/'
     | '/models/'
+    | '/retention/'
     | '/satisfaction/'
     | '/segments/'
     | '/settings/'
@@ -340,6 +350,7 @@ export interface FileRouteTypes {
     | '/campaigns'
     | '/customers'
     | '/models'
+    | '/retention'
     | '/satisfaction'
     | '/segments'
     | '/settings'
@@ -372,6 +383,7 @@ export interface FileRouteTypes {
     | '/_console/campaigns/'
     | '/_console/customers/'
     | '/_console/models/'
+    | '/_console/retention/'
     | '/_console/satisfaction/'
     | '/_console/segments/'
     | '/_console/settings/'
@@ -502,6 +514,13 @@ declare module '@tanstack/react-router' {
       path: '/models/rfm'
       fullPath: '/models/rfm'
       preLoaderRoute: typeof ModelsRfmRouteImport
+      parentRoute: typeof consoleLayoutRoute
+    }
+    '/_console/retention/': {
+      id: '/_console/retention/'
+      path: '/retention'
+      fullPath: '/retention/'
+      preLoaderRoute: typeof RetentionIndexRouteImport
       parentRoute: typeof consoleLayoutRoute
     }
     '/_console/satisfaction/': {
@@ -639,6 +658,7 @@ interface consoleLayoutRouteChildren {
   CampaignsIndexRoute: typeof CampaignsIndexRoute
   CustomersIndexRoute: typeof CustomersIndexRoute
   ModelsIndexRoute: typeof ModelsIndexRoute
+  RetentionIndexRoute: typeof RetentionIndexRoute
   SatisfactionIndexRoute: typeof SatisfactionIndexRoute
   SegmentsIndexRoute: typeof SegmentsIndexRoute
   CampaignsCampaignIdEditRoute: typeof CampaignsCampaignIdEditRoute
@@ -663,6 +683,7 @@ const consoleLayoutRouteChildren: consoleLayoutRouteChildren = {
   CampaignsIndexRoute: CampaignsIndexRoute,
   CustomersIndexRoute: CustomersIndexRoute,
   ModelsIndexRoute: ModelsIndexRoute,
+  RetentionIndexRoute: RetentionIndexRoute,
   SatisfactionIndexRoute: SatisfactionIndexRoute,
   SegmentsIndexRoute: SegmentsIndexRoute,
   CampaignsCampaignIdEditRoute: CampaignsCampaignIdEditRoute,

@@ -19,6 +19,22 @@ export interface SegmentReport {
   clv_scored_members: number;
   average_sentiment: number | null;
   email_consent_share: number | null;
+  /** Members' engagement scores decayed to the report's time (segmentation `engagement.distribution`). */
+  engagement?: EngagementDistribution;
+}
+
+/** How the engagement score spreads over a segment's scored members, as of `as_of`. */
+export interface EngagementDistribution {
+  scored_members: number;
+  mean: number | null;
+  median: number | null;
+  p25: number | null;
+  p75: number | null;
+  p90: number | null;
+  max: number | null;
+  as_of: string;
+  /** 0 to the 99th percentile in equal bins, scores above it in the last. */
+  bins: { low: number; high: number; count: number }[];
 }
 
 /** One row of GET /v1/rfm/summary's `segments`. */

@@ -12,6 +12,7 @@ import {
   IconMessages,
   IconMoodSmile,
   IconPresentationAnalytics,
+  IconRepeat,
   IconSettings,
   IconUsers,
   IconUsersGroup,
@@ -38,7 +39,7 @@ export const Route = createFileRoute("/_console")({
 });
 
 interface NavEntry {
-  to: "/" | "/segments" | "/customers" | "/models" | "/campaigns" | "/analytics" | "/satisfaction" | "/social" | "/settings";
+  to: "/" | "/segments" | "/customers" | "/models" | "/campaigns" | "/analytics" | "/satisfaction" | "/retention" | "/social" | "/settings";
   label: string;
   icon: ReactNode;
   soon?: boolean;
@@ -52,6 +53,7 @@ const NAV: NavEntry[] = [
   { to: "/campaigns", label: "Campaigns", icon: <IconMail size={18} aria-hidden /> },
   { to: "/analytics", label: "Analytics", icon: <IconPresentationAnalytics size={18} aria-hidden /> },
   { to: "/satisfaction", label: "Satisfaction", icon: <IconMoodSmile size={18} aria-hidden /> },
+  { to: "/retention", label: "Retention", icon: <IconRepeat size={18} aria-hidden /> },
   { to: "/social", label: "Social", icon: <IconMessages size={18} aria-hidden />, soon: true },
   { to: "/settings", label: "Settings", icon: <IconSettings size={18} aria-hidden /> },
 ];

@@ -625,6 +625,46 @@ export type InfluencerRead = {
 };
 
 /**
+ * LiftResult
+ *
+ * A frequentist lift estimate with its confidence interval and two-sided p-value.
+ */
+export type LiftResult = {
+    /**
+     * Lift
+     */
+    lift: number;
+    /**
+     * Ci Low
+     */
+    ci_low: number;
+    /**
+     * Ci High
+     */
+    ci_high: number;
+    /**
+     * P Value
+     */
+    p_value: number;
+    /**
+     * Std Error
+     */
+    std_error: number;
+    /**
+     * Relative
+     */
+    relative: boolean;
+    /**
+     * Computable
+     */
+    computable?: boolean;
+    /**
+     * Reason
+     */
+    reason?: string;
+};
+
+/**
  * LinkClicks
  *
  * A link of a campaign's mail: clicks through tracking's redirect, and the people who clicked it.
@@ -889,6 +929,94 @@ export type ResponseRead = {
      * Answered At
      */
     answered_at: string;
+};
+
+/**
+ * RetentionArm
+ *
+ * One arm in one window: members whose window has ended, those who ordered in it, and the share (null if none).
+ */
+export type RetentionArm = {
+    /**
+     * Users
+     */
+    users: number;
+    /**
+     * Active
+     */
+    active: number;
+    /**
+     * Rate
+     */
+    rate: number | null;
+};
+
+/**
+ * RetentionUplift
+ *
+ * A campaign's retention uplift: targeted vs held-out members active 30, 60 and 90 days after the send.
+ */
+export type RetentionUplift = {
+    /**
+     * Campaign Id
+     */
+    campaign_id: string;
+    /**
+     * Order Event
+     */
+    order_event: string;
+    /**
+     * As Of
+     */
+    as_of: string;
+    /**
+     * Sent From
+     */
+    sent_from: string | null;
+    /**
+     * Sent To
+     */
+    sent_to: string | null;
+    /**
+     * Windows
+     */
+    windows: Array<RetentionWindow>;
+};
+
+/**
+ * RetentionWindow
+ *
+ * Members active (an order) within `days` after their send: figures over members whose window has ended;
+ * `elapsed` once every member's has (at `complete_at`).
+ */
+export type RetentionWindow = {
+    /**
+     * Days
+     */
+    days: number;
+    /**
+     * Elapsed
+     */
+    elapsed: boolean;
+    /**
+     * Complete At
+     */
+    complete_at: string | null;
+    /**
+     * Members
+     */
+    members: number;
+    /**
+     * Measured
+     */
+    measured: number;
+    targeted: RetentionArm;
+    holdout: RetentionArm;
+    difference: LiftResult | null;
+    /**
+     * Reason
+     */
+    reason: string | null;
 };
 
 /**
@@ -1668,6 +1796,36 @@ export type GetResultsResponses = {
 };
 
 export type GetResultsResponse = GetResultsResponses[keyof GetResultsResponses];
+
+export type GetRetentionUpliftData = {
+    body?: never;
+    path: {
+        /**
+         * Campaign Id
+         */
+        campaign_id: string;
+    };
+    query?: never;
+    url: '/v1/campaigns/{campaign_id}/retention';
+};
+
+export type GetRetentionUpliftErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type GetRetentionUpliftError = GetRetentionUpliftErrors[keyof GetRetentionUpliftErrors];
+
+export type GetRetentionUpliftResponses = {
+    /**
+     * Successful Response
+     */
+    200: RetentionUplift;
+};
+
+export type GetRetentionUpliftResponse = GetRetentionUpliftResponses[keyof GetRetentionUpliftResponses];
 
 export type GetLinkClicksData = {
     body?: never;

@@ -66,7 +66,7 @@ export const SUMMARIES: CampaignSummary[] = [
     human_opens: 933,
     clicks: 350,
     conversions: 144,
-    lift: lift(0.4123, 0.1021, 0.7225, 0.0123) as unknown as CampaignSummary["lift"],
+    lift: lift(0.4123, 0.1021, 0.7225, 0.0123),
     last_error: null,
     launched_at: "2026-12-01T10:00:00Z",
   },

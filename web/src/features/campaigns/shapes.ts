@@ -2,6 +2,8 @@
 // from services/campaigns/results.py and api.py (`campaign_results`, `_versus_holdout`, `_between`, `_srm`,
 // `_attributed`, exposures and exports).
 
+import type { LiftResult } from "../../client/campaigns";
+
 /** One arm's figures (a variant, the holdout, or a segment's treated / holdout share): `Arm.report()`. */
 export interface ArmReport {
   users: number;
@@ -25,17 +27,8 @@ export interface VariantReport extends ArmReport {
   name: string;
 }
 
-/** A frequentist lift (stats.LiftResult). */
-export interface Lift {
-  lift: number;
-  ci_low: number;
-  ci_high: number;
-  p_value: number;
-  std_error: number;
-  relative: boolean;
-  computable: boolean;
-  reason: string;
-}
+/** A frequentist lift (stats.LiftResult; its defaults make two fields optional in the document, always sent). */
+export type Lift = Required<LiftResult>;
 
 export interface NotComputable {
   computable: false;

@@ -12,6 +12,7 @@ import { PageHeader } from "../../components/PageHeader";
 import { QueryState } from "../../components/QueryState";
 import { computedLabel, computedRows, formatComputed } from "../../features/customers/computed";
 import { ConsentPanel } from "../../features/customers/ConsentPanel";
+import { EngagementScore } from "../../features/customers/EngagementScore";
 import { ErasePanel } from "../../features/customers/ErasePanel";
 import { MergesPanel } from "../../features/customers/MergesPanel";
 import { ProfileScores } from "../../features/customers/ProfileScores";
@@ -91,6 +92,9 @@ function ProfileView({ profile, fetchedAt }: { profile: ProfileRead; fetchedAt: 
           </AdminAccess>
         </Tabs.List>
         <Tabs.Panel value="profile">
+          <SimpleGrid cols={{ base: 1, sm: 2, md: 3 }} spacing="lg" mb="lg">
+            <EngagementScore computed={profile.computed} fetchedAt={fetchedAt} />
+          </SimpleGrid>
           <SimpleGrid cols={{ base: 1, md: 3 }} spacing="lg">
             <Paper withBorder p="md">
               <Title order={2} size="h5" mb="xs">

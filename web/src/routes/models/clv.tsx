@@ -26,6 +26,7 @@ import { PageHeader } from "../../components/PageHeader";
 import { Empty, ErrorState, Loading, QueryState } from "../../components/QueryState";
 import { StatCard } from "../../components/StatCard";
 import { profileLabel, useProfilesById } from "../../features/customers/profiles";
+import { ClvValidation } from "../../features/models/ClvValidation";
 import { bands, useBandCounts, useTopCustomers } from "../../features/models/clvDistribution";
 import { JobProgress, isRunning } from "../../features/models/JobProgress";
 import { formatCount, formatCurrency, formatDate, formatDuration, formatNumber, formatPercent } from "../../lib/format";
@@ -58,6 +59,7 @@ function ClvPage() {
             {(m) => <ModelView model={m} />}
           </QueryState>
         )}
+        <ClvValidation />
         <Fits />
       </Stack>
     </>

@@ -28,6 +28,7 @@ import { LinksTable } from "../../../features/campaigns/LinksTable";
 import { PreflightFigures } from "../../../features/campaigns/PreflightPanel";
 import { SegmentResultsTable } from "../../../features/campaigns/SegmentResultsTable";
 import type { AudienceExport, CampaignResults, SegmentResults } from "../../../features/campaigns/shapes";
+import { RetentionUpliftPanel } from "../../../features/retention/RetentionUplift";
 
 export const Route = createFileRoute("/_console/campaigns/$campaignId/")({
   component: CampaignPage,
@@ -94,6 +95,9 @@ function CampaignDetail({ campaign, fetchedAt }: { campaign: CampaignRead; fetch
       <Stack gap="lg">
       {BEFORE_LAUNCH.has(campaign.status) ? <Preflight campaignId={campaign.id} /> : null}
       <Results campaign={campaign} />
+      <Section title="Retention uplift">
+        <RetentionUpliftPanel campaignId={campaign.id} />
+      </Section>
       <SegmentSection campaignId={campaign.id} segmentName={segmentName} />
       <LinksSection campaignId={campaign.id} />
       <Section title="Exposures">

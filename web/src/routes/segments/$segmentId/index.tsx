@@ -35,6 +35,7 @@ import { profileLabel, useProfilesById } from "../../../features/customers/profi
 import { describeRule } from "../../../features/segments/describe";
 import type { Rule } from "../../../features/segments/rules";
 import { SegmentChangesFeed } from "../../../features/segments/SegmentChangesFeed";
+import { SegmentEngagement } from "../../../features/segments/SegmentEngagement";
 import { SegmentForm, type SegmentDraft } from "../../../features/segments/SegmentForm";
 import { KindBadge, StatusBadge } from "../../../features/segments/status";
 import { useSegmentNames } from "../../../features/segments/suggestions";
@@ -183,15 +184,18 @@ function Report({ segment }: { segment: SegmentRead }) {
         {(raw) => {
           const r = raw as unknown as SegmentReport;
           return (
-            <SimpleGrid cols={{ base: 2, sm: 3, md: 4, xl: 7 }}>
-              <StatCard label="Members" value={formatCount(r.size)} hint={`${formatCount(r.customers_with_orders)} with an order`} />
-              <StatCard label="Revenue per member" value={formatCurrency(r.revenue_per_customer)} hint={`${formatCurrency(r.revenue)} in all`} />
-              <StatCard label="Average order value" value={formatCurrency(r.average_order_value)} hint={`${formatCount(r.orders)} orders`} />
-              <StatCard label="Average CLV" value={formatCurrency(r.average_clv)} hint={`${formatCount(r.clv_scored_members)} scored`} />
-              <StatCard label="Conversion rate" value={formatPercent(r.conversion_rate)} hint="members with an order" />
-              <StatCard label="Sentiment" value={formatNumber(r.average_sentiment, 2)} hint="−1 negative … +1 positive" />
-              <StatCard label="E-mail consent" value={formatPercent(r.email_consent_share)} hint="may be e-mailed" />
-            </SimpleGrid>
+            <>
+              <SimpleGrid cols={{ base: 2, sm: 3, md: 4, xl: 7 }}>
+                <StatCard label="Members" value={formatCount(r.size)} hint={`${formatCount(r.customers_with_orders)} with an order`} />
+                <StatCard label="Revenue per member" value={formatCurrency(r.revenue_per_customer)} hint={`${formatCurrency(r.revenue)} in all`} />
+                <StatCard label="Average order value" value={formatCurrency(r.average_order_value)} hint={`${formatCount(r.orders)} orders`} />
+                <StatCard label="Average CLV" value={formatCurrency(r.average_clv)} hint={`${formatCount(r.clv_scored_members)} scored`} />
+                <StatCard label="Conversion rate" value={formatPercent(r.conversion_rate)} hint="members with an order" />
+                <StatCard label="Sentiment" value={formatNumber(r.average_sentiment, 2)} hint="−1 negative … +1 positive" />
+                <StatCard label="E-mail consent" value={formatPercent(r.email_consent_share)} hint="may be e-mailed" />
+              </SimpleGrid>
+              <SegmentEngagement engagement={r.engagement} />
+            </>
           );
         }}
       </QueryState>
