@@ -15,6 +15,7 @@ export const routes = rootRoute("__root.tsx", [
     physical("/account", "account"),
     physical("/campaigns", "campaigns"),
     physical("/analytics", "analytics"),
-    route("/social", "placeholders/social.tsx"),
+    physical("/social", "social"),
+    physical("/feedback", "feedback"),
   ]),
 ]);

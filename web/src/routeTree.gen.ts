@@ -14,7 +14,6 @@ import { Route as authLoginRouteImport } from './routes/auth/login'
 import { Route as authSetupRouteImport } from './routes/auth/setup'
 import { Route as overviewIndexRouteImport } from './routes/overview/index'
 import { Route as SettingsRouteRouteImport } from './routes/settings/route'
-import { Route as placeholdersSocialRouteImport } from './routes/placeholders/social'
 import { Route as authInviteRouteImport } from './routes/auth/invite'
 import { Route as AccountIndexRouteImport } from './routes/account/index'
 import { Route as AnalyticsIndexRouteImport } from './routes/analytics/index'
@@ -22,6 +21,7 @@ import { Route as CampaignsIndexRouteImport } from './routes/campaigns/index'
 import { Route as CampaignsNewRouteImport } from './routes/campaigns/new'
 import { Route as CustomersIndexRouteImport } from './routes/customers/index'
 import { Route as CustomersProfileIdRouteImport } from './routes/customers/$profileId'
+import { Route as FeedbackIndexRouteImport } from './routes/feedback/index'
 import { Route as ModelsIndexRouteImport } from './routes/models/index'
 import { Route as ModelsClvRouteImport } from './routes/models/clv'
 import { Route as ModelsRfmRouteImport } from './routes/models/rfm'
@@ -32,6 +32,7 @@ import { Route as SettingsApiKeysRouteImport } from './routes/settings/api-keys'
 import { Route as SettingsAuditRouteImport } from './routes/settings/audit'
 import { Route as SettingsSourcesRouteImport } from './routes/settings/sources'
 import { Route as SettingsUsersRouteImport } from './routes/settings/users'
+import { Route as SocialIndexRouteImport } from './routes/social/index'
 import { Route as CampaignsCampaignIdIndexRouteImport } from './routes/campaigns/$campaignId/index'
 import { Route as CampaignsCampaignIdEditRouteImport } from './routes/campaigns/$campaignId/edit'
 import { Route as ModelsClusteringsClusteringIdRouteImport } from './routes/models/clusterings/$clusteringId'
@@ -61,11 +62,6 @@ const overviewIndexRoute = overviewIndexRouteImport.update({
 const SettingsRouteRoute = SettingsRouteRouteImport.update({
   id: '/settings',
   path: '/settings',
-  getParentRoute: () => consoleLayoutRoute,
-} as any)
-const placeholdersSocialRoute = placeholdersSocialRouteImport.update({
-  id: '/social',
-  path: '/social',
   getParentRoute: () => consoleLayoutRoute,
 } as any)
 const authInviteRoute = authInviteRouteImport.update({
@@ -101,6 +97,11 @@ const CustomersIndexRoute = CustomersIndexRouteImport.update({
 const CustomersProfileIdRoute = CustomersProfileIdRouteImport.update({
   id: '/customers/$profileId',
   path: '/customers/$profileId',
+  getParentRoute: () => consoleLayoutRoute,
+} as any)
+const FeedbackIndexRoute = FeedbackIndexRouteImport.update({
+  id: '/feedback/',
+  path: '/feedback/',
   getParentRoute: () => consoleLayoutRoute,
 } as any)
 const ModelsIndexRoute = ModelsIndexRouteImport.update({
@@ -153,6 +154,11 @@ const SettingsUsersRoute = SettingsUsersRouteImport.update({
   path: '/users',
   getParentRoute: () => SettingsRouteRoute,
 } as any)
+const SocialIndexRoute = SocialIndexRouteImport.update({
+  id: '/social/',
+  path: '/social/',
+  getParentRoute: () => consoleLayoutRoute,
+} as any)
 const CampaignsCampaignIdIndexRoute =
   CampaignsCampaignIdIndexRouteImport.update({
     id: '/campaigns/$campaignId/',
@@ -192,7 +198,6 @@ export interface FileRoutesByFullPath {
   '/login': typeof authLoginRoute
   '/setup': typeof authSetupRoute
   '/settings': typeof SettingsRouteRouteWithChildren
-  '/social': typeof placeholdersSocialRoute
   '/invite/$token': typeof authInviteRoute
   '/campaigns/new': typeof CampaignsNewRoute
   '/customers/$profileId': typeof CustomersProfileIdRoute
@@ -207,9 +212,11 @@ export interface FileRoutesByFullPath {
   '/analytics/': typeof AnalyticsIndexRoute
   '/campaigns/': typeof CampaignsIndexRoute
   '/customers/': typeof CustomersIndexRoute
+  '/feedback/': typeof FeedbackIndexRoute
   '/models/': typeof ModelsIndexRoute
   '/segments/': typeof SegmentsIndexRoute
   '/settings/': typeof SettingsIndexRoute
+  '/social/': typeof SocialIndexRoute
   '/campaigns/$campaignId/edit': typeof CampaignsCampaignIdEditRoute
   '/models/clusterings/$clusteringId': typeof ModelsClusteringsClusteringIdRoute
   '/models/clusterings/new': typeof ModelsClusteringsNewRoute
@@ -220,7 +227,6 @@ export interface FileRoutesByFullPath {
 export interface FileRoutesByTo {
   '/login': typeof authLoginRoute
   '/setup': typeof authSetupRoute
-  '/social': typeof placeholdersSocialRoute
   '/invite/$token': typeof authInviteRoute
   '/': typeof overviewIndexRoute
   '/campaigns/new': typeof CampaignsNewRoute
@@ -236,9 +242,11 @@ export interface FileRoutesByTo {
   '/analytics': typeof AnalyticsIndexRoute
   '/campaigns': typeof CampaignsIndexRoute
   '/customers': typeof CustomersIndexRoute
+  '/feedback': typeof FeedbackIndexRoute
   '/models': typeof ModelsIndexRoute
   '/segments': typeof SegmentsIndexRoute
   '/settings': typeof SettingsIndexRoute
+  '/social': typeof SocialIndexRoute
   '/campaigns/$campaignId/edit': typeof CampaignsCampaignIdEditRoute
   '/models/clusterings/$clusteringId': typeof ModelsClusteringsClusteringIdRoute
   '/models/clusterings/new': typeof ModelsClusteringsNewRoute
@@ -252,7 +260,6 @@ export interface FileRoutesById {
   '/login': typeof authLoginRoute
   '/setup': typeof authSetupRoute
   '/_console/settings': typeof SettingsRouteRouteWithChildren
-  '/_console/social': typeof placeholdersSocialRoute
   '/invite/$token': typeof authInviteRoute
   '/_console/': typeof overviewIndexRoute
   '/_console/campaigns/new': typeof CampaignsNewRoute
@@ -268,9 +275,11 @@ export interface FileRoutesById {
   '/_console/analytics/': typeof AnalyticsIndexRoute
   '/_console/campaigns/': typeof CampaignsIndexRoute
   '/_console/customers/': typeof CustomersIndexRoute
+  '/_console/feedback/': typeof FeedbackIndexRoute
   '/_console/models/': typeof ModelsIndexRoute
   '/_console/segments/': typeof SegmentsIndexRoute
   '/_console/settings/': typeof SettingsIndexRoute
+  '/_console/social/': typeof SocialIndexRoute
   '/_console/campaigns/$campaignId/edit': typeof CampaignsCampaignIdEditRoute
   '/_console/models/clusterings/$clusteringId': typeof ModelsClusteringsClusteringIdRoute
   '/_console/models/clusterings/new': typeof ModelsClusteringsNewRoute
@@ -285,7 +294,6 @@ export interface FileRouteTypes {
     | '/login'
     | '/setup'
     | '/settings'
-    | '/social'
     | '/invite/$token'
     | '/campaigns/new'
     | '/customers/$profileId'
@@ -300,9 +308,11 @@ export interface FileRouteTypes {
     | '/analytics/'
     | '/campaigns/'
     | '/customers/'
+    | '/feedback/'
     | '/models/'
     | '/segments/'
     | '/settings/'
+    | '/social/'
     | '/campaigns/$campaignId/edit'
     | '/models/clusterings/$clusteringId'
     | '/models/clusterings/new'
@@ -313,7 +323,6 @@ export interface FileRouteTypes {
   to:
     | '/login'
     | '/setup'
-    | '/social'
     | '/invite/$token'
     | '/'
     | '/campaigns/new'
@@ -329,9 +338,11 @@ export interface FileRouteTypes {
     | '/analytics'
     | '/campaigns'
     | '/customers'
+    | '/feedback'
     | '/models'
     | '/segments'
     | '/settings'
+    | '/social'
     | '/campaigns/$campaignId/edit'
     | '/models/clusterings/$clusteringId'
     | '/models/clusterings/new'
@@ -344,7 +355,6 @@ export interface FileRouteTypes {
     | '/login'
     | '/setup'
     | '/_console/settings'
-    | '/_console/social'
     | '/invite/$token'
     | '/_console/'
     | '/_console/campaigns/new'
@@ -360,9 +370,11 @@ export interface FileRouteTypes {
     | '/_console/analytics/'
     | '/_console/campaigns/'
     | '/_console/customers/'
+    | '/_console/feedback/'
     | '/_console/models/'
     | '/_console/segments/'
     | '/_console/settings/'
+    | '/_console/social/'
     | '/_console/campaigns/$campaignId/edit'
     | '/_console/models/clusterings/$clusteringId'
     | '/_console/models/clusterings/new'
@@ -415,13 +427,6 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof SettingsRouteRouteImport
       parentRoute: typeof consoleLayoutRoute
     }
-    '/_console/social': {
-      id: '/_console/social'
-      path: '/social'
-      fullPath: '/social'
-      preLoaderRoute: typeof placeholdersSocialRouteImport
-      parentRoute: typeof consoleLayoutRoute
-    }
     '/invite/$token': {
       id: '/invite/$token'
       path: '/invite/$token'
@@ -469,6 +474,13 @@ declare module '@tanstack/react-router' {
       path: '/customers/$profileId'
       fullPath: '/customers/$profileId'
       preLoaderRoute: typeof CustomersProfileIdRouteImport
+      parentRoute: typeof consoleLayoutRoute
+    }
+    '/_console/feedback/': {
+      id: '/_console/feedback/'
+      path: '/feedback'
+      fullPath: '/feedback/'
+      preLoaderRoute: typeof FeedbackIndexRouteImport
       parentRoute: typeof consoleLayoutRoute
     }
     '/_console/models/': {
@@ -541,6 +553,13 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof SettingsUsersRouteImport
       parentRoute: typeof SettingsRouteRoute
     }
+    '/_console/social/': {
+      id: '/_console/social/'
+      path: '/social'
+      fullPath: '/social/'
+      preLoaderRoute: typeof SocialIndexRouteImport
+      parentRoute: typeof consoleLayoutRoute
+    }
     '/_console/campaigns/$campaignId/': {
       id: '/_console/campaigns/$campaignId/'
       path: '/campaigns/$campaignId'
@@ -608,7 +627,6 @@ const SettingsRouteRouteWithChildren = SettingsRouteRoute._addFileChildren(
 
 interface consoleLayoutRouteChildren {
   SettingsRouteRoute: typeof SettingsRouteRouteWithChildren
-  placeholdersSocialRoute: typeof placeholdersSocialRoute
   overviewIndexRoute: typeof overviewIndexRoute
   CampaignsNewRoute: typeof CampaignsNewRoute
   CustomersProfileIdRoute: typeof CustomersProfileIdRoute
@@ -619,8 +637,10 @@ interface consoleLayoutRouteChildren {
   AnalyticsIndexRoute: typeof AnalyticsIndexRoute
   CampaignsIndexRoute: typeof CampaignsIndexRoute
   CustomersIndexRoute: typeof CustomersIndexRoute
+  FeedbackIndexRoute: typeof FeedbackIndexRoute
   ModelsIndexRoute: typeof ModelsIndexRoute
   SegmentsIndexRoute: typeof SegmentsIndexRoute
+  SocialIndexRoute: typeof SocialIndexRoute
   CampaignsCampaignIdEditRoute: typeof CampaignsCampaignIdEditRoute
   ModelsClusteringsClusteringIdRoute: typeof ModelsClusteringsClusteringIdRoute
   ModelsClusteringsNewRoute: typeof ModelsClusteringsNewRoute
@@ -631,7 +651,6 @@ interface consoleLayoutRouteChildren {
 
 const consoleLayoutRouteChildren: consoleLayoutRouteChildren = {
   SettingsRouteRoute: SettingsRouteRouteWithChildren,
-  placeholdersSocialRoute: placeholdersSocialRoute,
   overviewIndexRoute: overviewIndexRoute,
   CampaignsNewRoute: CampaignsNewRoute,
   CustomersProfileIdRoute: CustomersProfileIdRoute,
@@ -642,8 +661,10 @@ const consoleLayoutRouteChildren: consoleLayoutRouteChildren = {
   AnalyticsIndexRoute: AnalyticsIndexRoute,
   CampaignsIndexRoute: CampaignsIndexRoute,
   CustomersIndexRoute: CustomersIndexRoute,
+  FeedbackIndexRoute: FeedbackIndexRoute,
   ModelsIndexRoute: ModelsIndexRoute,
   SegmentsIndexRoute: SegmentsIndexRoute,
+  SocialIndexRoute: SocialIndexRoute,
   CampaignsCampaignIdEditRoute: CampaignsCampaignIdEditRoute,
   ModelsClusteringsClusteringIdRoute: ModelsClusteringsClusteringIdRoute,
   ModelsClusteringsNewRoute: ModelsClusteringsNewRoute,

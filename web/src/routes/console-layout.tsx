@@ -9,6 +9,7 @@ import {
   IconKey,
   IconLogout,
   IconMail,
+  IconMessageCircle,
   IconMessages,
   IconPresentationAnalytics,
   IconSettings,
@@ -37,7 +38,7 @@ export const Route = createFileRoute("/_console")({
 });
 
 interface NavEntry {
-  to: "/" | "/segments" | "/customers" | "/models" | "/campaigns" | "/analytics" | "/social" | "/settings";
+  to: "/" | "/segments" | "/customers" | "/models" | "/campaigns" | "/analytics" | "/social" | "/feedback" | "/settings";
   label: string;
   icon: ReactNode;
   soon?: boolean;
@@ -50,7 +51,8 @@ const NAV: NavEntry[] = [
   { to: "/models", label: "Models", icon: <IconChartDots3 size={18} aria-hidden /> },
   { to: "/campaigns", label: "Campaigns", icon: <IconMail size={18} aria-hidden /> },
   { to: "/analytics", label: "Analytics", icon: <IconPresentationAnalytics size={18} aria-hidden /> },
-  { to: "/social", label: "Social", icon: <IconMessages size={18} aria-hidden />, soon: true },
+  { to: "/social", label: "Social", icon: <IconMessages size={18} aria-hidden /> },
+  { to: "/feedback", label: "Feedback", icon: <IconMessageCircle size={18} aria-hidden /> },
   { to: "/settings", label: "Settings", icon: <IconSettings size={18} aria-hidden /> },
 ];
 
