@@ -8,6 +8,7 @@ import type { Role } from "../../auth/session";
 import { meQueryKey } from "../../auth/session";
 import { getEngagementQueryKey } from "../../client/campaigns/@tanstack/react-query.gen";
 import type { ContentRead } from "../../client/campaigns/types.gen";
+import { daysAgo, isoDay } from "../../lib/days";
 import { formatCount, formatCurrency, formatPercent, formatSignedPercent } from "../../lib/format";
 import { routeTree } from "../../routeTree.gen";
 import { Providers, me, renderWithProviders, testQueryClient } from "../../test/render";
@@ -137,12 +138,10 @@ describe("imports", () => {
   });
 });
 
-const day = (d: Date) => d.toISOString().slice(0, 10);
-
 function renderSocial(role: Role) {
   const client = testQueryClient();
   client.setQueryData(meQueryKey, me(role));
-  const period = { from: day(new Date(Date.now() - 27 * 86_400_000)), to: day(new Date()) };
+  const period = { from: daysAgo(27), to: isoDay(new Date()) };
   client.setQueryData(getEngagementQueryKey({ query: { by: "platform", ...period } }), ENGAGEMENT);
   const router = createRouter({ routeTree, context: { queryClient: client }, history: createMemoryHistory({ initialEntries: ["/social"] }) });
   render(

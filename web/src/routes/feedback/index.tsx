@@ -17,6 +17,7 @@ import { Freshness } from "../../components/Freshness";
 import { PageHeader } from "../../components/PageHeader";
 import { Empty, QueryState } from "../../components/QueryState";
 import { FeedbackItem } from "../../features/feedback/FeedbackList";
+import { dayWindow, daysAgo, isoDay } from "../../lib/days";
 import { NegativeTermsTable, ResponseFigures, SentimentCharts } from "../../features/feedback/FeedbackStatsView";
 import type { FeedbackStats, NegativeTerms } from "../../features/feedback/shapes";
 
@@ -25,14 +26,6 @@ export const Route = createFileRoute("/_console/feedback/")({
 });
 
 type Query = NonNullable<ListFeedbackData["query"]>;
-const day = (d: Date) => d.toISOString().slice(0, 10);
-
-/** The window as the API takes it: from the first day's start to the day after the last (UTC). */
-function window(from: string, to: string): { from?: string; to?: string } {
-  const end = to ? new Date(`${to}T00:00:00Z`) : null;
-  end?.setUTCDate(end.getUTCDate() + 1);
-  return { ...(from ? { from: `${from}T00:00:00Z` } : {}), ...(end ? { to: end.toISOString() } : {}) };
-}
 
 function Report({ filters }: { filters: Query }) {
   const { platform, product, segment_id, from, to } = filters;
@@ -99,11 +92,11 @@ function FeedbackPage() {
   const [platform, setPlatform] = useState("");
   const [product, setProduct] = useState("");
   const [segment, setSegment] = useState<string | null>(null);
-  const [from, setFrom] = useState(() => day(new Date(Date.now() - 29 * 86_400_000)));
-  const [to, setTo] = useState(() => day(new Date()));
+  const [from, setFrom] = useState(() => daysAgo(29));
+  const [to, setTo] = useState(() => isoDay(new Date()));
   const segments = useQuery({ ...listSegmentsOptions(), staleTime: 60_000 });
-  const valid = !from || !to || from <= to;
-  const common = { platform: platform.trim() || null, product: product.trim() || null, segment_id: segment, ...(valid ? window(from, to) : {}) };
+  const valid = Boolean(from && to) && from <= to;
+  const common = { platform: platform.trim() || null, product: product.trim() || null, segment_id: segment, ...(valid ? dayWindow(from, to) : {}) };
   return (
     <>
       <PageHeader title="Feedback" description="Comments, mentions, reviews and survey answers with their sentiment; response times." />
@@ -114,7 +107,7 @@ function FeedbackPage() {
           <TextInput label="Platform" placeholder="Any" value={platform} onChange={(e) => setPlatform(e.currentTarget.value)} w={140} />
           <TextInput label="Product" placeholder="Any" value={product} onChange={(e) => setProduct(e.currentTarget.value)} w={140} />
           <Select label="Segment" placeholder="Everyone" clearable searchable data={(segments.data ?? []).map((s) => ({ value: s.id, label: s.name }))} value={segment} onChange={setSegment} w={200} />
-          <TextInput type="date" label="From" value={from} onChange={(e) => setFrom(e.currentTarget.value)} error={valid ? undefined : "After the end"} />
+          <TextInput type="date" label="From" value={from} onChange={(e) => setFrom(e.currentTarget.value)} error={from && to && from > to ? "After the end" : undefined} />
           <TextInput type="date" label="To (inclusive)" value={to} onChange={(e) => setTo(e.currentTarget.value)} />
         </Group>
         <Report filters={common} />

@@ -17,13 +17,12 @@ import { EngagementView, GROUPINGS, type Grouping } from "../../features/social/
 import { ImportPanel } from "../../features/social/ImportPanel";
 import { InfluencersPanel } from "../../features/social/InfluencersPanel";
 import type { Period } from "../../features/social/period";
+import { daysAgo, isoDay } from "../../lib/days";
 import type { CompetitorsReport, EngagementReport } from "../../features/social/shapes";
 
 export const Route = createFileRoute("/_console/social/")({
   component: SocialPage,
 });
-
-const day = (d: Date) => d.toISOString().slice(0, 10);
 
 function Engagement({ period }: { period: Period }) {
   const [by, setBy] = useState<Grouping>("platform");
@@ -69,8 +68,8 @@ function Competitors({ period }: { period: Period }) {
 
 function SocialPage() {
   const { canWrite } = usePermissions();
-  const [from, setFrom] = useState(() => day(new Date(Date.now() - 27 * 86_400_000)));
-  const [to, setTo] = useState(() => day(new Date()));
+  const [from, setFrom] = useState(() => daysAgo(27));
+  const [to, setTo] = useState(() => isoDay(new Date()));
   const valid = !from || !to || from <= to;
   const period: Period = valid ? { from: from || null, to: to || null } : {};
   return (
