@@ -5,7 +5,7 @@ import { Badge, Group, Paper, SimpleGrid, Stack, Table, Text, Title } from "@man
 import { BarChart, LineChart } from "../../components/charts";
 import { StatCard } from "../../components/StatCard";
 import { formatCount, formatDate, formatNumber, formatPercent } from "../../lib/format";
-import type { FeedbackSummary, NegativeTerms } from "./shapes";
+import type { FeedbackSummary, NegativeTermsRead } from "../../client/profiles/types.gen";
 
 const hours = (h: number | null) => (h === null ? "–" : `${formatNumber(h, 1)} h`);
 
@@ -65,7 +65,7 @@ export function SentimentCharts({ summary }: { summary: FeedbackSummary }) {
   );
 }
 
-export function NegativeTermsTable({ terms }: { terms: NegativeTerms }) {
+export function NegativeTermsTable({ terms }: { terms: NegativeTermsRead }) {
   if (terms.products.length === 0) return <Text size="sm" c="dimmed">No negative feedback in this period.</Text>;
   return (
     <Table aria-label="Frequent terms in negative feedback" verticalSpacing="xs">

@@ -6,12 +6,11 @@ import { describe, expect, it } from "vitest";
 
 import type { Role } from "../../auth/session";
 import { meQueryKey } from "../../auth/session";
-import type { FeedbackRead } from "../../client/profiles/types.gen";
+import type { FeedbackRead, FeedbackSummary } from "../../client/profiles/types.gen";
 import { formatCount, formatNumber, formatPercent } from "../../lib/format";
 import { Providers, me, renderWithProviders, testQueryClient } from "../../test/render";
 import { FeedbackItem } from "./FeedbackList";
 import { NegativeTermsTable, ResponseFigures, SentimentCharts, sentimentData, trendData } from "./FeedbackStatsView";
-import type { FeedbackSummary } from "./shapes";
 
 const SUMMARY: FeedbackSummary = {
   items: 214, answered: 150, response_rate: 0.700935, mean_response_hours: 5.4321, median_response_hours: 2.25,

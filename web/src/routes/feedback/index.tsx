@@ -19,7 +19,6 @@ import { Empty, QueryState } from "../../components/QueryState";
 import { FeedbackItem } from "../../features/feedback/FeedbackList";
 import { dayWindow, daysAgo, isoDay } from "../../lib/days";
 import { NegativeTermsTable, ResponseFigures, SentimentCharts } from "../../features/feedback/FeedbackStatsView";
-import type { FeedbackStats, NegativeTerms } from "../../features/feedback/shapes";
 
 export const Route = createFileRoute("/_console/feedback/")({
   component: FeedbackPage,
@@ -29,8 +28,8 @@ type Query = NonNullable<ListFeedbackData["query"]>;
 
 function Report({ filters }: { filters: Query }) {
   const { platform, product, segment_id, from, to } = filters;
-  const stats = useQuery({ ...getFeedbackStatsOptions({ query: { platform, product, segment_id, from, to } }), placeholderData: keepPreviousData, select: (d) => d as unknown as FeedbackStats });
-  const terms = useQuery({ ...getNegativeTermsOptions({ query: { platform, product, from, to } }), placeholderData: keepPreviousData, select: (d) => d as unknown as NegativeTerms });
+  const stats = useQuery({ ...getFeedbackStatsOptions({ query: { platform, product, segment_id, from, to } }), placeholderData: keepPreviousData });
+  const terms = useQuery({ ...getNegativeTermsOptions({ query: { platform, product, from, to } }), placeholderData: keepPreviousData });
   return (
     <Stack gap="md">
       <QueryState query={stats} loadingLabel="Loading the feedback report">
