@@ -17,6 +17,7 @@ export const routes = rootRoute("__root.tsx", [
     physical("/analytics", "analytics"),
     physical("/satisfaction", "satisfaction"),
     physical("/retention", "retention"),
-    route("/social", "placeholders/social.tsx"),
+    physical("/social", "social"),
+    physical("/feedback", "feedback"),
   ]),
 ]);

@@ -19,6 +19,7 @@ from services.campaigns.schemas import (
     CampaignUpdate,
     LinkClicks,
     RetentionUplift,
+    SegmentsPerformance,
 )
 from shared.auth import authorize
 from shared.deps import SessionDep
@@ -185,10 +186,12 @@ async def download_export(
     return Response(body, media_type="text/csv")
 
 
-@router.get("/segments-performance")
-async def get_segments_performance(session: SessionDep, request: Request) -> dict[str, Any]:
+@router.get("/segments-performance", response_model=SegmentsPerformance)
+async def get_segments_performance(session: SessionDep, request: Request) -> SegmentsPerformance:
     """Each segment with a goal: the measured rate of the campaigns that targeted it, against the goal."""
-    return await segments_performance(session, request.app.state.runtime.extras["platform"])
+    return SegmentsPerformance.model_validate(
+        await segments_performance(session, request.app.state.runtime.extras["platform"])
+    )
 
 
 @router.get("/audiences/{segment_id}/size")

@@ -202,3 +202,37 @@ class RetentionUplift(BaseModel):
     sent_from: datetime | None
     sent_to: datetime | None
     windows: list[RetentionWindow]
+
+
+class PerformanceGoal(BaseModel):
+    """A segment's goal as segmentation holds it: a metric and its bounds (either may be open)."""
+
+    metric: Literal["conversion_rate", "click_rate", "open_rate", "revenue_per_recipient"]
+    min: float | None = None
+    max: float | None = None
+
+
+class CampaignPerformance(BaseModel):
+    """What one campaign measured among the segment's members it sent to; `met` is null until it sent to any."""
+
+    campaign_id: str
+    name: str
+    recipients: int
+    value: float | None
+    met: bool | None
+
+
+class SegmentPerformance(BaseModel):
+    """A segment with a goal and every non-draft campaign that targeted it; `met` is null until one measured."""
+
+    segment_id: str
+    name: str
+    goal: PerformanceGoal
+    campaigns: list[CampaignPerformance]
+    met: bool | None
+
+
+class SegmentsPerformance(BaseModel):
+    """Every segment that has a goal, against what the campaigns measured."""
+
+    segments: list[SegmentPerformance]

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 
 from services.profiles import feedback
 from services.profiles.feedback import FeedbackFilter, GroupBy, Status
 from services.profiles.models import FeedbackItem
-from services.profiles.schemas import FeedbackPage, FeedbackRead, FeedbackRespond
+from services.profiles.schemas import (
+    FeedbackPage,
+    FeedbackRead,
+    FeedbackRespond,
+    FeedbackStats,
+    NegativeTermsRead,
+)
 from shared.auth import authorize
 from shared.deps import SessionDep
 from shared.errors import Invalid
@@ -64,7 +70,7 @@ async def list_feedback(
     return FeedbackPage(items=await _read(session, items), next_cursor=next_cursor)
 
 
-@router.get("/feedback/stats")
+@router.get("/feedback/stats", response_model=FeedbackStats)
 async def get_feedback_stats(
     session: SessionDep,
     start: Start = None,
@@ -74,16 +80,16 @@ async def get_feedback_stats(
     product: str | None = None,
     segment_id: str | None = None,
     event: FeedbackEvent | None = None,
-) -> dict[str, Any]:
+) -> FeedbackStats:
     """Response time (mean, median, answered within 1 h / 24 h), sentiment distribution and daily trend,
     overall and per segment, product or platform."""
     start, end = _window(start, end)
     where = FeedbackFilter(platform=platform, product=product, segment_id=segment_id, event=event, start=start,
                            end=end)  # fmt: skip
-    return await feedback.feedback_stats(session, where, by=by)
+    return FeedbackStats.model_validate(await feedback.feedback_stats(session, where, by=by))
 
 
-@router.get("/feedback/terms")
+@router.get("/feedback/terms", response_model=NegativeTermsRead)
 async def get_negative_terms(
     session: SessionDep,
     product: str | None = None,
@@ -91,11 +97,11 @@ async def get_negative_terms(
     start: Start = None,
     end: End = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
-) -> dict[str, Any]:
+) -> NegativeTermsRead:
     """The words and word pairs negative feedback uses most, per product."""
     start, end = _window(start, end)
     where = FeedbackFilter(platform=platform, product=product, start=start, end=end)
-    return {"products": await feedback.negative_terms(session, where, limit=limit)}
+    return NegativeTermsRead.model_validate({"products": await feedback.negative_terms(session, where, limit=limit)})
 
 
 @router.get("/feedback/{item_id}", response_model=FeedbackRead)

@@ -188,3 +188,79 @@ class FeedbackRespond(BaseModel):
 
     close: bool = False
     responded_at: datetime | None = None
+
+
+class SentimentCount(BaseModel):
+    """How many scored items carry a label, and their share of the scored items."""
+
+    count: int
+    share: float | None
+
+
+class SentimentCounts(BaseModel):
+    """Each sentiment label's count and share."""
+
+    positive: SentimentCount
+    negative: SentimentCount
+    neutral: SentimentCount
+
+
+class FeedbackDay(BaseModel):
+    """Items received on a day (UTC) and their mean compound score."""
+
+    day: str
+    count: int
+    mean_compound: float | None
+
+
+class FeedbackSummary(BaseModel):
+    """Response times (hours), the sentiment distribution and the daily trend of a set of feedback items."""
+
+    items: int
+    answered: int
+    response_rate: float | None
+    mean_response_hours: float | None
+    median_response_hours: float | None
+    answered_within_1h: float | None
+    answered_within_24h: float | None
+    scored: int
+    mean_compound: float | None
+    sentiment: SentimentCounts
+    daily: list[FeedbackDay]
+
+
+class FeedbackGroup(FeedbackSummary):
+    """The summary of one segment, product or platform (null: items without one)."""
+
+    key: str | None
+
+
+class FeedbackStats(BaseModel):
+    """The feedback report of a window, in total and per group (none when `by` is `none`)."""
+
+    start: datetime | None = Field(alias="from")
+    end: datetime | None = Field(alias="to")
+    by: Literal["segment", "product", "platform", "none"]
+    total: FeedbackSummary
+    groups: list[FeedbackGroup]
+
+
+class TermCount(BaseModel):
+    """A word or word pair and how many texts use it."""
+
+    term: str
+    count: int
+
+
+class ProductTerms(BaseModel):
+    """A product's negative items and the terms they use most (product null: items naming no product)."""
+
+    product_id: str | None
+    negative_items: int
+    terms: list[TermCount]
+
+
+class NegativeTermsRead(BaseModel):
+    """Per product, the terms negative feedback uses most; products with the most negative items first."""
+
+    products: list[ProductTerms]

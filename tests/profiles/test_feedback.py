@@ -18,6 +18,7 @@ from services.profiles.erasure import erase
 from services.profiles.feedback import FeedbackFilter, feedback_stats, list_feedback, negative_terms, respond
 from services.profiles.ingest import apply_events
 from services.profiles.models import FeedbackItem, SegmentMember
+from services.profiles.schemas import FeedbackStats, NegativeTermsRead
 from services.profiles.service import lookup
 from shared.bus import EventBuffer
 from shared.errors import Conflict, Invalid, NotFound
@@ -192,6 +193,13 @@ class TestReports:
         assert report["total"]["items"] == 3
         groups = {g["key"]: g["items"] for g in report["groups"]}
         assert groups == {"s-1": 2, None: 1}
+
+    async def test_the_typed_answers_keep_every_figure(self, session: AsyncSession) -> None:
+        await seeded(session)
+        report = await feedback_stats(session, FeedbackFilter(), by="product")
+        assert FeedbackStats.model_validate(report).model_dump(by_alias=True) == report
+        terms = {"products": await negative_terms(session, FeedbackFilter())}
+        assert NegativeTermsRead.model_validate(terms).model_dump() == terms
 
     async def test_negative_terms_per_product(self, session: AsyncSession) -> None:
         await seeded(session)

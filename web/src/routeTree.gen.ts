@@ -14,7 +14,6 @@ import { Route as authLoginRouteImport } from './routes/auth/login'
 import { Route as authSetupRouteImport } from './routes/auth/setup'
 import { Route as overviewIndexRouteImport } from './routes/overview/index'
 import { Route as SettingsRouteRouteImport } from './routes/settings/route'
-import { Route as placeholdersSocialRouteImport } from './routes/placeholders/social'
 import { Route as authInviteRouteImport } from './routes/auth/invite'
 import { Route as AccountIndexRouteImport } from './routes/account/index'
 import { Route as AnalyticsIndexRouteImport } from './routes/analytics/index'
@@ -22,6 +21,7 @@ import { Route as CampaignsIndexRouteImport } from './routes/campaigns/index'
 import { Route as CampaignsNewRouteImport } from './routes/campaigns/new'
 import { Route as CustomersIndexRouteImport } from './routes/customers/index'
 import { Route as CustomersProfileIdRouteImport } from './routes/customers/$profileId'
+import { Route as FeedbackIndexRouteImport } from './routes/feedback/index'
 import { Route as ModelsIndexRouteImport } from './routes/models/index'
 import { Route as ModelsClvRouteImport } from './routes/models/clv'
 import { Route as ModelsRfmRouteImport } from './routes/models/rfm'
@@ -34,6 +34,7 @@ import { Route as SettingsApiKeysRouteImport } from './routes/settings/api-keys'
 import { Route as SettingsAuditRouteImport } from './routes/settings/audit'
 import { Route as SettingsSourcesRouteImport } from './routes/settings/sources'
 import { Route as SettingsUsersRouteImport } from './routes/settings/users'
+import { Route as SocialIndexRouteImport } from './routes/social/index'
 import { Route as CampaignsCampaignIdIndexRouteImport } from './routes/campaigns/$campaignId/index'
 import { Route as CampaignsCampaignIdEditRouteImport } from './routes/campaigns/$campaignId/edit'
 import { Route as ModelsClusteringsClusteringIdRouteImport } from './routes/models/clusterings/$clusteringId'
@@ -63,11 +64,6 @@ const overviewIndexRoute = overviewIndexRouteImport.update({
 const SettingsRouteRoute = SettingsRouteRouteImport.update({
   id: '/settings',
   path: '/settings',
-  getParentRoute: () => consoleLayoutRoute,
-} as any)
-const placeholdersSocialRoute = placeholdersSocialRouteImport.update({
-  id: '/social',
-  path: '/social',
   getParentRoute: () => consoleLayoutRoute,
 } as any)
 const authInviteRoute = authInviteRouteImport.update({
@@ -103,6 +99,11 @@ const CustomersIndexRoute = CustomersIndexRouteImport.update({
 const CustomersProfileIdRoute = CustomersProfileIdRouteImport.update({
   id: '/customers/$profileId',
   path: '/customers/$profileId',
+  getParentRoute: () => consoleLayoutRoute,
+} as any)
+const FeedbackIndexRoute = FeedbackIndexRouteImport.update({
+  id: '/feedback/',
+  path: '/feedback/',
   getParentRoute: () => consoleLayoutRoute,
 } as any)
 const ModelsIndexRoute = ModelsIndexRouteImport.update({
@@ -165,6 +166,11 @@ const SettingsUsersRoute = SettingsUsersRouteImport.update({
   path: '/users',
   getParentRoute: () => SettingsRouteRoute,
 } as any)
+const SocialIndexRoute = SocialIndexRouteImport.update({
+  id: '/social/',
+  path: '/social/',
+  getParentRoute: () => consoleLayoutRoute,
+} as any)
 const CampaignsCampaignIdIndexRoute =
   CampaignsCampaignIdIndexRouteImport.update({
     id: '/campaigns/$campaignId/',
@@ -204,7 +210,6 @@ export interface FileRoutesByFullPath {
   '/login': typeof authLoginRoute
   '/setup': typeof authSetupRoute
   '/settings': typeof SettingsRouteRouteWithChildren
-  '/social': typeof placeholdersSocialRoute
   '/invite/$token': typeof authInviteRoute
   '/campaigns/new': typeof CampaignsNewRoute
   '/customers/$profileId': typeof CustomersProfileIdRoute
@@ -219,11 +224,13 @@ export interface FileRoutesByFullPath {
   '/analytics/': typeof AnalyticsIndexRoute
   '/campaigns/': typeof CampaignsIndexRoute
   '/customers/': typeof CustomersIndexRoute
+  '/feedback/': typeof FeedbackIndexRoute
   '/models/': typeof ModelsIndexRoute
   '/retention/': typeof RetentionIndexRoute
   '/satisfaction/': typeof SatisfactionIndexRoute
   '/segments/': typeof SegmentsIndexRoute
   '/settings/': typeof SettingsIndexRoute
+  '/social/': typeof SocialIndexRoute
   '/campaigns/$campaignId/edit': typeof CampaignsCampaignIdEditRoute
   '/models/clusterings/$clusteringId': typeof ModelsClusteringsClusteringIdRoute
   '/models/clusterings/new': typeof ModelsClusteringsNewRoute
@@ -234,7 +241,6 @@ export interface FileRoutesByFullPath {
 export interface FileRoutesByTo {
   '/login': typeof authLoginRoute
   '/setup': typeof authSetupRoute
-  '/social': typeof placeholdersSocialRoute
   '/invite/$token': typeof authInviteRoute
   '/': typeof overviewIndexRoute
   '/campaigns/new': typeof CampaignsNewRoute
@@ -250,11 +256,13 @@ export interface FileRoutesByTo {
   '/analytics': typeof AnalyticsIndexRoute
   '/campaigns': typeof CampaignsIndexRoute
   '/customers': typeof CustomersIndexRoute
+  '/feedback': typeof FeedbackIndexRoute
   '/models': typeof ModelsIndexRoute
   '/retention': typeof RetentionIndexRoute
   '/satisfaction': typeof SatisfactionIndexRoute
   '/segments': typeof SegmentsIndexRoute
   '/settings': typeof SettingsIndexRoute
+  '/social': typeof SocialIndexRoute
   '/campaigns/$campaignId/edit': typeof CampaignsCampaignIdEditRoute
   '/models/clusterings/$clusteringId': typeof ModelsClusteringsClusteringIdRoute
   '/models/clusterings/new': typeof ModelsClusteringsNewRoute
@@ -268,7 +276,6 @@ export interface FileRoutesById {
   '/login': typeof authLoginRoute
   '/setup': typeof authSetupRoute
   '/_console/settings': typeof SettingsRouteRouteWithChildren
-  '/_console/social': typeof placeholdersSocialRoute
   '/invite/$token': typeof authInviteRoute
   '/_console/': typeof overviewIndexRoute
   '/_console/campaigns/new': typeof CampaignsNewRoute
@@ -284,11 +291,13 @@ export interface FileRoutesById {
   '/_console/analytics/': typeof AnalyticsIndexRoute
   '/_console/campaigns/': typeof CampaignsIndexRoute
   '/_console/customers/': typeof CustomersIndexRoute
+  '/_console/feedback/': typeof FeedbackIndexRoute
   '/_console/models/': typeof ModelsIndexRoute
   '/_console/retention/': typeof RetentionIndexRoute
   '/_console/satisfaction/': typeof SatisfactionIndexRoute
   '/_console/segments/': typeof SegmentsIndexRoute
   '/_console/settings/': typeof SettingsIndexRoute
+  '/_console/social/': typeof SocialIndexRoute
   '/_console/campaigns/$campaignId/edit': typeof CampaignsCampaignIdEditRoute
   '/_console/models/clusterings/$clusteringId': typeof ModelsClusteringsClusteringIdRoute
   '/_console/models/clusterings/new': typeof ModelsClusteringsNewRoute
@@ -303,7 +312,6 @@ export interface FileRouteTypes {
     | '/login'
     | '/setup'
     | '/settings'
-    | '/social'
     | '/invite/$token'
     | '/campaigns/new'
     | '/customers/$profileId'
@@ -318,11 +326,13 @@ export interface FileRouteTypes {
     | '/analytics/'
     | '/campaigns/'
     | '/customers/'
+    | '/feedback/'
     | '/models/'
     | '/retention/'
     | '/satisfaction/'
     | '/segments/'
     | '/settings/'
+    | '/social/'
     | '/campaigns/$campaignId/edit'
     | '/models/clusterings/$clusteringId'
     | '/models/clusterings/new'
@@ -333,7 +343,6 @@ export interface FileRouteTypes {
   to:
     | '/login'
     | '/setup'
-    | '/social'
     | '/invite/$token'
     | '/'
     | '/campaigns/new'
@@ -349,11 +358,13 @@ export interface FileRouteTypes {
     | '/analytics'
     | '/campaigns'
     | '/customers'
+    | '/feedback'
     | '/models'
     | '/retention'
     | '/satisfaction'
     | '/segments'
     | '/settings'
+    | '/social'
     | '/campaigns/$campaignId/edit'
     | '/models/clusterings/$clusteringId'
     | '/models/clusterings/new'
@@ -366,7 +377,6 @@ export interface FileRouteTypes {
     | '/login'
     | '/setup'
     | '/_console/settings'
-    | '/_console/social'
     | '/invite/$token'
     | '/_console/'
     | '/_console/campaigns/new'
@@ -382,11 +392,13 @@ export interface FileRouteTypes {
     | '/_console/analytics/'
     | '/_console/campaigns/'
     | '/_console/customers/'
+    | '/_console/feedback/'
     | '/_console/models/'
     | '/_console/retention/'
     | '/_console/satisfaction/'
     | '/_console/segments/'
     | '/_console/settings/'
+    | '/_console/social/'
     | '/_console/campaigns/$campaignId/edit'
     | '/_console/models/clusterings/$clusteringId'
     | '/_console/models/clusterings/new'
@@ -439,13 +451,6 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof SettingsRouteRouteImport
       parentRoute: typeof consoleLayoutRoute
     }
-    '/_console/social': {
-      id: '/_console/social'
-      path: '/social'
-      fullPath: '/social'
-      preLoaderRoute: typeof placeholdersSocialRouteImport
-      parentRoute: typeof consoleLayoutRoute
-    }
     '/invite/$token': {
       id: '/invite/$token'
       path: '/invite/$token'
@@ -493,6 +498,13 @@ declare module '@tanstack/react-router' {
       path: '/customers/$profileId'
       fullPath: '/customers/$profileId'
       preLoaderRoute: typeof CustomersProfileIdRouteImport
+      parentRoute: typeof consoleLayoutRoute
+    }
+    '/_console/feedback/': {
+      id: '/_console/feedback/'
+      path: '/feedback'
+      fullPath: '/feedback/'
+      preLoaderRoute: typeof FeedbackIndexRouteImport
       parentRoute: typeof consoleLayoutRoute
     }
     '/_console/models/': {
@@ -579,6 +591,13 @@ declare module '@tanstack/react-router' {
       preLoaderRoute: typeof SettingsUsersRouteImport
       parentRoute: typeof SettingsRouteRoute
     }
+    '/_console/social/': {
+      id: '/_console/social/'
+      path: '/social'
+      fullPath: '/social/'
+      preLoaderRoute: typeof SocialIndexRouteImport
+      parentRoute: typeof consoleLayoutRoute
+    }
     '/_console/campaigns/$campaignId/': {
       id: '/_console/campaigns/$campaignId/'
       path: '/campaigns/$campaignId'
@@ -646,7 +665,6 @@ const SettingsRouteRouteWithChildren = SettingsRouteRoute._addFileChildren(
 
 interface consoleLayoutRouteChildren {
   SettingsRouteRoute: typeof SettingsRouteRouteWithChildren
-  placeholdersSocialRoute: typeof placeholdersSocialRoute
   overviewIndexRoute: typeof overviewIndexRoute
   CampaignsNewRoute: typeof CampaignsNewRoute
   CustomersProfileIdRoute: typeof CustomersProfileIdRoute
@@ -657,10 +675,12 @@ interface consoleLayoutRouteChildren {
   AnalyticsIndexRoute: typeof AnalyticsIndexRoute
   CampaignsIndexRoute: typeof CampaignsIndexRoute
   CustomersIndexRoute: typeof CustomersIndexRoute
+  FeedbackIndexRoute: typeof FeedbackIndexRoute
   ModelsIndexRoute: typeof ModelsIndexRoute
   RetentionIndexRoute: typeof RetentionIndexRoute
   SatisfactionIndexRoute: typeof SatisfactionIndexRoute
   SegmentsIndexRoute: typeof SegmentsIndexRoute
+  SocialIndexRoute: typeof SocialIndexRoute
   CampaignsCampaignIdEditRoute: typeof CampaignsCampaignIdEditRoute
   ModelsClusteringsClusteringIdRoute: typeof ModelsClusteringsClusteringIdRoute
   ModelsClusteringsNewRoute: typeof ModelsClusteringsNewRoute
@@ -671,7 +691,6 @@ interface consoleLayoutRouteChildren {
 
 const consoleLayoutRouteChildren: consoleLayoutRouteChildren = {
   SettingsRouteRoute: SettingsRouteRouteWithChildren,
-  placeholdersSocialRoute: placeholdersSocialRoute,
   overviewIndexRoute: overviewIndexRoute,
   CampaignsNewRoute: CampaignsNewRoute,
   CustomersProfileIdRoute: CustomersProfileIdRoute,
@@ -682,10 +701,12 @@ const consoleLayoutRouteChildren: consoleLayoutRouteChildren = {
   AnalyticsIndexRoute: AnalyticsIndexRoute,
   CampaignsIndexRoute: CampaignsIndexRoute,
   CustomersIndexRoute: CustomersIndexRoute,
+  FeedbackIndexRoute: FeedbackIndexRoute,
   ModelsIndexRoute: ModelsIndexRoute,
   RetentionIndexRoute: RetentionIndexRoute,
   SatisfactionIndexRoute: SatisfactionIndexRoute,
   SegmentsIndexRoute: SegmentsIndexRoute,
+  SocialIndexRoute: SocialIndexRoute,
   CampaignsCampaignIdEditRoute: CampaignsCampaignIdEditRoute,
   ModelsClusteringsClusteringIdRoute: ModelsClusteringsClusteringIdRoute,
   ModelsClusteringsNewRoute: ModelsClusteringsNewRoute,

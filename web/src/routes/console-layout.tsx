@@ -9,6 +9,7 @@ import {
   IconKey,
   IconLogout,
   IconMail,
+  IconMessageCircle,
   IconMessages,
   IconMoodSmile,
   IconPresentationAnalytics,
@@ -39,7 +40,7 @@ export const Route = createFileRoute("/_console")({
 });
 
 interface NavEntry {
-  to: "/" | "/segments" | "/customers" | "/models" | "/campaigns" | "/analytics" | "/satisfaction" | "/retention" | "/social" | "/settings";
+  to: "/" | "/segments" | "/customers" | "/models" | "/campaigns" | "/analytics" | "/satisfaction" | "/retention" | "/social" | "/feedback" | "/settings";
   label: string;
   icon: ReactNode;
   soon?: boolean;
@@ -54,7 +55,8 @@ const NAV: NavEntry[] = [
   { to: "/analytics", label: "Analytics", icon: <IconPresentationAnalytics size={18} aria-hidden /> },
   { to: "/satisfaction", label: "Satisfaction", icon: <IconMoodSmile size={18} aria-hidden /> },
   { to: "/retention", label: "Retention", icon: <IconRepeat size={18} aria-hidden /> },
-  { to: "/social", label: "Social", icon: <IconMessages size={18} aria-hidden />, soon: true },
+  { to: "/social", label: "Social", icon: <IconMessages size={18} aria-hidden /> },
+  { to: "/feedback", label: "Feedback", icon: <IconMessageCircle size={18} aria-hidden /> },
   { to: "/settings", label: "Settings", icon: <IconSettings size={18} aria-hidden /> },
 ];
 

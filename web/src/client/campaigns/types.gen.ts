@@ -171,6 +171,34 @@ export type CampaignCreate = {
 };
 
 /**
+ * CampaignPerformance
+ *
+ * What one campaign measured among the segment's members it sent to; `met` is null until it sent to any.
+ */
+export type CampaignPerformance = {
+    /**
+     * Campaign Id
+     */
+    campaign_id: string;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Recipients
+     */
+    recipients: number;
+    /**
+     * Value
+     */
+    value: number | null;
+    /**
+     * Met
+     */
+    met: boolean | null;
+};
+
+/**
  * CampaignRead
  *
  * A campaign with its status and progress (audience, processed, sent, held out, skipped, failed).
@@ -713,6 +741,26 @@ export type LostRecords = {
 };
 
 /**
+ * PerformanceGoal
+ *
+ * A segment's goal as segmentation holds it: a metric and its bounds (either may be open).
+ */
+export type PerformanceGoal = {
+    /**
+     * Metric
+     */
+    metric: 'conversion_rate' | 'click_rate' | 'open_rate' | 'revenue_per_recipient';
+    /**
+     * Min
+     */
+    min?: number | null;
+    /**
+     * Max
+     */
+    max?: number | null;
+};
+
+/**
  * PeriodScore
  *
  * The figure of one day, week (from Monday) or month.
@@ -1102,6 +1150,43 @@ export type ScoreRead = {
      * Satisfied
      */
     satisfied?: number | null;
+};
+
+/**
+ * SegmentPerformance
+ *
+ * A segment with a goal and every non-draft campaign that targeted it; `met` is null until one measured.
+ */
+export type SegmentPerformance = {
+    /**
+     * Segment Id
+     */
+    segment_id: string;
+    /**
+     * Name
+     */
+    name: string;
+    goal: PerformanceGoal;
+    /**
+     * Campaigns
+     */
+    campaigns: Array<CampaignPerformance>;
+    /**
+     * Met
+     */
+    met: boolean | null;
+};
+
+/**
+ * SegmentsPerformance
+ *
+ * Every segment that has a goal, against what the campaigns measured.
+ */
+export type SegmentsPerformance = {
+    /**
+     * Segments
+     */
+    segments: Array<SegmentPerformance>;
 };
 
 /**
@@ -2028,13 +2113,9 @@ export type GetSegmentsPerformanceData = {
 
 export type GetSegmentsPerformanceResponses = {
     /**
-     * Response Get Segments Performance V1 Segments Performance Get
-     *
      * Successful Response
      */
-    200: {
-        [key: string]: unknown;
-    };
+    200: SegmentsPerformance;
 };
 
 export type GetSegmentsPerformanceResponse = GetSegmentsPerformanceResponses[keyof GetSegmentsPerformanceResponses];

@@ -147,6 +147,79 @@ export type EngagementRead = {
 };
 
 /**
+ * FeedbackDay
+ *
+ * Items received on a day (UTC) and their mean compound score.
+ */
+export type FeedbackDay = {
+    /**
+     * Day
+     */
+    day: string;
+    /**
+     * Count
+     */
+    count: number;
+    /**
+     * Mean Compound
+     */
+    mean_compound: number | null;
+};
+
+/**
+ * FeedbackGroup
+ *
+ * The summary of one segment, product or platform (null: items without one).
+ */
+export type FeedbackGroup = {
+    /**
+     * Items
+     */
+    items: number;
+    /**
+     * Answered
+     */
+    answered: number;
+    /**
+     * Response Rate
+     */
+    response_rate: number | null;
+    /**
+     * Mean Response Hours
+     */
+    mean_response_hours: number | null;
+    /**
+     * Median Response Hours
+     */
+    median_response_hours: number | null;
+    /**
+     * Answered Within 1H
+     */
+    answered_within_1h: number | null;
+    /**
+     * Answered Within 24H
+     */
+    answered_within_24h: number | null;
+    /**
+     * Scored
+     */
+    scored: number;
+    /**
+     * Mean Compound
+     */
+    mean_compound: number | null;
+    sentiment: SentimentCounts;
+    /**
+     * Daily
+     */
+    daily: Array<FeedbackDay>;
+    /**
+     * Key
+     */
+    key: string | null;
+};
+
+/**
  * FeedbackPage
  *
  * Feedback items newest first, and the cursor of the next (older) page.
@@ -240,6 +313,80 @@ export type FeedbackRespond = {
      * Responded At
      */
     responded_at?: string | null;
+};
+
+/**
+ * FeedbackStats
+ *
+ * The feedback report of a window, in total and per group (none when `by` is `none`).
+ */
+export type FeedbackStats = {
+    /**
+     * From
+     */
+    from: string | null;
+    /**
+     * To
+     */
+    to: string | null;
+    /**
+     * By
+     */
+    by: 'segment' | 'product' | 'platform' | 'none';
+    total: FeedbackSummary;
+    /**
+     * Groups
+     */
+    groups: Array<FeedbackGroup>;
+};
+
+/**
+ * FeedbackSummary
+ *
+ * Response times (hours), the sentiment distribution and the daily trend of a set of feedback items.
+ */
+export type FeedbackSummary = {
+    /**
+     * Items
+     */
+    items: number;
+    /**
+     * Answered
+     */
+    answered: number;
+    /**
+     * Response Rate
+     */
+    response_rate: number | null;
+    /**
+     * Mean Response Hours
+     */
+    mean_response_hours: number | null;
+    /**
+     * Median Response Hours
+     */
+    median_response_hours: number | null;
+    /**
+     * Answered Within 1H
+     */
+    answered_within_1h: number | null;
+    /**
+     * Answered Within 24H
+     */
+    answered_within_24h: number | null;
+    /**
+     * Scored
+     */
+    scored: number;
+    /**
+     * Mean Compound
+     */
+    mean_compound: number | null;
+    sentiment: SentimentCounts;
+    /**
+     * Daily
+     */
+    daily: Array<FeedbackDay>;
 };
 
 /**
@@ -514,6 +661,18 @@ export type MergeRead = {
 };
 
 /**
+ * NegativeTermsRead
+ *
+ * Per product, the terms negative feedback uses most; products with the most negative items first.
+ */
+export type NegativeTermsRead = {
+    /**
+     * Products
+     */
+    products: Array<ProductTerms>;
+};
+
+/**
  * PathRead
  *
  * A channel sequence and how many converting people followed it (share of all converting people).
@@ -607,6 +766,26 @@ export type PipelineRead = {
      * Checked At
      */
     checked_at: string;
+};
+
+/**
+ * ProductTerms
+ *
+ * A product's negative items and the terms they use most (product null: items naming no product).
+ */
+export type ProductTerms = {
+    /**
+     * Product Id
+     */
+    product_id: string | null;
+    /**
+     * Negative Items
+     */
+    negative_items: number;
+    /**
+     * Terms
+     */
+    terms: Array<TermCount>;
 };
 
 /**
@@ -732,6 +911,33 @@ export type SegmentEngagementRead = {
 };
 
 /**
+ * SentimentCount
+ *
+ * How many scored items carry a label, and their share of the scored items.
+ */
+export type SentimentCount = {
+    /**
+     * Count
+     */
+    count: number;
+    /**
+     * Share
+     */
+    share: number | null;
+};
+
+/**
+ * SentimentCounts
+ *
+ * Each sentiment label's count and share.
+ */
+export type SentimentCounts = {
+    positive: SentimentCount;
+    negative: SentimentCount;
+    neutral: SentimentCount;
+};
+
+/**
  * SocialEngagementRead
  *
  * Social engagement per segment and for everyone.
@@ -770,6 +976,22 @@ export type TaskState = {
      * Last Error
      */
     last_error: string | null;
+};
+
+/**
+ * TermCount
+ *
+ * A word or word pair and how many texts use it.
+ */
+export type TermCount = {
+    /**
+     * Term
+     */
+    term: string;
+    /**
+     * Count
+     */
+    count: number;
 };
 
 /**
@@ -1608,13 +1830,9 @@ export type GetFeedbackStatsError = GetFeedbackStatsErrors[keyof GetFeedbackStat
 
 export type GetFeedbackStatsResponses = {
     /**
-     * Response Get Feedback Stats V1 Feedback Stats Get
-     *
      * Successful Response
      */
-    200: {
-        [key: string]: unknown;
-    };
+    200: FeedbackStats;
 };
 
 export type GetFeedbackStatsResponse = GetFeedbackStatsResponses[keyof GetFeedbackStatsResponses];
@@ -1658,13 +1876,9 @@ export type GetNegativeTermsError = GetNegativeTermsErrors[keyof GetNegativeTerm
 
 export type GetNegativeTermsResponses = {
     /**
-     * Response Get Negative Terms V1 Feedback Terms Get
-     *
      * Successful Response
      */
-    200: {
-        [key: string]: unknown;
-    };
+    200: NegativeTermsRead;
 };
 
 export type GetNegativeTermsResponse = GetNegativeTermsResponses[keyof GetNegativeTermsResponses];

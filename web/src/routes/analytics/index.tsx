@@ -1,14 +1,20 @@
-// Analytics: the web report for a date range, grouped by a UTM field and filtered by segment, with a daily trend.
-import { Group, Paper, Select, Stack, TextInput } from "@mantine/core";
+// Analytics: the web report for a date range, grouped by a UTM field and filtered by segment, with a daily trend;
+// the funnel builder and conversion paths by channel; and each goal-carrying segment's performance in campaigns.
+import { Group, Paper, Select, Stack, Tabs, TextInput } from "@mantine/core";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { createFileRoute } from "@tanstack/react-router";
 import { useState } from "react";
 
+import { getSegmentsPerformanceOptions } from "../../client/campaigns/@tanstack/react-query.gen";
 import { getWebReportOptions } from "../../client/profiles/@tanstack/react-query.gen";
 import { listSegmentsOptions } from "../../client/segmentation/@tanstack/react-query.gen";
 import { Freshness } from "../../components/Freshness";
 import { PageHeader } from "../../components/PageHeader";
 import { Empty, QueryState } from "../../components/QueryState";
+import { ConversionPaths } from "../../features/analytics/ConversionPaths";
+import { FunnelBuilder } from "../../features/analytics/FunnelBuilder";
+import { SegmentPerformanceList } from "../../features/analytics/SegmentPerformance";
+import { dayWindow, daysAgo, isoDay } from "../../lib/days";
 import { WebReportTable, WebTrendChart, type WebReportAnswer } from "../../features/analytics/WebReport";
 
 export const Route = createFileRoute("/_console/analytics/")({
@@ -17,43 +23,74 @@ export const Route = createFileRoute("/_console/analytics/")({
 
 type By = "none" | "utm_source" | "utm_medium" | "utm_campaign";
 
-const day = (d: Date) => d.toISOString().slice(0, 10);
-
-function AnalyticsPage() {
-  const [from, setFrom] = useState(() => day(new Date(Date.now() - 30 * 86_400_000)));
-  const [to, setTo] = useState(() => day(new Date()));
+function WebTab({ range, segment }: { range: { from: string; to: string } | null; segment: string | null }) {
   const [by, setBy] = useState<By>("utm_source");
-  const [segment, setSegment] = useState<string | null>(null);
-  const segments = useQuery({ ...listSegmentsOptions(), staleTime: 60_000 });
-  const valid = from < to || from === to;
-  const end = new Date(`${to}T00:00:00Z`);
-  end.setUTCDate(end.getUTCDate() + 1);
   const report = useQuery({
-    ...getWebReportOptions({ query: { from: `${from}T00:00:00Z`, to: end.toISOString(), by, segment_id: segment } }),
-    enabled: valid,
+    ...getWebReportOptions({ query: { from: range?.from ?? "", to: range?.to ?? "", by, segment_id: segment } }),
+    enabled: range !== null,
     placeholderData: keepPreviousData,
     select: (d) => d as unknown as WebReportAnswer,
   });
   return (
+    <Stack gap="md">
+      <Group justify="space-between" align="flex-end">
+        <Select
+          label="Group by"
+          data={[
+            { value: "none", label: "Nothing" },
+            { value: "utm_source", label: "UTM source" },
+            { value: "utm_medium", label: "UTM medium" },
+            { value: "utm_campaign", label: "UTM campaign" },
+          ]}
+          value={by}
+          onChange={(v) => setBy((v) ?? "none")}
+          allowDeselect={false}
+          w={180}
+        />
+        <Freshness fetchedAt={report.dataUpdatedAt || undefined} />
+      </Group>
+      <QueryState query={report} loadingLabel="Loading the web report" isEmpty={(d) => d.groups.length === 0} empty={<Empty title="No sessions in this range" />}>
+        {(r) => (
+          <Stack gap="md">
+            <Paper withBorder p="md" component="section" aria-label="Sessions per day">
+              <WebTrendChart report={r} />
+            </Paper>
+            <WebReportTable report={r} />
+          </Stack>
+        )}
+      </QueryState>
+    </Stack>
+  );
+}
+
+function PerformanceTab() {
+  const performance = useQuery(getSegmentsPerformanceOptions());
+  return (
+    <Stack gap="md">
+      <Group justify="flex-end">
+        <Freshness fetchedAt={performance.dataUpdatedAt || undefined} />
+      </Group>
+      <QueryState query={performance} loadingLabel="Loading segment performance" isEmpty={(d) => d.segments.length === 0} empty={<Empty title="No segment has a goal" description="Give a segment a goal (a conversion, click or open rate, or revenue per recipient) to measure it here." />}>
+        {(d) => <SegmentPerformanceList rows={d.segments} />}
+      </QueryState>
+    </Stack>
+  );
+}
+
+function AnalyticsPage() {
+  const [from, setFrom] = useState(() => daysAgo(30));
+  const [to, setTo] = useState(() => isoDay(new Date()));
+  const [segment, setSegment] = useState<string | null>(null);
+  const segments = useQuery({ ...listSegmentsOptions(), staleTime: 60_000 });
+  const valid = Boolean(from && to) && from <= to;
+  const range = valid ? dayWindow(from, to) : null;
+  return (
     <>
-      <PageHeader title="Analytics" description="Web sessions: bounce rate, time on site, pages, conversion and revenue." meta={<Freshness fetchedAt={report.dataUpdatedAt || undefined} />} />
+      <PageHeader title="Analytics" description="Web sessions, funnels and conversion paths, and how segments perform against their goals." />
       <Stack gap="md">
         <Group align="flex-end">
-          <TextInput type="date" label="From" value={from} onChange={(e) => setFrom(e.currentTarget.value)} error={valid ? undefined : "After the end"} />
+          <TextInput type="date" label="From" value={from} onChange={(e) => setFrom(e.currentTarget.value)} error={from && to && from > to ? "After the end" : undefined} />
           <TextInput type="date" label="To (inclusive)" value={to} onChange={(e) => setTo(e.currentTarget.value)} />
-          <Select
-            label="Group by"
-            data={[
-              { value: "none", label: "Nothing" },
-              { value: "utm_source", label: "UTM source" },
-              { value: "utm_medium", label: "UTM medium" },
-              { value: "utm_campaign", label: "UTM campaign" },
-            ]}
-            value={by}
-            onChange={(v) => setBy((v) ?? "none")}
-            allowDeselect={false}
-            w={180}
-          />
           <Select
             label="Segment"
             placeholder="Everyone"
@@ -65,16 +102,18 @@ function AnalyticsPage() {
             w={220}
           />
         </Group>
-        <QueryState query={report} loadingLabel="Loading the web report" isEmpty={(d) => d.groups.length === 0} empty={<Empty title="No sessions in this range" />}>
-          {(r) => (
-            <Stack gap="md">
-              <Paper withBorder p="md" component="section" aria-label="Sessions per day">
-                <WebTrendChart report={r} />
-              </Paper>
-              <WebReportTable report={r} />
-            </Stack>
-          )}
-        </QueryState>
+        <Tabs defaultValue="web" keepMounted={false}>
+          <Tabs.List>
+            <Tabs.Tab value="web">Web</Tabs.Tab>
+            <Tabs.Tab value="funnel">Funnel</Tabs.Tab>
+            <Tabs.Tab value="paths">Conversion paths</Tabs.Tab>
+            <Tabs.Tab value="performance">Segment performance</Tabs.Tab>
+          </Tabs.List>
+          <Tabs.Panel value="web" pt="md"><WebTab range={range} segment={segment} /></Tabs.Panel>
+          <Tabs.Panel value="funnel" pt="md"><FunnelBuilder window={range ?? {}} segmentId={segment} /></Tabs.Panel>
+          <Tabs.Panel value="paths" pt="md"><ConversionPaths window={range ?? {}} /></Tabs.Panel>
+          <Tabs.Panel value="performance" pt="md"><PerformanceTab /></Tabs.Panel>
+        </Tabs>
       </Stack>
     </>
   );
