@@ -5,7 +5,7 @@ import type { CSSVariablesResolver } from "@mantine/core";
 // little further in light mode, where gray.6 on white is close to the limit.
 export const theme = createTheme({
   primaryColor: "blue",
-  primaryShade: { light: 7, dark: 5 },
+  primaryShade: { light: 8, dark: 5 },
   defaultRadius: "md",
   fontFamily: "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif",
   headings: { fontFamily: "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif" },

@@ -135,7 +135,7 @@ function UserMenu() {
   return (
     <Menu position="bottom-end" withinPortal>
       <Menu.Target>
-        <UnstyledButton aria-label={`Account: ${me.name}, ${ROLE_LABELS[me.role]}`}>
+        <UnstyledButton aria-haspopup="menu">
           <Group gap="xs" wrap="nowrap">
             <Stack gap={0} align="flex-end" visibleFrom="xs">
               <Text size="sm" fw={600} lh={1.2}>

@@ -14,8 +14,8 @@ const GROUP_TEXT: Record<string, string> = { and: "All of these", or: "Any of th
 export function ResultBadge({ result, yes = "true", no = "false" }: { result: boolean; yes?: string; no?: string }) {
   return (
     <Badge
-      color={result ? "green" : "red"}
-      variant="light"
+      color={result ? "green.9" : "red.9"}
+      variant="filled"
       leftSection={result ? <IconCheck size={12} aria-hidden /> : <IconX size={12} aria-hidden />}
     >
       {result ? yes : no}

@@ -80,7 +80,7 @@ function ServicePipeline({ service, pipeline }: { service: string; pipeline: Pip
         <Text fw={600} tt="capitalize">
           {service}
         </Text>
-        <Badge color={healthy ? "green" : down.length ? "red" : "yellow"} variant="light">
+        <Badge color={healthy ? "green" : down.length ? "red" : "yellow"} variant="dot">
           {healthy ? "Up to date" : down.length ? `${down.length} loop${down.length > 1 ? "s" : ""} restarting` : `${formatCount(pipeline.pending)} waiting`}
         </Badge>
       </Group>

@@ -54,7 +54,7 @@ async function choose(user: ReturnType<typeof userEvent.setup>, input: HTMLEleme
 describe("SegmentBuilder", () => {
   it("adds a trait condition and writes what was typed", async () => {
     const user = setup({ and: [{ segment: "seg-vip" }] });
-    await user.click(screen.getByRole("button", { name: "Add a condition to all conditions" }));
+    await user.click(screen.getByRole("button", { name: "Add condition to all conditions" }));
     await user.click(await screen.findByRole("menuitem", { name: "Trait" }));
     const leaf = condition("2");
     await user.type(within(leaf).getByRole("combobox", { name: "Trait" }), "city");
@@ -64,7 +64,7 @@ describe("SegmentBuilder", () => {
 
   it("adds a nested group, switches it to OR and negates it", async () => {
     const user = setup({ and: [{ segment: "seg-vip" }] });
-    await user.click(screen.getByRole("button", { name: "Add a group to all conditions" }));
+    await user.click(screen.getByRole("button", { name: "Add group to all conditions" }));
     const group = screen.getByRole("group", { name: "Group 2" });
     expect(json()).toEqual({ and: [{ segment: "seg-vip" }, { or: [{ trait: "", op: "eq", value: "" }] }] });
     await user.click(within(group).getByRole("radio", { name: "all (AND)" }));
@@ -125,7 +125,7 @@ describe("SegmentBuilder", () => {
 
   it("edits a segment-membership condition", async () => {
     const user = setup({ and: [{ trait: "plan", op: "eq", value: "plus" }] });
-    await user.click(screen.getByRole("button", { name: "Add a condition to all conditions" }));
+    await user.click(screen.getByRole("button", { name: "Add condition to all conditions" }));
     await user.click(await screen.findByRole("menuitem", { name: "Segment membership" }));
     await choose(user, within(condition("2")).getByRole("combobox", { name: "Is a member of" }), "VIP");
     expect(json()).toEqual({ and: [{ trait: "plan", op: "eq", value: "plus" }, { segment: "seg-vip" }] });

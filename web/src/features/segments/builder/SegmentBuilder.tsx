@@ -242,7 +242,7 @@ function AddMenu({ group, label }: { group: GroupNode; label: string }) {
     <Group gap="xs">
       <Menu position="bottom-start">
         <Menu.Target>
-          <Button size="xs" variant="light" leftSection={<IconPlus size={14} aria-hidden />} aria-label={`Add a condition to ${label}`}>
+          <Button size="xs" variant="light" leftSection={<IconPlus size={14} aria-hidden />} aria-label={`Add condition to ${label}`}>
             Add condition
           </Button>
         </Menu.Target>
@@ -258,7 +258,7 @@ function AddMenu({ group, label }: { group: GroupNode; label: string }) {
         size="xs"
         variant="subtle"
         leftSection={<IconBrackets size={14} aria-hidden />}
-        aria-label={`Add a group to ${label}`}
+        aria-label={`Add group to ${label}`}
         onClick={() => add(newGroup(group.op === "and" ? "or" : "and", [newLeaf("trait")]))}
       >
         Add group
