@@ -152,6 +152,7 @@ async def build_nested_segment(page: Page) -> None:
     first = page.get_by_role("group", name="Condition 2.1")
     await first.get_by_label("Trait").fill("plan")
     await first.get_by_label("Value").fill("pro")
+    await expect(first.get_by_label("Value")).to_have_value("pro")
     await page.get_by_role("button", name="Add condition to group 2").click()
     await page.get_by_role("menuitem", name="Behaviour").click()
     behaviour = page.get_by_role("group", name="Condition 2.2")

@@ -309,6 +309,7 @@ async def test_an_audience_export_uploads_hashes_incrementally(stack: dict[str, 
                        "phone": f"+1 415 555 26{i:02d}", "club": m, "consent": {"ads": i % 2 == 0}}} for i in range(20)]  # fmt: skip
             await _post_events(client, urls["tracking"], people)
             segment_id = await _segment_of(client, urls, {"trait": "club", "op": "eq", "value": m}, 20)
+            await audience_copied(client, urls["campaigns"], segment_id, 20, ADMIN)
             campaign = await _create(client, urls, {"name": "Lookalike seed", "channel": "audience_export",
                                                     "target_segments": [segment_id], "variants": _variants(1),
                                                     "webhook_url": f"http://127.0.0.1:{server.server_port}/audience"})  # fmt: skip
@@ -326,6 +327,7 @@ async def test_an_audience_export_uploads_hashes_incrementally(stack: dict[str, 
             await _post_events(client, urls["tracking"], [{"type": "identify", "userId": f"ad-{m}-0",
                                                            "traits": {"club": "left"}}])  # fmt: skip
             await _segment_count(client, urls, segment_id, 19)
+            await audience_copied(client, urls["campaigns"], segment_id, 19, ADMIN)
             await client.post(f"{urls['campaigns']}/v1/campaigns/{campaign['id']}/launch", headers=ADMIN)
 
             async def second_export() -> list[dict[str, Any]] | None:

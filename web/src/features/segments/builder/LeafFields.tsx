@@ -143,27 +143,18 @@ function ValueInputs({ leaf, errors, change }: FieldsProps<FieldLeaf>) {
   if (isCluster) {
     return <Select label="Cluster" data={clusters} value={leaf.value || null} onChange={(value) => change({ value: value ?? "" })} error={errors.value} searchable w={240} />;
   }
-  if (options.length) {
-    return (
-      <Autocomplete
-        label="Value"
-        data={options.map((o) => o.value)}
-        value={leaf.value}
-        onChange={(value) => change({ value })}
-        error={errors.value}
-        w={220}
-        limit={30}
-      />
-    );
-  }
+  // One input whether or not suggestions have arrived: swapping a text box for a suggesting one while the person types
+  // would drop their focus and the keys in flight.
   return (
-    <TextInput
+    <Autocomplete
       label="Value"
+      data={options.map((o) => o.value)}
       value={leaf.value}
-      onChange={(e) => change({ value: e.currentTarget.value })}
+      onChange={(value) => change({ value })}
       error={errors.value}
       inputMode={leaf.valueType === "number" ? "decimal" : undefined}
-      w={160}
+      w={220}
+      limit={30}
     />
   );
 }

@@ -58,7 +58,7 @@ describe("SegmentBuilder", () => {
     await user.click(await screen.findByRole("menuitem", { name: "Trait" }));
     const leaf = condition("2");
     await user.type(within(leaf).getByRole("combobox", { name: "Trait" }), "city");
-    await user.type(within(leaf).getByRole("textbox", { name: "Value" }), "Lyon");
+    await user.type(within(leaf).getByRole("combobox", { name: "Value" }), "Lyon");
     expect(json()).toEqual({ and: [{ segment: "seg-vip" }, { trait: "city", op: "eq", value: "Lyon" }] });
   });
 
