@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bench.pg import pg_database, timed
 from bench.results import add_quick, record
-from services.profiles.journeys import Step, conversion_paths, funnel, social_engagement
+from services.profiles.journeys.service import Step, conversion_paths, funnel, social_engagement
 from shared.db import make_engine, make_session_factory, migrate
 
 DAYS = 90

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, status
 
@@ -11,7 +11,6 @@ from services.profiles import service
 from services.profiles.erasure import erase
 from services.profiles.merging import undo_merge
 from services.profiles.models import Identity, Profile
-from services.profiles.reports import GroupBy, web_report
 from services.profiles.schemas import (
     ConflictRead,
     ConsentPut,
@@ -150,20 +149,6 @@ async def undo(merge_id: str, session: SessionDep, events: EventsDep) -> MergeRe
 async def list_conflicts(session: SessionDep, limit: Limit = 100) -> list[ConflictRead]:
     """Events that would have joined two known people (not merged)."""
     return [ConflictRead.model_validate(c) for c in await service.list_conflicts(session, limit=limit)]
-
-
-@router.get("/reports/web")
-async def get_web_report(
-    session: SessionDep,
-    start: Annotated[datetime, Query(alias="from")],
-    end: Annotated[datetime, Query(alias="to")],
-    segment_id: str | None = None,
-    by: GroupBy = "none",
-) -> dict[str, Any]:
-    """Sessions, bounce rate, average duration, pages per session, conversion rate and revenue."""
-    if end <= start:
-        raise Invalid("`to` must be after `from`.", fields=[{"field": "to", "reason": "not after from"}])
-    return await web_report(session, start=_aware(start), end=_aware(end), segment_id=segment_id, by=by)
 
 
 def _aware(value: datetime) -> datetime:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.profiles import api, feedback_api, imports_api, journeys_api
+from services.profiles import api
 from services.profiles.config import Settings, get_settings
 from services.profiles.consumer import handlers
+from services.profiles.feedback import api as feedback_api
+from services.profiles.imports import api as imports_api
+from services.profiles.journeys import api as journeys_api
 from services.profiles.models import outbox
 from services.profiles.service import prune_timeline
 from shared.runtime import Runtime, ServiceSpec, create_service_app

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.profiles.identity import Key
-from services.profiles.models import EventCount, Identity, Profile, Session, TimelineEvent
+from services.profiles.journeys.models import WebSession
+from services.profiles.models import EventCount, Identity, Profile, TimelineEvent
 from services.profiles.traits import SessionChange
 from shared.db import insert_many, update_many, upsert, utcnow
 
@@ -167,7 +168,7 @@ class Batch:
                      add=("count",))  # fmt: skip
         session_columns = ("profile_id", "started_at", "ended_at", "duration_seconds", "page_views", "events",
                            "utm_source", "utm_medium", "utm_campaign", "orders", "revenue")  # fmt: skip
-        await upsert(self.session, Session.__table__, list(self.sessions.values()), keys=["id"],
+        await upsert(self.session, WebSession.__table__, list(self.sessions.values()), keys=["id"],
                      replace=session_columns)  # fmt: skip
         self.new_identities, self.timeline, self.counts, self.sessions = {}, [], Counter(), {}
 

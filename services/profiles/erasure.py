@@ -7,16 +7,16 @@ from __future__ import annotations
 from sqlalchemy import String, cast, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.profiles.feedback.models import FeedbackItem
+from services.profiles.journeys.models import WebSession
 from services.profiles.locks import lock_profiles
 from services.profiles.models import (
     EventCount,
-    FeedbackItem,
     Identity,
     IdentityConflict,
     Merge,
     Profile,
     SegmentMember,
-    Session,
     TimelineEvent,
 )  # fmt: skip
 from services.profiles.service import get_profile
@@ -25,7 +25,7 @@ from shared.bus import EventBuffer
 from shared.db import utcnow
 from shared.events import PROFILES, ProfileErased
 
-PERSONAL_ROWS = (Identity.profile_id, TimelineEvent.profile_id, EventCount.profile_id, Session.profile_id,
+PERSONAL_ROWS = (Identity.profile_id, TimelineEvent.profile_id, EventCount.profile_id, WebSession.profile_id,
                  SegmentMember.profile_id, FeedbackItem.profile_id)  # fmt: skip
 
 

@@ -11,9 +11,10 @@ from sqlalchemy import insert
 from services.profiles import engagement
 from services.profiles.batch import Batch, ProfileState, recent_counts
 from services.profiles.config import get_settings
-from services.profiles.feedback import feedback_row, insert_items
+from services.profiles.feedback.service import feedback_row, insert_items
 from services.profiles.identity import Key, alias_identities, event_identities
-from services.profiles.import_jobs import record_applied
+from services.profiles.imports.service import record_applied
+from services.profiles.merge_chains import chain_end, load_chains
 from services.profiles.merging import merge_in_batch
 from services.profiles.models import IdentityConflict, Profile, processed_messages
 from services.profiles.suppression import erased_among, opt_out_returning, without_suppressed
@@ -89,22 +90,21 @@ async def _load(batch: Batch, todo: list[TrackedEvent]) -> set[Key]:
         keys |= set(event_identities(event)) | set(alias_identities(event))
     await batch.load({k for k in keys if k[0] != "profile_id"})
     # Email events name the profile itself; a profile merged away since points at its successor.
-    pending = {v for k, v in keys if k == "profile_id"}
-    for _ in range(5):
-        await batch.load_profiles(pending)
-        pending = {s.merged_into for s in batch.profiles.values() if s.merged_into} - batch.profiles.keys()
-        if not pending:
-            break
+
+    async def level(ids: set[str]) -> dict[str, str | None]:
+        await batch.load_profiles(ids)
+        return {state.id: state.merged_into for state in batch.profiles.values()}
+
+    await load_chains({v for k, v in keys if k == "profile_id"}, level)
     return keys
 
 
 def _live(batch: Batch, profile_id: str) -> ProfileState | None:
-    state = batch.profiles.get(profile_id)
-    for _ in range(10):
-        if state is None or state.merged_into is None:
-            return state
-        state = batch.profiles.get(state.merged_into)
-    return state
+    def merged_into(state_id: str) -> str | None:
+        state = batch.profiles.get(state_id)
+        return state.merged_into if state else None
+
+    return batch.profiles.get(chain_end(profile_id, merged_into))
 
 
 def _owners(batch: Batch, keys: list[Key]) -> list[ProfileState]:

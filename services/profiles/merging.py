@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.profiles import engagement
 from services.profiles.batch import Batch, ProfileState
 from services.profiles.config import get_settings
+from services.profiles.journeys.models import WebSession
 from services.profiles.locks import lock_profiles
-from services.profiles.models import EventCount, Identity, Merge, Profile, Session, TimelineEvent
+from services.profiles.models import EventCount, Identity, Merge, Profile, TimelineEvent
 from services.profiles.traits import apply_traits, fold_consent, merge_computed, unmerge_computed
 from shared.bus import EventBuffer
 from shared.db import new_id, upsert, utcnow
@@ -52,7 +53,7 @@ async def move_rows(session: AsyncSession, from_id: str, to_id: str) -> tuple[li
         select(Identity.kind, Identity.value).where(Identity.profile_id == from_id))]  # fmt: skip
     await session.execute(update(Identity).where(Identity.profile_id == from_id).values(profile_id=to_id))
     await session.execute(update(TimelineEvent).where(TimelineEvent.profile_id == from_id).values(profile_id=to_id))
-    await session.execute(update(Session).where(Session.profile_id == from_id).values(profile_id=to_id))
+    await session.execute(update(WebSession).where(WebSession.profile_id == from_id).values(profile_id=to_id))
     counts = [
         {"event_name": n, "day": d.isoformat(), "count": c}
         for n, d, c in await session.execute(
@@ -126,7 +127,7 @@ async def _move_back(session: AsyncSession, merge: Merge, kept_id: str, merged_i
             update(Identity).where(tuple_(Identity.kind, Identity.value).in_(keys), Identity.profile_id == kept_id)
             .values(profile_id=merged_id)
         )  # fmt: skip
-    for model in (TimelineEvent, Session):
+    for model in (TimelineEvent, WebSession):
         await session.execute(
             update(model).where(model.profile_id == kept_id, model.home_profile_id == merged_id)
             .values(profile_id=merged_id)

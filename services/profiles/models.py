@@ -1,11 +1,12 @@
-"""Profiles' tables: profiles, identities, timeline, daily counts, sessions, merges, conflicts, imports, feedback."""
+"""Profiles' tables: profiles, identities, timeline, daily counts, merges, conflicts, segment replica; the sub-domains
+(feedback, imports, journeys) keep theirs in their own `models.py` on the same metadata."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import JSONType, UTCDateTime, new_id, new_metadata, utcnow
@@ -83,26 +84,6 @@ class EventCount(Base):
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class Session(Base):
-    """A visit: events with no gap over 30 minutes."""
-
-    __tablename__ = "sessions"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    profile_id: Mapped[str] = mapped_column(String(32), index=True)
-    home_profile_id: Mapped[str] = mapped_column(String(32))
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    ended_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    duration_seconds: Mapped[float] = mapped_column(Float, default=0.0)
-    page_views: Mapped[int] = mapped_column(Integer, default=0)
-    events: Mapped[int] = mapped_column(Integer, default=0)
-    utm_source: Mapped[str | None] = mapped_column(String(200))
-    utm_medium: Mapped[str | None] = mapped_column(String(200))
-    utm_campaign: Mapped[str | None] = mapped_column(String(200))
-    orders: Mapped[int] = mapped_column(Integer, default=0)
-    revenue: Mapped[float] = mapped_column(Float, default=0.0)
-
-
 class Merge(Base):
     """A profile folded into another: what moved where, and what is needed to undo it."""
 
@@ -143,32 +124,6 @@ class ErasedIdentity(Base):
     erased_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class ImportJob(Base):
-    """A CSV import of customers or orders, with progress and the rows it refused; `status` is running (publishing),
-    published (every accepted row on the event stream), done (every one of them applied to profiles) or failed."""
-
-    __tablename__ = "import_jobs"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    kind: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(20), default="running")
-    rows_read: Mapped[int] = mapped_column(Integer, default=0)
-    accepted: Mapped[int] = mapped_column(Integer, default=0)
-    rejected: Mapped[int] = mapped_column(Integer, default=0)
-    errors: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class ImportRowApplied(Base):
-    """An imported row the consumer applied (once, whatever redeliveries): a job is done when all are applied."""
-
-    __tablename__ = "import_rows_applied"
-
-    job_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    message_key: Mapped[str] = mapped_column(String(300), primary_key=True)
-
-
 class SegmentMember(Base):
     """Replica of `tessera.segments.v1`: who is in which segment (for segment-filtered reports)."""
 
@@ -179,26 +134,7 @@ class SegmentMember(Base):
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class FeedbackItem(Base):
-    """A comment, mention, review or survey answer with its sentiment, answered or not.
-
-    `profile_id` is the profile the event first belonged to: readers follow `merged_into`, and erasing the
-    profile deletes the item with it."""
-
-    __tablename__ = "feedback_items"
-    __table_args__ = (Index("ix_feedback_items_received_id", "received_at", "id"),)
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    message_id: Mapped[str] = mapped_column(String(300), unique=True)  # shared.events.dedup_key
-    profile_id: Mapped[str] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"), index=True)
-    event: Mapped[str] = mapped_column(String(50))
-    text: Mapped[str] = mapped_column(Text, default="")
-    platform: Mapped[str | None] = mapped_column(String(100))
-    product_id: Mapped[str | None] = mapped_column(String(200), index=True)
-    post_id: Mapped[str | None] = mapped_column(String(200))
-    rating: Mapped[float | None] = mapped_column(Float)
-    compound: Mapped[float | None] = mapped_column(Float)
-    label: Mapped[str | None] = mapped_column(String(10))
-    status: Mapped[str] = mapped_column(String(20), default="open")
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+# The sub-domains' tables share this metadata: importing them here lets migrations and drift checks see every table.
+from services.profiles.feedback import models as _feedback  # noqa: E402, F401
+from services.profiles.imports import models as _imports  # noqa: E402, F401
+from services.profiles.journeys import models as _journeys  # noqa: E402, F401

@@ -14,6 +14,7 @@ from services.profiles.batch import ProfileState, recent_counts
 from services.profiles.identity import normalise_email
 from services.profiles.ingest import upserted_message
 from services.profiles.locks import lock_profiles
+from services.profiles.merge_chains import chain_end, load_chains
 from services.profiles.models import (
     Identity,
     IdentityConflict,
@@ -42,14 +43,10 @@ async def get_profile(session: AsyncSession, profile_id: str, *, for_update: boo
 
 
 async def _live_profile(session: AsyncSession, profile_id: str) -> Profile:
-    profile = await session.get(Profile, profile_id)
-    for _ in range(10):
-        if profile is None or profile.merged_into is None:
-            break
-        profile = await session.get(Profile, profile.merged_into)
-    if profile is None:
+    found = await get_profiles(session, [profile_id])
+    if not found:
         raise NotFound(f"Profile '{profile_id}' does not exist.")
-    return profile
+    return found[0]
 
 
 async def lookup(session: AsyncSession, *, user_id: str | None, anonymous_id: str | None, email: str | None) -> Profile:
@@ -73,23 +70,16 @@ async def identities_of(session: AsyncSession, profile_id: str) -> list[Identity
 async def get_profiles(session: AsyncSession, profile_ids: Sequence[str]) -> list[Profile]:
     """The profiles behind the ids that exist, in the order asked, each once; a merged-away id gives its survivor."""
     wanted = list(dict.fromkeys(profile_ids))
-    rows = await _profiles_by_id(session, wanted)
-    for _ in range(10):  # one query per level of merge chain, as deep as `get_profile` follows
-        targets = {p.merged_into for p in rows.values() if p.merged_into and p.merged_into not in rows}
-        if not targets:
-            break
-        rows |= await _profiles_by_id(session, targets)
-    found = (_survivor(rows, profile_id) for profile_id in wanted)
+    rows: dict[str, Profile] = {}
+
+    async def level(ids: set[str]) -> dict[str, str | None]:
+        found = await _profiles_by_id(session, ids)
+        rows.update(found)
+        return {profile_id: p.merged_into for profile_id, p in found.items()}
+
+    links = await load_chains(wanted, level)
+    found = (rows.get(chain_end(profile_id, links.get)) for profile_id in wanted)
     return list({p.id: p for p in found if p is not None}.values())
-
-
-def _survivor(rows: dict[str, Profile], profile_id: str) -> Profile | None:
-    profile = rows.get(profile_id)
-    for _ in range(10):
-        if profile is None or profile.merged_into is None:
-            break
-        profile = rows.get(profile.merged_into)
-    return profile
 
 
 async def _profiles_by_id(session: AsyncSession, ids: Iterable[str]) -> dict[str, Profile]:

@@ -13,6 +13,7 @@ from services.tracking.deps import SourceInfo, client_ip, source_for
 from services.tracking.enrichment import RequestFacts
 from services.tracking.schemas import IngestResponse
 from services.tracking.service import Prepared, prepare_events
+from shared.bodies import read_limited
 from shared.errors import BadRequest, PayloadTooLarge, RateLimited, field_error
 
 router = APIRouter(tags=["ingest"])
@@ -21,23 +22,6 @@ TYPES_BY_PATH = {
     "track": "track", "t": "track", "identify": "identify", "i": "identify", "page": "page", "p": "page",
     "screen": "screen", "s": "screen", "group": "group", "g": "group", "alias": "alias", "a": "alias",
 }  # fmt: skip
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The raw body, refusing to buffer more than `limit` bytes."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit():
-        if int(declared) > limit:
-            raise PayloadTooLarge(f"The request body is larger than the limit of {limit} bytes.")
-        return await request.body()  # the server never reads past Content-Length
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"The request body is larger than the limit of {limit} bytes.")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _facts(request: Request, source: SourceInfo, body: dict[str, Any]) -> RequestFacts:
@@ -78,7 +62,8 @@ async def ingest(request: Request, path_kind: str) -> IngestResponse:
     """Validate, enrich and durably publish the events of one request."""
     settings = request.app.state.settings
     extras = request.app.state.runtime.extras
-    raw = await _read_body(request, settings.max_batch_bytes)
+    limit = settings.max_batch_bytes
+    raw = await read_limited(request, limit, f"The request body is larger than the limit of {limit} bytes.")
     plain = decompress(raw, request.headers.get("content-encoding"), settings.max_batch_bytes)
     body = parse_json(plain)
     source = await source_for(request, body)

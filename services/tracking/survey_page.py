@@ -11,7 +11,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from services.tracking.email_api import PAGE_HEADERS, html_page, limit_per_address, link_payload, record_event
-from shared.errors import Invalid, PayloadTooLarge, field_error
+from shared.bodies import read_limited
+from shared.errors import Invalid, field_error
 from shared.events import SURVEY_RESPONDED, SURVEY_SCALES
 
 router = APIRouter(tags=["email"])
@@ -65,11 +66,7 @@ def _answer(form: dict[str, list[str]], payload: dict[str, Any]) -> tuple[int, s
 
 
 async def _form(request: Request) -> dict[str, list[str]]:
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            raise PayloadTooLarge(f"Send at most {MAX_FORM_BYTES:,} bytes.")
+    body = await read_limited(request, MAX_FORM_BYTES, f"Send at most {MAX_FORM_BYTES:,} bytes.")
     try:
         return parse_qs(body.decode(), max_num_fields=10)
     except (UnicodeDecodeError, ValueError):

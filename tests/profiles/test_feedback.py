@@ -15,10 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.profiles.app import create_app
 from services.profiles.config import Settings
 from services.profiles.erasure import erase
-from services.profiles.feedback import FeedbackFilter, feedback_stats, list_feedback, negative_terms, respond
+from services.profiles.feedback.models import FeedbackItem
+from services.profiles.feedback.schemas import FeedbackStats, NegativeTermsRead
+from services.profiles.feedback.service import FeedbackFilter, feedback_stats, list_feedback, negative_terms, respond
 from services.profiles.ingest import apply_events
-from services.profiles.models import FeedbackItem, SegmentMember
-from services.profiles.schemas import FeedbackStats, NegativeTermsRead
+from services.profiles.models import SegmentMember
 from services.profiles.service import lookup
 from shared.bus import EventBuffer
 from shared.errors import Conflict, Invalid, NotFound

@@ -21,11 +21,11 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.profiles import imports_api
 from services.profiles.app import create_app
 from services.profiles.config import Settings
-from services.profiles.import_jobs import Progress
-from services.profiles.imports import Row, open_file, read_rows
+from services.profiles.imports import api as imports_api
+from services.profiles.imports.files import Row, open_file, read_rows
+from services.profiles.imports.service import Progress
 from services.profiles.models import Identity, Profile
 from shared.db import make_engine
 from shared.errors import Invalid

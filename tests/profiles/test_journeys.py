@@ -16,7 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from services.profiles.app import create_app
 from services.profiles.config import Settings
-from services.profiles.journeys import Step, Touch, channel_of, conversion_paths, funnel, journey, social_engagement
+from services.profiles.journeys.service import (
+    Step,
+    Touch,
+    channel_of,
+    conversion_paths,
+    funnel,
+    journey,
+    social_engagement,
+)
 from services.profiles.models import Profile, SegmentMember, TimelineEvent
 from shared.db import make_engine, migrate
 from tests.builders import auth, service_settings

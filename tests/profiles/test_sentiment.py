@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.profiles.sentiment import FeedbackFact, analyse, label_of, summarize, terms, top_terms
+from services.profiles.feedback.sentiment import FeedbackFact, analyse, label_of, summarize, terms, top_terms
 
 # Written for this test and labelled by a person before VADER was run on them. Left out because VADER disagrees
 # with a clear human label: "The refund was never processed. Unacceptable!" (VADER: positive, +0.42: it knows no

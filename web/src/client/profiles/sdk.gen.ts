@@ -161,13 +161,6 @@ export const undo = <ThrowOnError extends boolean = false>(options: Options<Undo
 export const listConflicts = <ThrowOnError extends boolean = false>(options?: Options<ListConflictsData, ThrowOnError>) => (options?.client ?? client).get<ListConflictsResponses, ListConflictsErrors, ThrowOnError>({ url: '/v1/identity-conflicts', ...options });
 
 /**
- * Get Web Report
- *
- * Sessions, bounce rate, average duration, pages per session, conversion rate and revenue.
- */
-export const getWebReport = <ThrowOnError extends boolean = false>(options: Options<GetWebReportData, ThrowOnError>) => (options.client ?? client).get<GetWebReportResponses, GetWebReportErrors, ThrowOnError>({ url: '/v1/reports/web', ...options });
-
-/**
  * Import Customers
  *
  * Import customers (`id`, optional `email`, every other column a trait) as `identify` events.
@@ -275,3 +268,10 @@ export const getPaths = <ThrowOnError extends boolean = false>(options?: Options
  * Likes, comments, shares and ad clicks per segment and for everyone, with the share of people engaged.
  */
 export const getSocialEngagement = <ThrowOnError extends boolean = false>(options: Options<GetSocialEngagementData, ThrowOnError>) => (options.client ?? client).get<GetSocialEngagementResponses, GetSocialEngagementErrors, ThrowOnError>({ url: '/v1/reports/social-engagement', ...options });
+
+/**
+ * Get Web Report
+ *
+ * Sessions, bounce rate, average duration, pages per session, conversion rate and revenue.
+ */
+export const getWebReport = <ThrowOnError extends boolean = false>(options: Options<GetWebReportData, ThrowOnError>) => (options.client ?? client).get<GetWebReportResponses, GetWebReportErrors, ThrowOnError>({ url: '/v1/reports/web', ...options });

@@ -1112,6 +1112,155 @@ export type ValidationError = {
     };
 };
 
+/**
+ * WebDay
+ *
+ * Sessions started on one day (UTC).
+ */
+export type WebDay = {
+    /**
+     * Sessions
+     */
+    sessions: number;
+    /**
+     * Bounce Rate
+     */
+    bounce_rate: number;
+    /**
+     * Avg Session Seconds
+     */
+    avg_session_seconds: number;
+    /**
+     * Pages Per Session
+     */
+    pages_per_session: number;
+    /**
+     * Conversion Rate
+     */
+    conversion_rate: number;
+    /**
+     * Converted Sessions
+     */
+    converted_sessions: number;
+    /**
+     * Revenue
+     */
+    revenue: number;
+    /**
+     * Day
+     */
+    day: string;
+};
+
+/**
+ * WebGroup
+ *
+ * One value of the grouping UTM field (`all` when not grouped, `(none)` for sessions without it).
+ */
+export type WebGroup = {
+    /**
+     * Sessions
+     */
+    sessions: number;
+    /**
+     * Bounce Rate
+     */
+    bounce_rate: number;
+    /**
+     * Avg Session Seconds
+     */
+    avg_session_seconds: number;
+    /**
+     * Pages Per Session
+     */
+    pages_per_session: number;
+    /**
+     * Conversion Rate
+     */
+    conversion_rate: number;
+    /**
+     * Converted Sessions
+     */
+    converted_sessions: number;
+    /**
+     * Revenue
+     */
+    revenue: number;
+    /**
+     * Key
+     */
+    key: string;
+};
+
+/**
+ * WebMetrics
+ *
+ * Sessions and what they did: bounce rate, average duration, pages per session, conversion and revenue.
+ */
+export type WebMetrics = {
+    /**
+     * Sessions
+     */
+    sessions: number;
+    /**
+     * Bounce Rate
+     */
+    bounce_rate: number;
+    /**
+     * Avg Session Seconds
+     */
+    avg_session_seconds: number;
+    /**
+     * Pages Per Session
+     */
+    pages_per_session: number;
+    /**
+     * Conversion Rate
+     */
+    conversion_rate: number;
+    /**
+     * Converted Sessions
+     */
+    converted_sessions: number;
+    /**
+     * Revenue
+     */
+    revenue: number;
+};
+
+/**
+ * WebReportRead
+ *
+ * Web analytics of sessions started in [from, to), optionally of a segment's members, grouped by a UTM field.
+ */
+export type WebReportRead = {
+    /**
+     * From
+     */
+    from: string;
+    /**
+     * To
+     */
+    to: string;
+    /**
+     * Segment Id
+     */
+    segment_id: string | null;
+    /**
+     * By
+     */
+    by: 'utm_source' | 'utm_medium' | 'utm_campaign' | 'none';
+    /**
+     * Groups
+     */
+    groups: Array<WebGroup>;
+    /**
+     * Daily
+     */
+    daily: Array<WebDay>;
+    total: WebMetrics;
+};
+
 export type HealthData = {
     body?: never;
     path?: never;
@@ -1577,52 +1726,6 @@ export type ListConflictsResponses = {
 
 export type ListConflictsResponse = ListConflictsResponses[keyof ListConflictsResponses];
 
-export type GetWebReportData = {
-    body?: never;
-    path?: never;
-    query: {
-        /**
-         * From
-         */
-        from: string;
-        /**
-         * To
-         */
-        to: string;
-        /**
-         * Segment Id
-         */
-        segment_id?: string | null;
-        /**
-         * By
-         */
-        by?: 'utm_source' | 'utm_medium' | 'utm_campaign' | 'none';
-    };
-    url: '/v1/reports/web';
-};
-
-export type GetWebReportErrors = {
-    /**
-     * Validation Error
-     */
-    422: HttpValidationError;
-};
-
-export type GetWebReportError = GetWebReportErrors[keyof GetWebReportErrors];
-
-export type GetWebReportResponses = {
-    /**
-     * Response Get Web Report V1 Reports Web Get
-     *
-     * Successful Response
-     */
-    200: {
-        [key: string]: unknown;
-    };
-};
-
-export type GetWebReportResponse = GetWebReportResponses[keyof GetWebReportResponses];
-
 export type ImportCustomersData = {
     body: Blob | File;
     path?: never;
@@ -2054,3 +2157,45 @@ export type GetSocialEngagementResponses = {
 };
 
 export type GetSocialEngagementResponse = GetSocialEngagementResponses[keyof GetSocialEngagementResponses];
+
+export type GetWebReportData = {
+    body?: never;
+    path?: never;
+    query: {
+        /**
+         * Segment Id
+         */
+        segment_id?: string | null;
+        /**
+         * By
+         */
+        by?: 'utm_source' | 'utm_medium' | 'utm_campaign' | 'none';
+        /**
+         * From
+         */
+        from: string;
+        /**
+         * To
+         */
+        to: string;
+    };
+    url: '/v1/reports/web';
+};
+
+export type GetWebReportErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type GetWebReportError = GetWebReportErrors[keyof GetWebReportErrors];
+
+export type GetWebReportResponses = {
+    /**
+     * Successful Response
+     */
+    200: WebReportRead;
+};
+
+export type GetWebReportResponse = GetWebReportResponses[keyof GetWebReportResponses];

@@ -2,28 +2,12 @@
 // and revenue per group and per day, exactly as the API computes them.
 import { Table } from "@mantine/core";
 
+import type { WebMetrics, WebReportRead as WebReportAnswer } from "../../client/profiles";
 import { LineChart } from "../../components/charts";
 import { formatCount, formatCurrency, formatDate, formatDuration, formatNumber, formatPercent } from "../../lib/format";
 
-export interface WebMetrics {
-  sessions: number;
-  bounce_rate: number;
-  avg_session_seconds: number;
-  pages_per_session: number;
-  conversion_rate: number;
-  converted_sessions: number;
-  revenue: number;
-}
-
-export interface WebReportAnswer {
-  from: string;
-  to: string;
-  segment_id: string | null;
-  by: string;
-  groups: (WebMetrics & { key: string })[];
-  daily: (WebMetrics & { day: string })[];
-  total: WebMetrics;
-}
+// The generated types of the profiles API: the table and chart show exactly its fields.
+export type { WebMetrics, WebReportRead as WebReportAnswer } from "../../client/profiles";
 
 function Cells({ m }: { m: WebMetrics }) {
   return (

@@ -15,7 +15,7 @@ import { ConversionPaths } from "../../features/analytics/ConversionPaths";
 import { FunnelBuilder } from "../../features/analytics/FunnelBuilder";
 import { SegmentPerformanceList } from "../../features/analytics/SegmentPerformance";
 import { dayWindow, daysAgo, isoDay } from "../../lib/days";
-import { WebReportTable, WebTrendChart, type WebReportAnswer } from "../../features/analytics/WebReport";
+import { WebReportTable, WebTrendChart } from "../../features/analytics/WebReport";
 
 export const Route = createFileRoute("/_console/analytics/")({
   component: AnalyticsPage,
@@ -29,7 +29,6 @@ function WebTab({ range, segment }: { range: { from: string; to: string } | null
     ...getWebReportOptions({ query: { from: range?.from ?? "", to: range?.to ?? "", by, segment_id: segment } }),
     enabled: range !== null,
     placeholderData: keepPreviousData,
-    select: (d) => d as unknown as WebReportAnswer,
   });
   return (
     <Stack gap="md">

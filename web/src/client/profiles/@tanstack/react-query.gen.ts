@@ -463,26 +463,6 @@ export const listConflictsOptions = (options?: Options<ListConflictsData>) => qu
     queryKey: listConflictsQueryKey(options)
 });
 
-export const getWebReportQueryKey = (options: Options<GetWebReportData>) => createQueryKey('getWebReport', options);
-
-/**
- * Get Web Report
- *
- * Sessions, bounce rate, average duration, pages per session, conversion rate and revenue.
- */
-export const getWebReportOptions = (options: Options<GetWebReportData>) => queryOptions<GetWebReportResponse, GetWebReportError, GetWebReportResponse, ReturnType<typeof getWebReportQueryKey>>({
-    queryFn: async ({ queryKey, signal }) => {
-        const { data } = await getWebReport({
-            ...options,
-            ...queryKey[0],
-            signal,
-            throwOnError: true
-        });
-        return data;
-    },
-    queryKey: getWebReportQueryKey(options)
-});
-
 /**
  * Import Customers
  *
@@ -728,4 +708,24 @@ export const getSocialEngagementOptions = (options: Options<GetSocialEngagementD
         return data;
     },
     queryKey: getSocialEngagementQueryKey(options)
+});
+
+export const getWebReportQueryKey = (options: Options<GetWebReportData>) => createQueryKey('getWebReport', options);
+
+/**
+ * Get Web Report
+ *
+ * Sessions, bounce rate, average duration, pages per session, conversion rate and revenue.
+ */
+export const getWebReportOptions = (options: Options<GetWebReportData>) => queryOptions<GetWebReportResponse, GetWebReportError, GetWebReportResponse, ReturnType<typeof getWebReportQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getWebReport({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getWebReportQueryKey(options)
 });

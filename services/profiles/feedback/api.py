@@ -8,16 +8,16 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 
-from services.profiles import feedback
-from services.profiles.feedback import FeedbackFilter, GroupBy, Status
-from services.profiles.models import FeedbackItem
-from services.profiles.schemas import (
+from services.profiles.feedback import service as feedback
+from services.profiles.feedback.models import FeedbackItem
+from services.profiles.feedback.schemas import (
     FeedbackPage,
     FeedbackRead,
     FeedbackRespond,
     FeedbackStats,
     NegativeTermsRead,
 )
+from services.profiles.feedback.service import FeedbackFilter, GroupBy, Status
 from shared.auth import authorize
 from shared.deps import SessionDep
 from shared.errors import Invalid

@@ -8,7 +8,8 @@ from typing import Any, Literal
 from sqlalchemy import Integer, and_, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.profiles.models import SegmentMember, Session
+from services.profiles.journeys.models import WebSession
+from services.profiles.models import SegmentMember
 
 GroupBy = Literal["utm_source", "utm_medium", "utm_campaign", "none"]
 
@@ -29,9 +30,9 @@ async def web_report(
     session: AsyncSession, *, start: datetime, end: datetime, segment_id: str | None, by: GroupBy
 ) -> dict[str, Any]:
     """Sessions started in [start, end), optionally only of a segment's members, grouped by a UTM field."""
-    key = literal("all") if by == "none" else func.coalesce(getattr(Session, by), "(none)")
+    key = literal("all") if by == "none" else func.coalesce(getattr(WebSession, by), "(none)")
     rows = await _grouped(session, key, start, end, segment_id)
-    days = await _grouped(session, func.date(Session.started_at), start, end, segment_id)
+    days = await _grouped(session, func.date(WebSession.started_at), start, end, segment_id)
     groups = [{"key": r[0], **_metrics(*r[1:])} for r in rows]
     daily = sorted(({"day": str(r[0]), **_metrics(*r[1:])} for r in days), key=lambda d: d["day"])
     totals = [sum(r[i] or 0 for r in rows) for i in range(1, 7)]
@@ -46,14 +47,14 @@ async def _grouped(
     query = select(
         key.label("key"),
         func.count().label("sessions"),
-        func.sum(case((Session.page_views == 1, 1), else_=0)).label("bounces"),
-        func.coalesce(func.sum(Session.duration_seconds), 0.0).label("seconds"),
-        func.coalesce(func.sum(Session.page_views), 0).label("pages"),
-        func.sum(case((Session.orders > 0, 1), else_=0), type_=Integer).label("converted"),
-        func.coalesce(func.sum(Session.revenue), 0.0).label("revenue"),
-    ).where(Session.started_at >= start, Session.started_at < end)
+        func.sum(case((WebSession.page_views == 1, 1), else_=0)).label("bounces"),
+        func.coalesce(func.sum(WebSession.duration_seconds), 0.0).label("seconds"),
+        func.coalesce(func.sum(WebSession.page_views), 0).label("pages"),
+        func.sum(case((WebSession.orders > 0, 1), else_=0), type_=Integer).label("converted"),
+        func.coalesce(func.sum(WebSession.revenue), 0.0).label("revenue"),
+    ).where(WebSession.started_at >= start, WebSession.started_at < end)
     if segment_id:
-        member = and_(SegmentMember.profile_id == Session.profile_id, SegmentMember.segment_id == segment_id)
+        member = and_(SegmentMember.profile_id == WebSession.profile_id, SegmentMember.segment_id == segment_id)
         query = query.join(SegmentMember, member)
     rows = (await session.execute(query.group_by(key).order_by(func.count().desc()))).all()
     return [(r.key, r.sessions, r.bounces or 0, r.seconds, r.pages, r.converted or 0, r.revenue) for r in rows]

@@ -6,15 +6,16 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 
-from services.profiles import import_jobs
-from services.profiles.imports_schemas import ImportJobRead
+from services.profiles.imports import service as import_jobs
+from services.profiles.imports.schemas import ImportJobRead
 from shared.auth import authorize
+from shared.bodies import read_limited
 from shared.deps import SessionDep
-from shared.errors import PayloadTooLarge
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"], dependencies=[Depends(authorize)])
 
 MAX_BYTES = 100 * 1024 * 1024
+TOO_LARGE = f"The file is larger than the limit ({MAX_BYTES:,} bytes); split it into smaller files."
 ACCEPTED_TYPES = frozenset({"", "text/csv", "text/plain", "application/csv", "application/octet-stream"})
 Format = Annotated[
     Literal["csv", "cdnow"],
@@ -48,25 +49,7 @@ async def _start(request: Request, response: Response, kind: str, file_format: s
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type not in ACCEPTED_TYPES:
         raise HTTPException(415, f"Send the file itself as the body with Content-Type: text/csv (not {media_type}).")
-    content = await _read_body(request)
+    content = await read_limited(request, MAX_BYTES, TOO_LARGE)
     job = await import_jobs.start_import(request.app.state.runtime, kind, file_format, content)
     response.headers["Location"] = f"/v1/imports/{job.id}"
     return ImportJobRead.model_validate(job, from_attributes=True)
-
-
-async def _read_body(request: Request) -> bytes:
-    """The body, refused with 413 as soon as it passes `MAX_BYTES` (declared or streamed)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BYTES:
-        raise _too_large()
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BYTES:
-            raise _too_large()
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _too_large() -> PayloadTooLarge:
-    return PayloadTooLarge(f"The file is larger than the limit ({MAX_BYTES:,} bytes); split it into smaller files.")

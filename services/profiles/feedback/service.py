@@ -12,8 +12,10 @@ from typing import Any, Literal, TypeVar
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.profiles.models import FeedbackItem, Profile, SegmentMember
-from services.profiles.sentiment import FeedbackFact, analyse, summarize, top_terms
+from services.profiles.feedback.models import FeedbackItem
+from services.profiles.feedback.sentiment import FeedbackFact, analyse, summarize, top_terms
+from services.profiles.merge_chains import chain_end, load_chains
+from services.profiles.models import Profile, SegmentMember
 from shared.db import insert_many, new_id, utcnow
 from shared.errors import BadRequest, Conflict, Invalid, NotFound
 
@@ -106,29 +108,19 @@ def _filtered(query: Q, where: FeedbackFilter) -> Q:
 
 async def live_profiles(session: AsyncSession, profile_ids: Iterable[str]) -> dict[str, str]:
     """profile id → the live profile it now belongs to (itself unless it was merged away)."""
-    target = {p: p for p in profile_ids}
-    merged: dict[str, str] = {}
-    pending = set(target)
-    for _ in range(10):  # one query per level of merge chain
-        ids = list(pending)
-        pending = set()
-        for start in range(0, len(ids), CHUNK):
+    homes = list(profile_ids)
+
+    async def level(ids: set[str]) -> dict[str, str | None]:
+        wanted, merged = sorted(ids), dict[str, str | None]()
+        for start in range(0, len(wanted), CHUNK):
             query = select(Profile.id, Profile.merged_into).where(
-                Profile.id.in_(ids[start : start + CHUNK]), Profile.merged_into.is_not(None)
+                Profile.id.in_(wanted[start : start + CHUNK]), Profile.merged_into.is_not(None)
             )
-            for profile_id, into in await session.execute(query):
-                if into is not None:
-                    merged[profile_id] = into
-                    pending.add(into)
-        pending -= merged.keys()
-        if not pending:
-            break
-    for home in target:
-        for _ in range(10):
-            if target[home] not in merged:
-                break
-            target[home] = merged[target[home]]
-    return target
+            merged |= {row.id: row.merged_into for row in await session.execute(query)}
+        return merged
+
+    links = await load_chains(homes, level)
+    return {home: chain_end(home, links.get) for home in homes}
 
 
 def _cursor(item: FeedbackItem) -> str:

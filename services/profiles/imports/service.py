@@ -12,8 +12,8 @@ import structlog
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.profiles.imports import ImportFile, Row, open_file, read_rows
-from services.profiles.models import ImportJob, ImportRowApplied
+from services.profiles.imports.files import ImportFile, Row, open_file, read_rows
+from services.profiles.imports.models import ImportJob, ImportRowApplied
 from shared.bus import OutboundMessage
 from shared.db import insert_new, take_write_lock, utcnow
 from shared.errors import NotFound, failure_text
