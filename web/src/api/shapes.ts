@@ -32,7 +32,7 @@ export type RfmMapCell = RfmCell;
 /** GET|PUT /v1/rfm/segment-map. */
 export type RfmMap = RfmMapRead;
 
-/** One cluster of a clustering run (segmentation `clustering.py`). */
+/** One cluster of a clustering run (segmentation `clustering/model.py`). */
 export interface Cluster {
   index: number;
   size: number;
@@ -44,7 +44,7 @@ export interface Cluster {
   segment_id: string | null;
 }
 
-/** Drift of a run against the one before (segmentation `clusterings._drift_json`). */
+/** Drift of a run against the one before (segmentation `clustering/service.py` `_drift_json`). */
 export interface DriftReport {
   previous_run_id: string;
   common_profiles: number;
@@ -58,7 +58,7 @@ export interface DriftReport {
   transitions: { from: string[]; to: string[]; counts: number[][] };
 }
 
-/** ClusteringRead.latest_run (segmentation `clusterings.run_summary`). */
+/** ClusteringRead.latest_run (segmentation `clustering/service.py` `run_summary`). */
 export interface ClusteringRun {
   id: string;
   started_at: string;
