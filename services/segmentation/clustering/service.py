@@ -1,6 +1,6 @@
 """ML segments: clusterings over the feature replica, their runs, drift between runs and cluster segments.
 
-A run fits `clustering.fit` off the event loop, matches the new clusters to the previous run's by overlap (so
+A run fits `model.fit` off the event loop, matches the new clusters to the previous run's by overlap (so
 published cluster segments keep their ids), records the drift, stores each profile's cluster and, once the
 clustering is published, the `cluster_segments` score that cluster segments select on."""
 

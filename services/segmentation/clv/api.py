@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, status
 
 from services.segmentation.clv import fits, reports
-from services.segmentation.clv import service as lifetime
+from services.segmentation.clv import service as clv
 from services.segmentation.clv.jobs import run_clv_fit_job
 from services.segmentation.clv.schemas import (
     ClvDistribution,
@@ -41,7 +41,7 @@ async def fit_clv(
     Gamma-Gamma, then every customer scored (P(alive), expected purchases over the horizon, CLV, CLV percentile)
     and the segments that use scores recomputed."""
     require_fresh(await measure(request.app.state.runtime), allow_stale=allow_stale)
-    options = lifetime.ClvOptions(body.calibration_end or utcnow().date(), body.time_unit, body.horizon,
+    options = clv.ClvOptions(body.calibration_end or utcnow().date(), body.time_unit, body.horizon,
                                   body.discount_rate, body.rerun_every_hours)  # fmt: skip
     fit = await fits.start_fit(session, options)
     tasks.add_task(run_clv_fit_job, request.app.state.runtime, fit.id)
@@ -74,15 +74,15 @@ async def validate_clv(
                       fields=[field_error("query.holdout_end", "must be after calibration_end")])  # fmt: skip
     freshness = await measure(request.app.state.runtime)
     require_fresh(freshness, allow_stale=allow_stale)
-    rows = await lifetime.order_days(session)
-    fit, report = await asyncio.to_thread(lifetime.validate, rows, calibration_end, holdout_end, time_unit)
+    rows = await clv.order_days(session)
+    fit, report = await asyncio.to_thread(clv.validate, rows, calibration_end, holdout_end, time_unit)
     return ClvValidationRead(**asdict(report) | {"time_unit": time_unit, "bgnbd": asdict(fit), "freshness": freshness})
 
 
 @router.get("/clv", response_model=ClvModelRead)
 async def get_clv_model(session: SessionDep) -> ClvModelRead:
     """The latest CLV model: settings, parameters, log-likelihoods, excluded customers and schedule."""
-    return ClvModelRead(**lifetime.describe(await lifetime.latest_model(session)))
+    return ClvModelRead(**clv.describe(await clv.latest_model(session)))
 
 
 @router.get("/clv/distribution", response_model=ClvDistribution)
