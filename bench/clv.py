@@ -39,8 +39,8 @@ from scipy.special import betaln, gammaln
 
 from bench import results as bench_results
 from bench.pg import create_database, drop_database
-from services.segmentation import clv
-from services.segmentation.models import ProfileFeatures
+from services.segmentation.clv import model as clv
+from services.segmentation.replica.models import ProfileFeatures
 from shared.db import insert_many, make_engine, make_session_factory, utcnow
 from tessera.broker import free_port
 from tessera.stack import Stack, StackConfig

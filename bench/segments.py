@@ -46,9 +46,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bench import results as bench_results
 from bench.loadgen import Pool
 from bench.pg import pg_database, timed
-from services.segmentation.clustering import fit, prepare
-from services.segmentation.rules import parse_definition, window
-from services.segmentation.segments import matching_ids
+from services.segmentation.clustering.model import fit, prepare
+from services.segmentation.segments.rules import parse_definition, window
+from services.segmentation.segments.service import matching_ids
 from shared.bus import ensure_topics
 from shared.db import make_engine, make_session_factory, migrate
 from shared.events import ALL_TOPICS, SEGMENTS

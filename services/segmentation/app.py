@@ -5,12 +5,15 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
-from services.segmentation import api, ml_api
+from services.segmentation.base import outbox
+from services.segmentation.clustering import api as clustering_api
+from services.segmentation.clv import api as clv_api
 from services.segmentation.config import Settings, get_settings
 from services.segmentation.consumer import HANDLERS
-from services.segmentation.insight import api as insight_api
 from services.segmentation.jobs import run_due, sweep_if_due
-from services.segmentation.models import outbox
+from services.segmentation.replica import api as replica_api
+from services.segmentation.rfm import api as rfm_api
+from services.segmentation.segments import api as segments_api
 from shared.runtime import Runtime, ServiceSpec, create_service_app
 
 
@@ -37,7 +40,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     spec = ServiceSpec(
         name="segmentation",
         title="Tessera segmentation",
-        routers=[api.read_only_router, api.router, ml_api.router, insight_api.router],
+        routers=[
+            segments_api.read_only_router,
+            segments_api.router,
+            replica_api.router,
+            clustering_api.router,
+            clv_api.router,
+            rfm_api.router,
+        ],
         outbox=outbox,
         handlers=HANDLERS,
         on_startup=[start],

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.segmentation.segments import evaluate_profiles, lock_memberships
-from services.segmentation.service import apply_profile_messages
+from services.segmentation.replica.service import apply_profile_messages
+from services.segmentation.segments.service import evaluate_profiles, lock_memberships
 from shared.bus import EventBuffer
 from shared.consuming import Handler, Received
 from shared.db import utcnow

@@ -14,12 +14,13 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
+from services.segmentation.clustering.models import Clustering
 from services.segmentation.jobs import run_due
-from services.segmentation.models import Clustering
 from shared.db import utcnow
 from tests.conftest import running_broker
 from tests.helpers import wait_for
 from tests.segmentation import personas
+from tests.segmentation import response_keys as keys
 from tests.segmentation.builders import (
     ANALYST,
     MARKETER,
@@ -104,7 +105,10 @@ class TestClusterings:
         assert rerun.status_code == 202
         again = await wait_for(lambda: settled(segmentation, done["id"]), timeout=60)
         assert [c["segment_id"] for c in again["latest_run"]["clusters"]] == segment_ids
-        [report] = (await segmentation.get(f"/v1/clusterings/{done['id']}/drift", headers=ANALYST)).json()["reports"]
+        history = (await segmentation.get(f"/v1/clusterings/{done['id']}/drift", headers=ANALYST)).json()
+        [report] = history["reports"]
+        assert set(history) == keys.DRIFT_HISTORY and set(report) == keys.DRIFT_REPORT
+        assert set(report["transitions"]) == keys.TRANSITIONS
         assert report["adjusted_rand"] > 0.99 and report["psi"] < 0.01 and report["common_profiles"] == 1000
         assert sum(map(sum, report["transitions"]["counts"])) == 1000
 
@@ -200,7 +204,9 @@ class TestLifetimeValue:
             assert abs(fit["gamma_gamma"][name] / value - 1) < 0.01, (name, fit["gamma_gamma"][name])
         assert fit["gamma_gamma"]["customers"] == 946 * copies and fit["gamma_gamma"]["excluded"] == 0
 
-        scores = (await segmentation.get(f"/v1/profiles/{last['profile_id']}/scores", headers=ANALYST)).json()["scores"]
+        answer = (await segmentation.get(f"/v1/profiles/{last['profile_id']}/scores", headers=ANALYST)).json()
+        assert set(answer) == keys.PROFILE_SCORES
+        scores = answer["scores"]
         assert 0 <= scores["p_alive"] <= 1 and scores["clv"] >= 0 and 0 < scores["clv_percentile"] <= 100
         top = await _segment(segmentation, "Top 10% CLV", {"and": [{"trait": "source", "op": "eq", "value": prefix},
                                                                     {"score": "clv_percentile", "op": "gt", "value": 90}]})  # fmt: skip
@@ -208,6 +214,7 @@ class TestLifetimeValue:
         report = (await segmentation.get(f"/v1/segments/{top['id']}/report", headers=ANALYST)).json()
         everyone = await _segment(segmentation, "CDNOW", {"trait": "source", "op": "eq", "value": prefix})
         overall = (await segmentation.get(f"/v1/segments/{everyone['id']}/report", headers=ANALYST)).json()
+        assert set(report) == set(overall) == keys.SEGMENT_REPORT and set(report["freshness"]) == keys.FRESHNESS
         assert report["average_clv"] > 3 * overall["average_clv"] and report["conversion_rate"] == 1.0
         assert overall["orders"] == 6919 and overall["customers_with_orders"] == 2357
         assert abs(overall["email_consent_share"] - 0.5) < 0.02 and overall["average_sentiment"] is None
@@ -239,6 +246,9 @@ class TestRfmScores:
         ).status_code == 200
         summary = (await segmentation.post("/v1/rfm/score", headers=MARKETER)).json()
         assert {s["segment"] for s in summary["segments"]} == {"Top", "Rest"}
+        assert set(summary) == keys.RFM_SUMMARY | {"freshness"} and set(summary["freshness"]) == keys.FRESHNESS
+        assert all(set(s) == keys.RFM_SEGMENT for s in summary["segments"])
+        assert all(set(c) == keys.RFM_CELL_COUNT for c in summary["cells"])
         best = (await segmentation.get(f"/v1/profiles/rf{m}49/scores", headers=ANALYST)).json()["scores"]
         assert best["rfm_segment"] == "Top" and best["rfm_r"] == 5
         top = await _segment(segmentation, "RFM top", {"and": [{"trait": "rfm", "op": "eq", "value": m},
@@ -248,7 +258,9 @@ class TestRfmScores:
             "/v1/rfm/segment-map", json={"cells": [{"r": 6, "fm": 1, "name": "x"}]}, headers=MARKETER
         )
         assert bad.status_code == 422 and bad.json()["error"]["fields"][0]["field"] == "body.cells.0.r"
-        assert len((await segmentation.get("/v1/rfm/segment-map", headers=ANALYST)).json()["cells"]) == 25
+        segment_map = (await segmentation.get("/v1/rfm/segment-map", headers=ANALYST)).json()
+        assert set(segment_map) == {"cells"} and len(segment_map["cells"]) == 25
+        assert all(set(c) == keys.RFM_MAP_CELL for c in segment_map["cells"])
 
 
 def test_persona_features_are_named_as_the_generator_names_them() -> None:

@@ -1,79 +1,38 @@
 // Shapes of answers that the services' OpenAPI documents leave untyped (`dict[str, Any]`), written from the code that
-// builds them and checked against real answers (`tessera demo`). Segmentation could give these a response_model;
-// the generated client would then type them and this file would shrink.
+// builds them and checked against real answers (`tessera demo`). Segmentation's answers now have response models:
+// their names here are the generated types', kept so the screens that import them need not change.
+import type {
+  DriftHistoryRead,
+  EngagementRead,
+  RfmCell,
+  RfmCellCount as GeneratedRfmCellCount,
+  RfmMapRead,
+  RfmSegmentRead,
+  RfmSummaryRead,
+  SegmentReportRead,
+} from "../client/segmentation/types.gen";
 
-/** GET /v1/segments/{id}/report (segmentation `reports.segment_report`). */
-export interface SegmentReport {
-  segment_id: string;
-  name: string;
-  size: number;
-  status: string;
-  last_computed_at: string | null;
-  revenue: number;
-  revenue_per_customer: number | null;
-  orders: number;
-  average_order_value: number | null;
-  customers_with_orders: number;
-  conversion_rate: number | null;
-  average_clv: number | null;
-  clv_scored_members: number;
-  average_sentiment: number | null;
-  email_consent_share: number | null;
-  /** Members' engagement scores decayed to the report's time (segmentation `engagement.distribution`). */
-  engagement?: EngagementDistribution;
-}
+/** GET /v1/segments/{id}/report. */
+export type SegmentReport = SegmentReportRead;
 
 /** How the engagement score spreads over a segment's scored members, as of `as_of`. */
-export interface EngagementDistribution {
-  scored_members: number;
-  mean: number | null;
-  median: number | null;
-  p25: number | null;
-  p75: number | null;
-  p90: number | null;
-  max: number | null;
-  as_of: string;
-  /** 0 to the 99th percentile in equal bins, scores above it in the last. */
-  bins: { low: number; high: number; count: number }[];
-}
+export type EngagementDistribution = EngagementRead;
 
 /** One row of GET /v1/rfm/summary's `segments`. */
-export interface RfmSegmentSummary {
-  segment: string;
-  customers: number;
-  share: number;
-  mean_recency_days: number;
-  mean_frequency: number;
-  mean_monetary: number;
-}
+export type RfmSegmentSummary = RfmSegmentRead;
 
-/** Customers in one (R, FM) cell: not in the summary yet (see the report of issue 14); shown when present. */
-export interface RfmCellCount {
-  r: number;
-  fm: number;
-  customers: number;
-}
+/** Customers in one (R, FM) cell. */
+export type RfmCellCount = GeneratedRfmCellCount;
 
 /** GET /v1/rfm/summary and POST /v1/rfm/score. */
-export interface RfmSummary {
-  as_of: string;
-  customers: number;
-  segments: RfmSegmentSummary[];
-  cells?: RfmCellCount[];
-}
+export type RfmSummary = RfmSummaryRead;
 
-export interface RfmMapCell {
-  r: number;
-  fm: number;
-  name: string;
-}
+export type RfmMapCell = RfmCell;
 
 /** GET|PUT /v1/rfm/segment-map. */
-export interface RfmMap {
-  cells: RfmMapCell[];
-}
+export type RfmMap = RfmMapRead;
 
-/** One cluster of a clustering run (segmentation `clustering.py`). */
+/** One cluster of a clustering run (segmentation `clustering/model.py`). */
 export interface Cluster {
   index: number;
   size: number;
@@ -85,7 +44,7 @@ export interface Cluster {
   segment_id: string | null;
 }
 
-/** Drift of a run against the one before (segmentation `clusterings._drift_json`). */
+/** Drift of a run against the one before (segmentation `clustering/service.py` `_drift_json`). */
 export interface DriftReport {
   previous_run_id: string;
   common_profiles: number;
@@ -99,7 +58,7 @@ export interface DriftReport {
   transitions: { from: string[]; to: string[]; counts: number[][] };
 }
 
-/** ClusteringRead.latest_run (segmentation `clusterings.run_summary`). */
+/** ClusteringRead.latest_run (segmentation `clustering/service.py` `run_summary`). */
 export interface ClusteringRun {
   id: string;
   started_at: string;
@@ -114,11 +73,7 @@ export interface ClusteringRun {
 }
 
 /** GET /v1/clusterings/{id}/drift: newest first. */
-export interface DriftHistory {
-  clustering_id: string;
-  runs: number;
-  reports: (DriftReport & { run_id: string; finished_at: string; profiles: number; k: number; silhouette: number })[];
-}
+export type DriftHistory = DriftHistoryRead;
 
 /** GET /v1/profiles/{id}/scores. */
 export interface ProfileScores {

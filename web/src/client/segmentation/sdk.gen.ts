@@ -132,11 +132,62 @@ export const listProfileSegments = <ThrowOnError extends boolean = false>(option
 export const getHistory = <ThrowOnError extends boolean = false>(options: Options<GetHistoryData, ThrowOnError>) => (options.client ?? client).get<GetHistoryResponses, GetHistoryErrors, ThrowOnError>({ url: '/v1/segments/{segment_id}/history', ...options });
 
 /**
+ * Get Segment Report
+ *
+ * Size, revenue per customer, average order value, average CLV, conversion rate, sentiment, email consent;
+ * with the replica's freshness (`as_of`, and the lag when it was computed).
+ */
+export const getSegmentReport = <ThrowOnError extends boolean = false>(options: Options<GetSegmentReportData, ThrowOnError>) => (options.client ?? client).get<GetSegmentReportResponses, GetSegmentReportErrors, ThrowOnError>({ url: '/v1/segments/{segment_id}/report', ...options });
+
+/**
+ * Explain Segment
+ *
+ * The rule tree evaluated for one profile: each node true or false, each leaf with the actual value and, for
+ * behaviour, the counts per day in the window; computed by the same predicates as real-time membership.
+ */
+export const explainSegment = <ThrowOnError extends boolean = false>(options: Options<ExplainSegmentData, ThrowOnError>) => (options.client ?? client).get<ExplainSegmentResponses, ExplainSegmentErrors, ThrowOnError>({ url: '/v1/segments/{segment_id}/explain', ...options });
+
+/**
+ * List Membership Changes
+ *
+ * Profiles entering and leaving segments (one segment, or all), newest first, with cursor paging.
+ */
+export const listMembershipChanges = <ThrowOnError extends boolean = false>(options?: Options<ListMembershipChangesData, ThrowOnError>) => (options?.client ?? client).get<ListMembershipChangesResponses, ListMembershipChangesErrors, ThrowOnError>({ url: '/v1/segment-changes', ...options });
+
+/**
  * Get Profile Features
  *
  * The features of a profile as segmentation sees them.
  */
 export const getProfileFeatures = <ThrowOnError extends boolean = false>(options: Options<GetProfileFeaturesData, ThrowOnError>) => (options.client ?? client).get<GetProfileFeaturesResponses, GetProfileFeaturesErrors, ThrowOnError>({ url: '/v1/profiles/{profile_id}/features', ...options });
+
+/**
+ * Get Profile Scores
+ *
+ * A profile's scores: RFM, CLV, P(alive), expected purchases, clusters.
+ */
+export const getProfileScores = <ThrowOnError extends boolean = false>(options: Options<GetProfileScoresData, ThrowOnError>) => (options.client ?? client).get<GetProfileScoresResponses, GetProfileScoresErrors, ThrowOnError>({ url: '/v1/profiles/{profile_id}/scores', ...options });
+
+/**
+ * List Trait Keys
+ *
+ * Trait and computed-trait keys seen on profiles (a sample), most common first.
+ */
+export const listTraitKeys = <ThrowOnError extends boolean = false>(options?: Options<ListTraitKeysData, ThrowOnError>) => (options?.client ?? client).get<ListTraitKeysResponses, ListTraitKeysErrors, ThrowOnError>({ url: '/v1/traits/keys', ...options });
+
+/**
+ * List Trait Values
+ *
+ * The most common values of one trait (a sample of profiles).
+ */
+export const listTraitValues = <ThrowOnError extends boolean = false>(options: Options<ListTraitValuesData, ThrowOnError>) => (options.client ?? client).get<ListTraitValuesResponses, ListTraitValuesErrors, ThrowOnError>({ url: '/v1/traits/values', ...options });
+
+/**
+ * List Event Names
+ *
+ * Event names profiles did in the last 90 days (a sample), most common first.
+ */
+export const listEventNames = <ThrowOnError extends boolean = false>(options?: Options<ListEventNamesData, ThrowOnError>) => (options?.client ?? client).get<ListEventNamesResponses, unknown, ThrowOnError>({ url: '/v1/events/names', ...options });
 
 /**
  * List Clusterings
@@ -250,6 +301,28 @@ export const validateClv = <ThrowOnError extends boolean = false>(options: Optio
 export const getClvModel = <ThrowOnError extends boolean = false>(options?: Options<GetClvModelData, ThrowOnError>) => (options?.client ?? client).get<GetClvModelResponses, unknown, ThrowOnError>({ url: '/v1/clv', ...options });
 
 /**
+ * Get Clv Distribution
+ *
+ * Histograms of CLV and P(alive) over the customers the latest fit scored.
+ */
+export const getClvDistribution = <ThrowOnError extends boolean = false>(options?: Options<GetClvDistributionData, ThrowOnError>) => (options?.client ?? client).get<GetClvDistributionResponses, unknown, ThrowOnError>({ url: '/v1/clv/distribution', ...options });
+
+/**
+ * List Top Customers
+ *
+ * The customers with the highest CLV, with their scores.
+ */
+export const listTopCustomers = <ThrowOnError extends boolean = false>(options?: Options<ListTopCustomersData, ThrowOnError>) => (options?.client ?? client).get<ListTopCustomersResponses, ListTopCustomersErrors, ThrowOnError>({ url: '/v1/clv/customers', ...options });
+
+/**
+ * Get Retention
+ *
+ * Cohorts by first-order month with the share ordering again in each later month, the repeat-purchase rate, and
+ * churn (P(alive) of the latest CLV fit below `churn_threshold`); over everyone or one segment's members.
+ */
+export const getRetention = <ThrowOnError extends boolean = false>(options?: Options<GetRetentionData, ThrowOnError>) => (options?.client ?? client).get<GetRetentionResponses, GetRetentionErrors, ThrowOnError>({ url: '/v1/retention', ...options });
+
+/**
  * Get Rfm Summary
  *
  * RFM segments (Champions … Lost) of every customer with an order, scored by quintiles.
@@ -284,76 +357,3 @@ export const putSegmentMap = <ThrowOnError extends boolean = false>(options: Opt
         ...options.headers
     }
 });
-
-/**
- * Get Profile Scores
- *
- * A profile's scores: RFM, CLV, P(alive), expected purchases, clusters.
- */
-export const getProfileScores = <ThrowOnError extends boolean = false>(options: Options<GetProfileScoresData, ThrowOnError>) => (options.client ?? client).get<GetProfileScoresResponses, GetProfileScoresErrors, ThrowOnError>({ url: '/v1/profiles/{profile_id}/scores', ...options });
-
-/**
- * Get Segment Report
- *
- * Size, revenue per customer, average order value, average CLV, conversion rate, sentiment, email consent;
- * with the replica's freshness (`as_of`, and the lag when it was computed).
- */
-export const getSegmentReport = <ThrowOnError extends boolean = false>(options: Options<GetSegmentReportData, ThrowOnError>) => (options.client ?? client).get<GetSegmentReportResponses, GetSegmentReportErrors, ThrowOnError>({ url: '/v1/segments/{segment_id}/report', ...options });
-
-/**
- * Explain Segment
- *
- * The rule tree evaluated for one profile: each node true or false, each leaf with the actual value and, for
- * behaviour, the counts per day in the window; computed by the same predicates as real-time membership.
- */
-export const explainSegment = <ThrowOnError extends boolean = false>(options: Options<ExplainSegmentData, ThrowOnError>) => (options.client ?? client).get<ExplainSegmentResponses, ExplainSegmentErrors, ThrowOnError>({ url: '/v1/segments/{segment_id}/explain', ...options });
-
-/**
- * List Trait Keys
- *
- * Trait and computed-trait keys seen on profiles (a sample), most common first.
- */
-export const listTraitKeys = <ThrowOnError extends boolean = false>(options?: Options<ListTraitKeysData, ThrowOnError>) => (options?.client ?? client).get<ListTraitKeysResponses, ListTraitKeysErrors, ThrowOnError>({ url: '/v1/traits/keys', ...options });
-
-/**
- * List Trait Values
- *
- * The most common values of one trait (a sample of profiles).
- */
-export const listTraitValues = <ThrowOnError extends boolean = false>(options: Options<ListTraitValuesData, ThrowOnError>) => (options.client ?? client).get<ListTraitValuesResponses, ListTraitValuesErrors, ThrowOnError>({ url: '/v1/traits/values', ...options });
-
-/**
- * List Event Names
- *
- * Event names profiles did in the last 90 days (a sample), most common first.
- */
-export const listEventNames = <ThrowOnError extends boolean = false>(options?: Options<ListEventNamesData, ThrowOnError>) => (options?.client ?? client).get<ListEventNamesResponses, unknown, ThrowOnError>({ url: '/v1/events/names', ...options });
-
-/**
- * List Membership Changes
- *
- * Profiles entering and leaving segments (one segment, or all), newest first, with cursor paging.
- */
-export const listMembershipChanges = <ThrowOnError extends boolean = false>(options?: Options<ListMembershipChangesData, ThrowOnError>) => (options?.client ?? client).get<ListMembershipChangesResponses, ListMembershipChangesErrors, ThrowOnError>({ url: '/v1/segment-changes', ...options });
-
-/**
- * Get Clv Distribution
- *
- * Histograms of CLV and P(alive) over the customers the latest fit scored.
- */
-export const getClvDistribution = <ThrowOnError extends boolean = false>(options?: Options<GetClvDistributionData, ThrowOnError>) => (options?.client ?? client).get<GetClvDistributionResponses, unknown, ThrowOnError>({ url: '/v1/clv/distribution', ...options });
-
-/**
- * List Top Customers
- *
- * The customers with the highest CLV, with their scores.
- */
-export const listTopCustomers = <ThrowOnError extends boolean = false>(options?: Options<ListTopCustomersData, ThrowOnError>) => (options?.client ?? client).get<ListTopCustomersResponses, ListTopCustomersErrors, ThrowOnError>({ url: '/v1/clv/customers', ...options });
-
-/**
- * Get Retention
- *
- * Cohorts by first-order month with the share ordering again in each later month, the repeat-purchase rate, and
- * churn (P(alive) of the latest CLV fit below `churn_threshold`); over everyone or one segment's members.
- */
-export const getRetention = <ThrowOnError extends boolean = false>(options?: Options<GetRetentionData, ThrowOnError>) => (options?.client ?? client).get<GetRetentionResponses, GetRetentionErrors, ThrowOnError>({ url: '/v1/retention', ...options });

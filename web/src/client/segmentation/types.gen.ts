@@ -487,6 +487,139 @@ export type ConsumerProgress = {
 };
 
 /**
+ * DriftHistoryRead
+ *
+ * Every run's drift report against the run before it, newest first (the first run has none).
+ */
+export type DriftHistoryRead = {
+    /**
+     * Clustering Id
+     */
+    clustering_id: string;
+    /**
+     * Runs
+     */
+    runs: number;
+    /**
+     * Reports
+     */
+    reports: Array<DriftReportRead>;
+};
+
+/**
+ * DriftReportRead
+ *
+ * A run's drift against the run before it: adjusted Rand index, PSI of cluster sizes, matching, transitions.
+ */
+export type DriftReportRead = {
+    /**
+     * Run Id
+     */
+    run_id: string;
+    /**
+     * Finished At
+     */
+    finished_at: string;
+    /**
+     * Profiles
+     */
+    profiles: number;
+    /**
+     * K
+     */
+    k: number;
+    /**
+     * Silhouette
+     */
+    silhouette: number;
+    /**
+     * Previous Run Id
+     */
+    previous_run_id: string;
+    /**
+     * Common Profiles
+     */
+    common_profiles: number;
+    /**
+     * Adjusted Rand
+     */
+    adjusted_rand: number;
+    /**
+     * Psi
+     */
+    psi: number;
+    /**
+     * Psi Label
+     *
+     * stable, moderate shift or major shift
+     */
+    psi_label: string;
+    /**
+     * Matching
+     *
+     * new cluster → the old cluster it continues
+     */
+    matching: {
+        [key: string]: number;
+    };
+    /**
+     * New Clusters
+     */
+    new_clusters: Array<number>;
+    /**
+     * Retired Clusters
+     */
+    retired_clusters: Array<number>;
+    transitions: TransitionsRead;
+    [key: string]: unknown;
+};
+
+/**
+ * EngagementRead
+ *
+ * How the members' engagement scores, decayed to `as_of`, spread: quartiles, 90th percentile and a histogram (0
+ * to the 99th percentile, the rest in the last bin); null statistics when no member is scored.
+ */
+export type EngagementRead = {
+    /**
+     * Scored Members
+     */
+    scored_members: number;
+    /**
+     * Mean
+     */
+    mean: number | null;
+    /**
+     * Median
+     */
+    median: number | null;
+    /**
+     * P25
+     */
+    p25: number | null;
+    /**
+     * P75
+     */
+    p75: number | null;
+    /**
+     * P90
+     */
+    p90: number | null;
+    /**
+     * Max
+     */
+    max: number | null;
+    /**
+     * Bins
+     */
+    bins: Array<Bin>;
+    /**
+     * As Of
+     */
+    as_of: string;
+};
+
+/**
  * EventNames
  *
  * Event names seen in a sample of the replica (most common first).
@@ -1003,6 +1136,24 @@ export type PreviewRequest = {
 };
 
 /**
+ * ProfileScoresRead
+ *
+ * A profile's scores: RFM, CLV, P(alive), expected purchases, cluster segments (each key written by its run).
+ */
+export type ProfileScoresRead = {
+    /**
+     * Profile Id
+     */
+    profile_id: string;
+    /**
+     * Scores
+     */
+    scores: {
+        [key: string]: unknown;
+    };
+};
+
+/**
  * ProfileSegments
  *
  * A profile's current and past memberships.
@@ -1071,6 +1222,26 @@ export type RfmCell = {
 };
 
 /**
+ * RfmCellCount
+ *
+ * Customers in one (R, FM) cell of the grid.
+ */
+export type RfmCellCount = {
+    /**
+     * R
+     */
+    r: number;
+    /**
+     * Fm
+     */
+    fm: number;
+    /**
+     * Customers
+     */
+    customers: number;
+};
+
+/**
  * RfmMap
  *
  * The RFM segment map; cells left out name their customers "Other".
@@ -1080,6 +1251,99 @@ export type RfmMap = {
      * Cells
      */
     cells: Array<RfmCell>;
+};
+
+/**
+ * RfmMapRead
+ *
+ * The RFM segment map in force, R descending then FM ascending.
+ */
+export type RfmMapRead = {
+    /**
+     * Cells
+     */
+    cells: Array<RfmCell>;
+};
+
+/**
+ * RfmScoreRead
+ *
+ * The summary of a scoring run, with the replica's freshness when it ran.
+ */
+export type RfmScoreRead = {
+    /**
+     * As Of
+     */
+    as_of: string;
+    /**
+     * Customers
+     */
+    customers: number;
+    /**
+     * Segments
+     */
+    segments: Array<RfmSegmentRead>;
+    /**
+     * Cells
+     */
+    cells: Array<RfmCellCount>;
+    freshness: Freshness;
+};
+
+/**
+ * RfmSegmentRead
+ *
+ * One named RFM segment: its customers, their share and their average raw R, F and M.
+ */
+export type RfmSegmentRead = {
+    /**
+     * Segment
+     */
+    segment: string;
+    /**
+     * Customers
+     */
+    customers: number;
+    /**
+     * Share
+     */
+    share: number;
+    /**
+     * Mean Recency Days
+     */
+    mean_recency_days: number;
+    /**
+     * Mean Frequency
+     */
+    mean_frequency: number;
+    /**
+     * Mean Monetary
+     */
+    mean_monetary: number;
+};
+
+/**
+ * RfmSummaryRead
+ *
+ * RFM segments of every customer with an order, as of a moment, largest first; and the grid's cell counts.
+ */
+export type RfmSummaryRead = {
+    /**
+     * As Of
+     */
+    as_of: string;
+    /**
+     * Customers
+     */
+    customers: number;
+    /**
+     * Segments
+     */
+    segments: Array<RfmSegmentRead>;
+    /**
+     * Cells
+     */
+    cells: Array<RfmCellCount>;
 };
 
 /**
@@ -1183,6 +1447,78 @@ export type SegmentRead = {
      * Updated At
      */
     updated_at: string;
+};
+
+/**
+ * SegmentReportRead
+ *
+ * What a marketing manager compares across segments, over the members now; with the replica's freshness.
+ */
+export type SegmentReportRead = {
+    /**
+     * Segment Id
+     */
+    segment_id: string;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Size
+     */
+    size: number;
+    /**
+     * Status
+     */
+    status: string;
+    /**
+     * Last Computed At
+     */
+    last_computed_at: string | null;
+    /**
+     * Revenue
+     */
+    revenue: number;
+    /**
+     * Revenue Per Customer
+     */
+    revenue_per_customer: number | null;
+    /**
+     * Orders
+     */
+    orders: number;
+    /**
+     * Average Order Value
+     */
+    average_order_value: number | null;
+    /**
+     * Customers With Orders
+     */
+    customers_with_orders: number;
+    /**
+     * Conversion Rate
+     *
+     * share of members with an order
+     */
+    conversion_rate: number | null;
+    /**
+     * Average Clv
+     */
+    average_clv: number | null;
+    /**
+     * Clv Scored Members
+     */
+    clv_scored_members: number;
+    /**
+     * Average Sentiment
+     */
+    average_sentiment: number | null;
+    /**
+     * Email Consent Share
+     */
+    email_consent_share: number | null;
+    engagement: EngagementRead;
+    freshness: Freshness;
 };
 
 /**
@@ -1324,6 +1660,26 @@ export type TraitValues = {
      * Sampled Profiles
      */
     sampled_profiles: number;
+};
+
+/**
+ * TransitionsRead
+ *
+ * How the profiles common to two runs moved: `counts[i][j]` went from old cluster `from[i]` to new `to[j]`.
+ */
+export type TransitionsRead = {
+    /**
+     * From
+     */
+    from: Array<string>;
+    /**
+     * To
+     */
+    to: Array<string>;
+    /**
+     * Counts
+     */
+    counts: Array<Array<number>>;
 };
 
 /**
@@ -1693,6 +2049,113 @@ export type GetHistoryResponses = {
 
 export type GetHistoryResponse = GetHistoryResponses[keyof GetHistoryResponses];
 
+export type GetSegmentReportData = {
+    body?: never;
+    path: {
+        /**
+         * Segment Id
+         */
+        segment_id: string;
+    };
+    query?: never;
+    url: '/v1/segments/{segment_id}/report';
+};
+
+export type GetSegmentReportErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type GetSegmentReportError = GetSegmentReportErrors[keyof GetSegmentReportErrors];
+
+export type GetSegmentReportResponses = {
+    /**
+     * Successful Response
+     */
+    200: SegmentReportRead;
+};
+
+export type GetSegmentReportResponse = GetSegmentReportResponses[keyof GetSegmentReportResponses];
+
+export type ExplainSegmentData = {
+    body?: never;
+    path: {
+        /**
+         * Segment Id
+         */
+        segment_id: string;
+    };
+    query: {
+        /**
+         * Profile Id
+         */
+        profile_id: string;
+    };
+    url: '/v1/segments/{segment_id}/explain';
+};
+
+export type ExplainSegmentErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type ExplainSegmentError = ExplainSegmentErrors[keyof ExplainSegmentErrors];
+
+export type ExplainSegmentResponses = {
+    /**
+     * Successful Response
+     */
+    200: ExplainRead;
+};
+
+export type ExplainSegmentResponse = ExplainSegmentResponses[keyof ExplainSegmentResponses];
+
+export type ListMembershipChangesData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Segment Id
+         */
+        segment_id?: string | null;
+        /**
+         * Since
+         */
+        since?: string | null;
+        /**
+         * Cursor
+         */
+        cursor?: string | null;
+        /**
+         * Limit
+         */
+        limit?: number;
+    };
+    url: '/v1/segment-changes';
+};
+
+export type ListMembershipChangesErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type ListMembershipChangesError = ListMembershipChangesErrors[keyof ListMembershipChangesErrors];
+
+export type ListMembershipChangesResponses = {
+    /**
+     * Successful Response
+     */
+    200: MembershipChanges;
+};
+
+export type ListMembershipChangesResponse = ListMembershipChangesResponses[keyof ListMembershipChangesResponses];
+
 export type GetProfileFeaturesData = {
     body?: never;
     path: {
@@ -1722,6 +2185,116 @@ export type GetProfileFeaturesResponses = {
 };
 
 export type GetProfileFeaturesResponse = GetProfileFeaturesResponses[keyof GetProfileFeaturesResponses];
+
+export type GetProfileScoresData = {
+    body?: never;
+    path: {
+        /**
+         * Profile Id
+         */
+        profile_id: string;
+    };
+    query?: never;
+    url: '/v1/profiles/{profile_id}/scores';
+};
+
+export type GetProfileScoresErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type GetProfileScoresError = GetProfileScoresErrors[keyof GetProfileScoresErrors];
+
+export type GetProfileScoresResponses = {
+    /**
+     * Successful Response
+     */
+    200: ProfileScoresRead;
+};
+
+export type GetProfileScoresResponse = GetProfileScoresResponses[keyof GetProfileScoresResponses];
+
+export type ListTraitKeysData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Prefix
+         */
+        prefix?: string;
+    };
+    url: '/v1/traits/keys';
+};
+
+export type ListTraitKeysErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type ListTraitKeysError = ListTraitKeysErrors[keyof ListTraitKeysErrors];
+
+export type ListTraitKeysResponses = {
+    /**
+     * Successful Response
+     */
+    200: TraitKeys;
+};
+
+export type ListTraitKeysResponse = ListTraitKeysResponses[keyof ListTraitKeysResponses];
+
+export type ListTraitValuesData = {
+    body?: never;
+    path?: never;
+    query: {
+        /**
+         * Key
+         */
+        key: string;
+        /**
+         * Prefix
+         */
+        prefix?: string;
+    };
+    url: '/v1/traits/values';
+};
+
+export type ListTraitValuesErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type ListTraitValuesError = ListTraitValuesErrors[keyof ListTraitValuesErrors];
+
+export type ListTraitValuesResponses = {
+    /**
+     * Successful Response
+     */
+    200: TraitValues;
+};
+
+export type ListTraitValuesResponse = ListTraitValuesResponses[keyof ListTraitValuesResponses];
+
+export type ListEventNamesData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/v1/events/names';
+};
+
+export type ListEventNamesResponses = {
+    /**
+     * Successful Response
+     */
+    200: EventNames;
+};
+
+export type ListEventNamesResponse = ListEventNamesResponses[keyof ListEventNamesResponses];
 
 export type ListClusteringsData = {
     body?: never;
@@ -1923,13 +2496,9 @@ export type GetDriftError = GetDriftErrors[keyof GetDriftErrors];
 
 export type GetDriftResponses = {
     /**
-     * Response Get Drift V1 Clusterings  Clustering Id  Drift Get
-     *
      * Successful Response
      */
-    200: {
-        [key: string]: unknown;
-    };
+    200: DriftHistoryRead;
 };
 
 export type GetDriftResponse = GetDriftResponses[keyof GetDriftResponses];
@@ -2088,354 +2657,6 @@ export type GetClvModelResponses = {
 
 export type GetClvModelResponse = GetClvModelResponses[keyof GetClvModelResponses];
 
-export type GetRfmSummaryData = {
-    body?: never;
-    path?: never;
-    query?: {
-        /**
-         * As Of
-         */
-        as_of?: string | null;
-    };
-    url: '/v1/rfm/summary';
-};
-
-export type GetRfmSummaryErrors = {
-    /**
-     * Validation Error
-     */
-    422: HttpValidationError;
-};
-
-export type GetRfmSummaryError = GetRfmSummaryErrors[keyof GetRfmSummaryErrors];
-
-export type GetRfmSummaryResponses = {
-    /**
-     * Response Get Rfm Summary V1 Rfm Summary Get
-     *
-     * Successful Response
-     */
-    200: {
-        [key: string]: unknown;
-    };
-};
-
-export type GetRfmSummaryResponse = GetRfmSummaryResponses[keyof GetRfmSummaryResponses];
-
-export type ScoreRfmData = {
-    body?: never;
-    path?: never;
-    query?: {
-        /**
-         * As Of
-         */
-        as_of?: string | null;
-        /**
-         * Allow Stale
-         *
-         * fit even while the replica is behind profiles (the result says so)
-         */
-        allow_stale?: boolean;
-    };
-    url: '/v1/rfm/score';
-};
-
-export type ScoreRfmErrors = {
-    /**
-     * Validation Error
-     */
-    422: HttpValidationError;
-};
-
-export type ScoreRfmError = ScoreRfmErrors[keyof ScoreRfmErrors];
-
-export type ScoreRfmResponses = {
-    /**
-     * Response Score Rfm V1 Rfm Score Post
-     *
-     * Successful Response
-     */
-    200: {
-        [key: string]: unknown;
-    };
-};
-
-export type ScoreRfmResponse = ScoreRfmResponses[keyof ScoreRfmResponses];
-
-export type GetSegmentMapData = {
-    body?: never;
-    path?: never;
-    query?: never;
-    url: '/v1/rfm/segment-map';
-};
-
-export type GetSegmentMapResponses = {
-    /**
-     * Response Get Segment Map V1 Rfm Segment Map Get
-     *
-     * Successful Response
-     */
-    200: {
-        [key: string]: unknown;
-    };
-};
-
-export type GetSegmentMapResponse = GetSegmentMapResponses[keyof GetSegmentMapResponses];
-
-export type PutSegmentMapData = {
-    body: RfmMap;
-    path?: never;
-    query?: never;
-    url: '/v1/rfm/segment-map';
-};
-
-export type PutSegmentMapErrors = {
-    /**
-     * Validation Error
-     */
-    422: HttpValidationError;
-};
-
-export type PutSegmentMapError = PutSegmentMapErrors[keyof PutSegmentMapErrors];
-
-export type PutSegmentMapResponses = {
-    /**
-     * Response Put Segment Map V1 Rfm Segment Map Put
-     *
-     * Successful Response
-     */
-    200: {
-        [key: string]: unknown;
-    };
-};
-
-export type PutSegmentMapResponse = PutSegmentMapResponses[keyof PutSegmentMapResponses];
-
-export type GetProfileScoresData = {
-    body?: never;
-    path: {
-        /**
-         * Profile Id
-         */
-        profile_id: string;
-    };
-    query?: never;
-    url: '/v1/profiles/{profile_id}/scores';
-};
-
-export type GetProfileScoresErrors = {
-    /**
-     * Validation Error
-     */
-    422: HttpValidationError;
-};
-
-export type GetProfileScoresError = GetProfileScoresErrors[keyof GetProfileScoresErrors];
-
-export type GetProfileScoresResponses = {
-    /**
-     * Response Get Profile Scores V1 Profiles  Profile Id  Scores Get
-     *
-     * Successful Response
-     */
-    200: {
-        [key: string]: unknown;
-    };
-};
-
-export type GetProfileScoresResponse = GetProfileScoresResponses[keyof GetProfileScoresResponses];
-
-export type GetSegmentReportData = {
-    body?: never;
-    path: {
-        /**
-         * Segment Id
-         */
-        segment_id: string;
-    };
-    query?: never;
-    url: '/v1/segments/{segment_id}/report';
-};
-
-export type GetSegmentReportErrors = {
-    /**
-     * Validation Error
-     */
-    422: HttpValidationError;
-};
-
-export type GetSegmentReportError = GetSegmentReportErrors[keyof GetSegmentReportErrors];
-
-export type GetSegmentReportResponses = {
-    /**
-     * Response Get Segment Report V1 Segments  Segment Id  Report Get
-     *
-     * Successful Response
-     */
-    200: {
-        [key: string]: unknown;
-    };
-};
-
-export type GetSegmentReportResponse = GetSegmentReportResponses[keyof GetSegmentReportResponses];
-
-export type ExplainSegmentData = {
-    body?: never;
-    path: {
-        /**
-         * Segment Id
-         */
-        segment_id: string;
-    };
-    query: {
-        /**
-         * Profile Id
-         */
-        profile_id: string;
-    };
-    url: '/v1/segments/{segment_id}/explain';
-};
-
-export type ExplainSegmentErrors = {
-    /**
-     * Validation Error
-     */
-    422: HttpValidationError;
-};
-
-export type ExplainSegmentError = ExplainSegmentErrors[keyof ExplainSegmentErrors];
-
-export type ExplainSegmentResponses = {
-    /**
-     * Successful Response
-     */
-    200: ExplainRead;
-};
-
-export type ExplainSegmentResponse = ExplainSegmentResponses[keyof ExplainSegmentResponses];
-
-export type ListTraitKeysData = {
-    body?: never;
-    path?: never;
-    query?: {
-        /**
-         * Prefix
-         */
-        prefix?: string;
-    };
-    url: '/v1/traits/keys';
-};
-
-export type ListTraitKeysErrors = {
-    /**
-     * Validation Error
-     */
-    422: HttpValidationError;
-};
-
-export type ListTraitKeysError = ListTraitKeysErrors[keyof ListTraitKeysErrors];
-
-export type ListTraitKeysResponses = {
-    /**
-     * Successful Response
-     */
-    200: TraitKeys;
-};
-
-export type ListTraitKeysResponse = ListTraitKeysResponses[keyof ListTraitKeysResponses];
-
-export type ListTraitValuesData = {
-    body?: never;
-    path?: never;
-    query: {
-        /**
-         * Key
-         */
-        key: string;
-        /**
-         * Prefix
-         */
-        prefix?: string;
-    };
-    url: '/v1/traits/values';
-};
-
-export type ListTraitValuesErrors = {
-    /**
-     * Validation Error
-     */
-    422: HttpValidationError;
-};
-
-export type ListTraitValuesError = ListTraitValuesErrors[keyof ListTraitValuesErrors];
-
-export type ListTraitValuesResponses = {
-    /**
-     * Successful Response
-     */
-    200: TraitValues;
-};
-
-export type ListTraitValuesResponse = ListTraitValuesResponses[keyof ListTraitValuesResponses];
-
-export type ListEventNamesData = {
-    body?: never;
-    path?: never;
-    query?: never;
-    url: '/v1/events/names';
-};
-
-export type ListEventNamesResponses = {
-    /**
-     * Successful Response
-     */
-    200: EventNames;
-};
-
-export type ListEventNamesResponse = ListEventNamesResponses[keyof ListEventNamesResponses];
-
-export type ListMembershipChangesData = {
-    body?: never;
-    path?: never;
-    query?: {
-        /**
-         * Segment Id
-         */
-        segment_id?: string | null;
-        /**
-         * Since
-         */
-        since?: string | null;
-        /**
-         * Cursor
-         */
-        cursor?: string | null;
-        /**
-         * Limit
-         */
-        limit?: number;
-    };
-    url: '/v1/segment-changes';
-};
-
-export type ListMembershipChangesErrors = {
-    /**
-     * Validation Error
-     */
-    422: HttpValidationError;
-};
-
-export type ListMembershipChangesError = ListMembershipChangesErrors[keyof ListMembershipChangesErrors];
-
-export type ListMembershipChangesResponses = {
-    /**
-     * Successful Response
-     */
-    200: MembershipChanges;
-};
-
-export type ListMembershipChangesResponse = ListMembershipChangesResponses[keyof ListMembershipChangesResponses];
-
 export type GetClvDistributionData = {
     body?: never;
     path?: never;
@@ -2521,3 +2742,110 @@ export type GetRetentionResponses = {
 };
 
 export type GetRetentionResponse = GetRetentionResponses[keyof GetRetentionResponses];
+
+export type GetRfmSummaryData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * As Of
+         */
+        as_of?: string | null;
+    };
+    url: '/v1/rfm/summary';
+};
+
+export type GetRfmSummaryErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type GetRfmSummaryError = GetRfmSummaryErrors[keyof GetRfmSummaryErrors];
+
+export type GetRfmSummaryResponses = {
+    /**
+     * Successful Response
+     */
+    200: RfmSummaryRead;
+};
+
+export type GetRfmSummaryResponse = GetRfmSummaryResponses[keyof GetRfmSummaryResponses];
+
+export type ScoreRfmData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * As Of
+         */
+        as_of?: string | null;
+        /**
+         * Allow Stale
+         *
+         * fit even while the replica is behind profiles (the result says so)
+         */
+        allow_stale?: boolean;
+    };
+    url: '/v1/rfm/score';
+};
+
+export type ScoreRfmErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type ScoreRfmError = ScoreRfmErrors[keyof ScoreRfmErrors];
+
+export type ScoreRfmResponses = {
+    /**
+     * Successful Response
+     */
+    200: RfmScoreRead;
+};
+
+export type ScoreRfmResponse = ScoreRfmResponses[keyof ScoreRfmResponses];
+
+export type GetSegmentMapData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/v1/rfm/segment-map';
+};
+
+export type GetSegmentMapResponses = {
+    /**
+     * Successful Response
+     */
+    200: RfmMapRead;
+};
+
+export type GetSegmentMapResponse = GetSegmentMapResponses[keyof GetSegmentMapResponses];
+
+export type PutSegmentMapData = {
+    body: RfmMap;
+    path?: never;
+    query?: never;
+    url: '/v1/rfm/segment-map';
+};
+
+export type PutSegmentMapErrors = {
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type PutSegmentMapError = PutSegmentMapErrors[keyof PutSegmentMapErrors];
+
+export type PutSegmentMapResponses = {
+    /**
+     * Successful Response
+     */
+    200: RfmMapRead;
+};
+
+export type PutSegmentMapResponse = PutSegmentMapResponses[keyof PutSegmentMapResponses];

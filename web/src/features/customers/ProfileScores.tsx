@@ -15,11 +15,11 @@ export function ProfileScores({ profileId }: { profileId: string }) {
   return (
     <QueryState
       query={query}
-      isEmpty={(d) => Object.keys((d as unknown as Scores).scores).length === 0}
+      isEmpty={(d) => Object.keys(d.scores).length === 0}
       empty={<Empty title="No scores yet" description="Scores appear once RFM is scored or a CLV model is fitted." />}
     >
       {(raw) => {
-        const { scores } = raw as unknown as Scores;
+        const { scores }: Scores = raw;
         const clusters = Object.keys(scores.cluster_segments ?? {});
         const rfm = [scores.rfm_r, scores.rfm_f, scores.rfm_m].every((v) => typeof v === "number")
           ? `R ${scores.rfm_r} · F ${scores.rfm_f} · M ${scores.rfm_m}`

@@ -68,7 +68,7 @@ export function useTopCustomers(enabled: boolean) {
     queryKey: ["clv-top-scores", ids],
     queryFn: async ({ signal }) => {
       const rows = await Promise.all(
-        ids.map(async (id) => (await getProfileScores({ path: { profile_id: id }, signal, throwOnError: true })).data as unknown as ProfileScores),
+        ids.map(async (id): Promise<ProfileScores> => (await getProfileScores({ path: { profile_id: id }, signal, throwOnError: true })).data),
       );
       return rows.sort((a, b) => (b.scores.clv ?? 0) - (a.scores.clv ?? 0));
     },

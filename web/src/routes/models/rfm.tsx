@@ -48,7 +48,7 @@ function RfmPage() {
     },
     onError: (error) => notifications.show({ color: "red", title: "Not scored", message: errorMessage(error) }),
   });
-  const data = summary.data as RfmSummary | undefined;
+  const data = summary.data;
   return (
     <>
       <PageHeader
@@ -65,15 +65,15 @@ function RfmPage() {
       />
       <Stack gap="lg">
         <QueryState query={map} loadingLabel="Loading the segment map">
-          {(raw) => <Grid map={raw as unknown as RfmMap} summary={data} />}
+          {(map) => <Grid map={map} summary={data} />}
         </QueryState>
         <QueryState
           query={summary}
           loadingLabel="Scoring"
-          isEmpty={(d) => (d as unknown as RfmSummary).customers === 0}
+          isEmpty={(d) => d.customers === 0}
           empty={<Empty title="No customer has ordered yet" />}
         >
-          {(raw) => <Segments summary={raw as unknown as RfmSummary} />}
+          {(found) => <Segments summary={found} />}
         </QueryState>
       </Stack>
     </>

@@ -354,6 +354,97 @@ export const getHistoryOptions = (options: Options<GetHistoryData>) => queryOpti
     queryKey: getHistoryQueryKey(options)
 });
 
+export const getSegmentReportQueryKey = (options: Options<GetSegmentReportData>) => createQueryKey('getSegmentReport', options);
+
+/**
+ * Get Segment Report
+ *
+ * Size, revenue per customer, average order value, average CLV, conversion rate, sentiment, email consent;
+ * with the replica's freshness (`as_of`, and the lag when it was computed).
+ */
+export const getSegmentReportOptions = (options: Options<GetSegmentReportData>) => queryOptions<GetSegmentReportResponse, GetSegmentReportError, GetSegmentReportResponse, ReturnType<typeof getSegmentReportQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getSegmentReport({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getSegmentReportQueryKey(options)
+});
+
+export const explainSegmentQueryKey = (options: Options<ExplainSegmentData>) => createQueryKey('explainSegment', options);
+
+/**
+ * Explain Segment
+ *
+ * The rule tree evaluated for one profile: each node true or false, each leaf with the actual value and, for
+ * behaviour, the counts per day in the window; computed by the same predicates as real-time membership.
+ */
+export const explainSegmentOptions = (options: Options<ExplainSegmentData>) => queryOptions<ExplainSegmentResponse, ExplainSegmentError, ExplainSegmentResponse, ReturnType<typeof explainSegmentQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await explainSegment({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: explainSegmentQueryKey(options)
+});
+
+export const listMembershipChangesQueryKey = (options?: Options<ListMembershipChangesData>) => createQueryKey('listMembershipChanges', options);
+
+/**
+ * List Membership Changes
+ *
+ * Profiles entering and leaving segments (one segment, or all), newest first, with cursor paging.
+ */
+export const listMembershipChangesOptions = (options?: Options<ListMembershipChangesData>) => queryOptions<ListMembershipChangesResponse, ListMembershipChangesError, ListMembershipChangesResponse, ReturnType<typeof listMembershipChangesQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await listMembershipChanges({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listMembershipChangesQueryKey(options)
+});
+
+export const listMembershipChangesInfiniteQueryKey = (options?: Options<ListMembershipChangesData>): QueryKey<Options<ListMembershipChangesData>> => createQueryKey('listMembershipChanges', options, true);
+
+/**
+ * List Membership Changes
+ *
+ * Profiles entering and leaving segments (one segment, or all), newest first, with cursor paging.
+ */
+export const listMembershipChangesInfiniteOptions = (options?: Options<ListMembershipChangesData>) => infiniteQueryOptions<ListMembershipChangesResponse, ListMembershipChangesError, InfiniteData<ListMembershipChangesResponse>, QueryKey<Options<ListMembershipChangesData>>, string | null | Pick<QueryKey<Options<ListMembershipChangesData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
+// @ts-ignore
+{
+    queryFn: async ({ pageParam, queryKey, signal }) => {
+        // @ts-ignore
+        const page: Pick<QueryKey<Options<ListMembershipChangesData>>[0], 'body' | 'headers' | 'path' | 'query'> = typeof pageParam === 'object' ? pageParam : {
+            query: {
+                cursor: pageParam
+            }
+        };
+        const params = createInfiniteParams(queryKey, page);
+        const { data } = await listMembershipChanges({
+            ...options,
+            ...params,
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listMembershipChangesInfiniteQueryKey(options)
+});
+
 export const getProfileFeaturesQueryKey = (options: Options<GetProfileFeaturesData>) => createQueryKey('getProfileFeatures', options);
 
 /**
@@ -372,6 +463,86 @@ export const getProfileFeaturesOptions = (options: Options<GetProfileFeaturesDat
         return data;
     },
     queryKey: getProfileFeaturesQueryKey(options)
+});
+
+export const getProfileScoresQueryKey = (options: Options<GetProfileScoresData>) => createQueryKey('getProfileScores', options);
+
+/**
+ * Get Profile Scores
+ *
+ * A profile's scores: RFM, CLV, P(alive), expected purchases, clusters.
+ */
+export const getProfileScoresOptions = (options: Options<GetProfileScoresData>) => queryOptions<GetProfileScoresResponse, GetProfileScoresError, GetProfileScoresResponse, ReturnType<typeof getProfileScoresQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getProfileScores({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getProfileScoresQueryKey(options)
+});
+
+export const listTraitKeysQueryKey = (options?: Options<ListTraitKeysData>) => createQueryKey('listTraitKeys', options);
+
+/**
+ * List Trait Keys
+ *
+ * Trait and computed-trait keys seen on profiles (a sample), most common first.
+ */
+export const listTraitKeysOptions = (options?: Options<ListTraitKeysData>) => queryOptions<ListTraitKeysResponse, ListTraitKeysError, ListTraitKeysResponse, ReturnType<typeof listTraitKeysQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await listTraitKeys({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listTraitKeysQueryKey(options)
+});
+
+export const listTraitValuesQueryKey = (options: Options<ListTraitValuesData>) => createQueryKey('listTraitValues', options);
+
+/**
+ * List Trait Values
+ *
+ * The most common values of one trait (a sample of profiles).
+ */
+export const listTraitValuesOptions = (options: Options<ListTraitValuesData>) => queryOptions<ListTraitValuesResponse, ListTraitValuesError, ListTraitValuesResponse, ReturnType<typeof listTraitValuesQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await listTraitValues({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listTraitValuesQueryKey(options)
+});
+
+export const listEventNamesQueryKey = (options?: Options<ListEventNamesData>) => createQueryKey('listEventNames', options);
+
+/**
+ * List Event Names
+ *
+ * Event names profiles did in the last 90 days (a sample), most common first.
+ */
+export const listEventNamesOptions = (options?: Options<ListEventNamesData>) => queryOptions<ListEventNamesResponse, DefaultError, ListEventNamesResponse, ReturnType<typeof listEventNamesQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await listEventNames({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listEventNamesQueryKey(options)
 });
 
 export const listClusteringsQueryKey = (options?: Options<ListClusteringsData>) => createQueryKey('listClusterings', options);
@@ -615,6 +786,67 @@ export const getClvModelOptions = (options?: Options<GetClvModelData>) => queryO
     queryKey: getClvModelQueryKey(options)
 });
 
+export const getClvDistributionQueryKey = (options?: Options<GetClvDistributionData>) => createQueryKey('getClvDistribution', options);
+
+/**
+ * Get Clv Distribution
+ *
+ * Histograms of CLV and P(alive) over the customers the latest fit scored.
+ */
+export const getClvDistributionOptions = (options?: Options<GetClvDistributionData>) => queryOptions<GetClvDistributionResponse, DefaultError, GetClvDistributionResponse, ReturnType<typeof getClvDistributionQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getClvDistribution({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getClvDistributionQueryKey(options)
+});
+
+export const listTopCustomersQueryKey = (options?: Options<ListTopCustomersData>) => createQueryKey('listTopCustomers', options);
+
+/**
+ * List Top Customers
+ *
+ * The customers with the highest CLV, with their scores.
+ */
+export const listTopCustomersOptions = (options?: Options<ListTopCustomersData>) => queryOptions<ListTopCustomersResponse, ListTopCustomersError, ListTopCustomersResponse, ReturnType<typeof listTopCustomersQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await listTopCustomers({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: listTopCustomersQueryKey(options)
+});
+
+export const getRetentionQueryKey = (options?: Options<GetRetentionData>) => createQueryKey('getRetention', options);
+
+/**
+ * Get Retention
+ *
+ * Cohorts by first-order month with the share ordering again in each later month, the repeat-purchase rate, and
+ * churn (P(alive) of the latest CLV fit below `churn_threshold`); over everyone or one segment's members.
+ */
+export const getRetentionOptions = (options?: Options<GetRetentionData>) => queryOptions<GetRetentionResponse, GetRetentionError, GetRetentionResponse, ReturnType<typeof getRetentionQueryKey>>({
+    queryFn: async ({ queryKey, signal }) => {
+        const { data } = await getRetention({
+            ...options,
+            ...queryKey[0],
+            signal,
+            throwOnError: true
+        });
+        return data;
+    },
+    queryKey: getRetentionQueryKey(options)
+});
+
 export const getRfmSummaryQueryKey = (options?: Options<GetRfmSummaryData>) => createQueryKey('getRfmSummary', options);
 
 /**
@@ -693,235 +925,3 @@ export const putSegmentMapMutation = (options?: Partial<Options<PutSegmentMapDat
     };
     return mutationOptions;
 };
-
-export const getProfileScoresQueryKey = (options: Options<GetProfileScoresData>) => createQueryKey('getProfileScores', options);
-
-/**
- * Get Profile Scores
- *
- * A profile's scores: RFM, CLV, P(alive), expected purchases, clusters.
- */
-export const getProfileScoresOptions = (options: Options<GetProfileScoresData>) => queryOptions<GetProfileScoresResponse, GetProfileScoresError, GetProfileScoresResponse, ReturnType<typeof getProfileScoresQueryKey>>({
-    queryFn: async ({ queryKey, signal }) => {
-        const { data } = await getProfileScores({
-            ...options,
-            ...queryKey[0],
-            signal,
-            throwOnError: true
-        });
-        return data;
-    },
-    queryKey: getProfileScoresQueryKey(options)
-});
-
-export const getSegmentReportQueryKey = (options: Options<GetSegmentReportData>) => createQueryKey('getSegmentReport', options);
-
-/**
- * Get Segment Report
- *
- * Size, revenue per customer, average order value, average CLV, conversion rate, sentiment, email consent;
- * with the replica's freshness (`as_of`, and the lag when it was computed).
- */
-export const getSegmentReportOptions = (options: Options<GetSegmentReportData>) => queryOptions<GetSegmentReportResponse, GetSegmentReportError, GetSegmentReportResponse, ReturnType<typeof getSegmentReportQueryKey>>({
-    queryFn: async ({ queryKey, signal }) => {
-        const { data } = await getSegmentReport({
-            ...options,
-            ...queryKey[0],
-            signal,
-            throwOnError: true
-        });
-        return data;
-    },
-    queryKey: getSegmentReportQueryKey(options)
-});
-
-export const explainSegmentQueryKey = (options: Options<ExplainSegmentData>) => createQueryKey('explainSegment', options);
-
-/**
- * Explain Segment
- *
- * The rule tree evaluated for one profile: each node true or false, each leaf with the actual value and, for
- * behaviour, the counts per day in the window; computed by the same predicates as real-time membership.
- */
-export const explainSegmentOptions = (options: Options<ExplainSegmentData>) => queryOptions<ExplainSegmentResponse, ExplainSegmentError, ExplainSegmentResponse, ReturnType<typeof explainSegmentQueryKey>>({
-    queryFn: async ({ queryKey, signal }) => {
-        const { data } = await explainSegment({
-            ...options,
-            ...queryKey[0],
-            signal,
-            throwOnError: true
-        });
-        return data;
-    },
-    queryKey: explainSegmentQueryKey(options)
-});
-
-export const listTraitKeysQueryKey = (options?: Options<ListTraitKeysData>) => createQueryKey('listTraitKeys', options);
-
-/**
- * List Trait Keys
- *
- * Trait and computed-trait keys seen on profiles (a sample), most common first.
- */
-export const listTraitKeysOptions = (options?: Options<ListTraitKeysData>) => queryOptions<ListTraitKeysResponse, ListTraitKeysError, ListTraitKeysResponse, ReturnType<typeof listTraitKeysQueryKey>>({
-    queryFn: async ({ queryKey, signal }) => {
-        const { data } = await listTraitKeys({
-            ...options,
-            ...queryKey[0],
-            signal,
-            throwOnError: true
-        });
-        return data;
-    },
-    queryKey: listTraitKeysQueryKey(options)
-});
-
-export const listTraitValuesQueryKey = (options: Options<ListTraitValuesData>) => createQueryKey('listTraitValues', options);
-
-/**
- * List Trait Values
- *
- * The most common values of one trait (a sample of profiles).
- */
-export const listTraitValuesOptions = (options: Options<ListTraitValuesData>) => queryOptions<ListTraitValuesResponse, ListTraitValuesError, ListTraitValuesResponse, ReturnType<typeof listTraitValuesQueryKey>>({
-    queryFn: async ({ queryKey, signal }) => {
-        const { data } = await listTraitValues({
-            ...options,
-            ...queryKey[0],
-            signal,
-            throwOnError: true
-        });
-        return data;
-    },
-    queryKey: listTraitValuesQueryKey(options)
-});
-
-export const listEventNamesQueryKey = (options?: Options<ListEventNamesData>) => createQueryKey('listEventNames', options);
-
-/**
- * List Event Names
- *
- * Event names profiles did in the last 90 days (a sample), most common first.
- */
-export const listEventNamesOptions = (options?: Options<ListEventNamesData>) => queryOptions<ListEventNamesResponse, DefaultError, ListEventNamesResponse, ReturnType<typeof listEventNamesQueryKey>>({
-    queryFn: async ({ queryKey, signal }) => {
-        const { data } = await listEventNames({
-            ...options,
-            ...queryKey[0],
-            signal,
-            throwOnError: true
-        });
-        return data;
-    },
-    queryKey: listEventNamesQueryKey(options)
-});
-
-export const listMembershipChangesQueryKey = (options?: Options<ListMembershipChangesData>) => createQueryKey('listMembershipChanges', options);
-
-/**
- * List Membership Changes
- *
- * Profiles entering and leaving segments (one segment, or all), newest first, with cursor paging.
- */
-export const listMembershipChangesOptions = (options?: Options<ListMembershipChangesData>) => queryOptions<ListMembershipChangesResponse, ListMembershipChangesError, ListMembershipChangesResponse, ReturnType<typeof listMembershipChangesQueryKey>>({
-    queryFn: async ({ queryKey, signal }) => {
-        const { data } = await listMembershipChanges({
-            ...options,
-            ...queryKey[0],
-            signal,
-            throwOnError: true
-        });
-        return data;
-    },
-    queryKey: listMembershipChangesQueryKey(options)
-});
-
-export const listMembershipChangesInfiniteQueryKey = (options?: Options<ListMembershipChangesData>): QueryKey<Options<ListMembershipChangesData>> => createQueryKey('listMembershipChanges', options, true);
-
-/**
- * List Membership Changes
- *
- * Profiles entering and leaving segments (one segment, or all), newest first, with cursor paging.
- */
-export const listMembershipChangesInfiniteOptions = (options?: Options<ListMembershipChangesData>) => infiniteQueryOptions<ListMembershipChangesResponse, ListMembershipChangesError, InfiniteData<ListMembershipChangesResponse>, QueryKey<Options<ListMembershipChangesData>>, string | null | Pick<QueryKey<Options<ListMembershipChangesData>>[0], 'body' | 'headers' | 'path' | 'query'>>(
-// @ts-ignore
-{
-    queryFn: async ({ pageParam, queryKey, signal }) => {
-        // @ts-ignore
-        const page: Pick<QueryKey<Options<ListMembershipChangesData>>[0], 'body' | 'headers' | 'path' | 'query'> = typeof pageParam === 'object' ? pageParam : {
-            query: {
-                cursor: pageParam
-            }
-        };
-        const params = createInfiniteParams(queryKey, page);
-        const { data } = await listMembershipChanges({
-            ...options,
-            ...params,
-            signal,
-            throwOnError: true
-        });
-        return data;
-    },
-    queryKey: listMembershipChangesInfiniteQueryKey(options)
-});
-
-export const getClvDistributionQueryKey = (options?: Options<GetClvDistributionData>) => createQueryKey('getClvDistribution', options);
-
-/**
- * Get Clv Distribution
- *
- * Histograms of CLV and P(alive) over the customers the latest fit scored.
- */
-export const getClvDistributionOptions = (options?: Options<GetClvDistributionData>) => queryOptions<GetClvDistributionResponse, DefaultError, GetClvDistributionResponse, ReturnType<typeof getClvDistributionQueryKey>>({
-    queryFn: async ({ queryKey, signal }) => {
-        const { data } = await getClvDistribution({
-            ...options,
-            ...queryKey[0],
-            signal,
-            throwOnError: true
-        });
-        return data;
-    },
-    queryKey: getClvDistributionQueryKey(options)
-});
-
-export const listTopCustomersQueryKey = (options?: Options<ListTopCustomersData>) => createQueryKey('listTopCustomers', options);
-
-/**
- * List Top Customers
- *
- * The customers with the highest CLV, with their scores.
- */
-export const listTopCustomersOptions = (options?: Options<ListTopCustomersData>) => queryOptions<ListTopCustomersResponse, ListTopCustomersError, ListTopCustomersResponse, ReturnType<typeof listTopCustomersQueryKey>>({
-    queryFn: async ({ queryKey, signal }) => {
-        const { data } = await listTopCustomers({
-            ...options,
-            ...queryKey[0],
-            signal,
-            throwOnError: true
-        });
-        return data;
-    },
-    queryKey: listTopCustomersQueryKey(options)
-});
-
-export const getRetentionQueryKey = (options?: Options<GetRetentionData>) => createQueryKey('getRetention', options);
-
-/**
- * Get Retention
- *
- * Cohorts by first-order month with the share ordering again in each later month, the repeat-purchase rate, and
- * churn (P(alive) of the latest CLV fit below `churn_threshold`); over everyone or one segment's members.
- */
-export const getRetentionOptions = (options?: Options<GetRetentionData>) => queryOptions<GetRetentionResponse, GetRetentionError, GetRetentionResponse, ReturnType<typeof getRetentionQueryKey>>({
-    queryFn: async ({ queryKey, signal }) => {
-        const { data } = await getRetention({
-            ...options,
-            ...queryKey[0],
-            signal,
-            throwOnError: true
-        });
-        return data;
-    },
-    queryKey: getRetentionQueryKey(options)
-});

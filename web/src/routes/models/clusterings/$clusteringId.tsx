@@ -231,8 +231,7 @@ function Drift({ clusteringId }: { clusteringId: string }) {
         Drift between runs
       </Title>
       <QueryState query={drift}>
-        {(raw) => {
-          const { reports } = raw as unknown as DriftHistory;
+        {({ reports }) => {
           const [latest, ...older] = reports;
           if (!latest) return <Text size="sm" c="dimmed">Drift is measured from the second run on.</Text>;
           return (

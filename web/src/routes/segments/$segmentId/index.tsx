@@ -39,7 +39,6 @@ import { SegmentEngagement } from "../../../features/segments/SegmentEngagement"
 import { SegmentForm, type SegmentDraft } from "../../../features/segments/SegmentForm";
 import { KindBadge, StatusBadge } from "../../../features/segments/status";
 import { useSegmentNames } from "../../../features/segments/suggestions";
-import type { SegmentReport } from "../../../api/shapes";
 import { formatCompact, formatCount, formatCurrency, formatDate, formatDateTime, formatNumber, formatPercent } from "../../../lib/format";
 
 export const Route = createFileRoute("/_console/segments/$segmentId/")({
@@ -181,8 +180,7 @@ function Report({ segment }: { segment: SegmentRead }) {
         <Freshness asOf={segment.last_computed_at} label="members as of" fetchedAt={report.dataUpdatedAt || undefined} />
       </Group>
       <QueryState query={report} loadingLabel="Loading the report">
-        {(raw) => {
-          const r = raw as unknown as SegmentReport;
+        {(r) => {
           return (
             <>
               <SimpleGrid cols={{ base: 2, sm: 3, md: 4, xl: 7 }}>
