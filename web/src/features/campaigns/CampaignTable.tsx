@@ -3,6 +3,7 @@ import { Stack, Table, Text, Tooltip } from "@mantine/core";
 
 import type { CampaignSummary } from "../../client/campaigns/types.gen";
 import { RelativeTime } from "../../components/Freshness";
+import { ScrollTable } from "../../components/ScrollTable";
 import { AnchorLink } from "../../components/links";
 import { formatCount, formatInterval, formatNumber, formatSignedPercent } from "../../lib/format";
 import { CampaignStatus } from "./CampaignStatus";
@@ -34,7 +35,7 @@ function LiftCell({ lift }: { lift: SummaryLift | null }) {
 
 export function CampaignTable({ rows }: { rows: CampaignSummary[] }) {
   return (
-    <Table.ScrollContainer minWidth={980}>
+    <ScrollTable minWidth={980} label="Campaigns">
       <Table verticalSpacing="sm" highlightOnHover aria-label="Campaigns">
         <Table.Thead>
           <Table.Tr>
@@ -88,6 +89,6 @@ export function CampaignTable({ rows }: { rows: CampaignSummary[] }) {
           ))}
         </Table.Tbody>
       </Table>
-    </Table.ScrollContainer>
+    </ScrollTable>
   );
 }

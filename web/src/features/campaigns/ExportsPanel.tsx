@@ -7,6 +7,7 @@ import { listExportsQueryKey, pushExportMutation } from "../../client/campaigns/
 import { errorMessage } from "../../api/errors";
 import { WriteAccess } from "../../components/Access";
 import { RelativeTime } from "../../components/Freshness";
+import { ScrollTable } from "../../components/ScrollTable";
 import { formatCount, formatDelta } from "../../lib/format";
 import type { AudienceExport } from "./shapes";
 
@@ -54,7 +55,7 @@ function RetryPush({ campaignId, row }: { campaignId: string; row: AudienceExpor
 
 export function ExportsPanel({ campaignId, rows, pushes }: { campaignId: string; rows: AudienceExport[]; pushes: boolean }) {
   return (
-    <Table.ScrollContainer minWidth={760}>
+    <ScrollTable minWidth={760} label="Audience exports">
       <Table aria-label="Audience exports" verticalSpacing="xs">
         <Table.Thead>
           <Table.Tr>
@@ -99,6 +100,6 @@ export function ExportsPanel({ campaignId, rows, pushes }: { campaignId: string;
           ))}
         </Table.Tbody>
       </Table>
-    </Table.ScrollContainer>
+    </ScrollTable>
   );
 }

@@ -6,6 +6,7 @@ import { useState } from "react";
 import { listExposuresOptions } from "../../client/campaigns/@tanstack/react-query.gen";
 import type { ListExposuresData } from "../../client/campaigns/types.gen";
 import { RelativeTime } from "../../components/Freshness";
+import { ScrollTable } from "../../components/ScrollTable";
 import { AnchorLink } from "../../components/links";
 import { Empty, QueryState } from "../../components/QueryState";
 import { OUTCOME_VALUES, outcomeLabel, reasonLabel } from "./reasons";
@@ -38,7 +39,7 @@ export function ExposuresTable({ campaignId, variantName }: { campaignId: string
       <QueryState query={exposures} isEmpty={(d) => d.items.length === 0} empty={<Empty title="No exposures" description="Nobody in this view yet." />}>
         {(page) => (
           <>
-            <Table.ScrollContainer minWidth={640}>
+            <ScrollTable minWidth={640} label="Exposures">
               <Table aria-label="Exposures" verticalSpacing="xs">
                 <Table.Thead>
                   <Table.Tr>
@@ -67,7 +68,7 @@ export function ExposuresTable({ campaignId, variantName }: { campaignId: string
                   ))}
                 </Table.Tbody>
               </Table>
-            </Table.ScrollContainer>
+            </ScrollTable>
             <Group justify="space-between">
               <Button variant="default" size="xs" disabled={!cursors.length} onClick={() => setCursors((c) => c.slice(0, -1))}>
                 Previous page

@@ -2,6 +2,7 @@
 // grouped bar chart, both straight from the results' arms.
 import { Table } from "@mantine/core";
 
+import { ScrollTable } from "../../components/ScrollTable";
 import { BarChart } from "../../components/charts";
 import { formatCount, formatCurrency, formatPercent } from "../../lib/format";
 import type { ArmReport, CampaignResults } from "./shapes";
@@ -44,6 +45,7 @@ export function FunnelChart({ arms }: { arms: FunnelArm[] }) {
       series={arms.map((a, i) => ({ name: a.name, color: a.name === "Holdout" ? "gray.6" : (COLORS[i % COLORS.length] ?? "blue.6") }))}
       withLegend
       valueFormatter={(v) => formatCount(v)}
+      role="img"
       aria-label="Funnel per variant and holdout"
     />
   );
@@ -51,7 +53,7 @@ export function FunnelChart({ arms }: { arms: FunnelArm[] }) {
 
 export function FunnelTable({ arms }: { arms: FunnelArm[] }) {
   return (
-    <Table.ScrollContainer minWidth={860}>
+    <ScrollTable minWidth={860} label="Funnel per arm">
       <Table aria-label="Funnel per arm" verticalSpacing="xs">
         <Table.Thead>
           <Table.Tr>
@@ -86,6 +88,6 @@ export function FunnelTable({ arms }: { arms: FunnelArm[] }) {
           ))}
         </Table.Tbody>
       </Table>
-    </Table.ScrollContainer>
+    </ScrollTable>
   );
 }

@@ -3,6 +3,7 @@
 import { Alert, SimpleGrid, Stack, Table, Text } from "@mantine/core";
 import { IconAlertTriangle } from "@tabler/icons-react";
 
+import { ScrollTable } from "../../components/ScrollTable";
 import { StatCard } from "../../components/StatCard";
 import { formatCurrency, formatInterval, formatNumber, formatPercent, formatSignedPercent } from "../../lib/format";
 import { LiftChart, type LiftRow } from "./LiftChart";
@@ -55,7 +56,7 @@ export function VariantsCompared({ results }: { results: CampaignResults }) {
         <Text size="sm" c="dimmed">Sample-ratio check: {srm.reason}.</Text>
       )}
       {results.between_variants.length ? (
-        <Table.ScrollContainer minWidth={640}>
+        <ScrollTable minWidth={640} label="Variants against the control">
           <Table aria-label="Variants against the control" verticalSpacing="xs">
             <Table.Thead>
               <Table.Tr>
@@ -84,7 +85,7 @@ export function VariantsCompared({ results }: { results: CampaignResults }) {
               ))}
             </Table.Tbody>
           </Table>
-        </Table.ScrollContainer>
+        </ScrollTable>
       ) : (
         <Text size="sm" c="dimmed">One variant: nothing to compare.</Text>
       )}

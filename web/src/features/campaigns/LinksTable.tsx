@@ -1,12 +1,13 @@
 import { Anchor, Table } from "@mantine/core";
 
+import { ScrollTable } from "../../components/ScrollTable";
 import type { LinkClicks } from "../../client/campaigns/types.gen";
 import { formatCount } from "../../lib/format";
 
 /** Clicks per link of the mail (GET /v1/campaigns/{id}/links), most clicked first as the API orders them. */
 export function LinksTable({ rows }: { rows: LinkClicks[] }) {
   return (
-    <Table.ScrollContainer minWidth={520}>
+    <ScrollTable minWidth={520} label="Clicks per link">
       <Table aria-label="Clicks per link" verticalSpacing="xs">
         <Table.Thead>
           <Table.Tr>
@@ -33,6 +34,6 @@ export function LinksTable({ rows }: { rows: LinkClicks[] }) {
           ))}
         </Table.Tbody>
       </Table>
-    </Table.ScrollContainer>
+    </ScrollTable>
   );
 }

@@ -1,5 +1,6 @@
 import { Table, Text } from "@mantine/core";
 
+import { ScrollTable } from "../../components/ScrollTable";
 import { formatCount, formatInterval, formatPercent, formatSignedPercent } from "../../lib/format";
 import type { SegmentResult } from "./shapes";
 
@@ -8,7 +9,7 @@ const rel = (v: number) => formatSignedPercent(v, 1);
 /** Results per target segment (GET …/results?by=segment): treated against holdout, with the relative lift. */
 export function SegmentResultsTable({ rows, segmentName }: { rows: SegmentResult[]; segmentName: (id: string) => string }) {
   return (
-    <Table.ScrollContainer minWidth={760}>
+    <ScrollTable minWidth={760} label="Results per target segment">
       <Table aria-label="Results per target segment" verticalSpacing="xs">
         <Table.Thead>
           <Table.Tr>
@@ -46,6 +47,6 @@ export function SegmentResultsTable({ rows, segmentName }: { rows: SegmentResult
           })}
         </Table.Tbody>
       </Table>
-    </Table.ScrollContainer>
+    </ScrollTable>
   );
 }

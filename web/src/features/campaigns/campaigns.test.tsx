@@ -58,6 +58,29 @@ describe("lift against the holdout", () => {
     expect(rows[3]?.textContent).toContain(formatInterval(money.ci_low, money.ci_high, (v) => formatCurrency(v)));
   });
 
+  it("places each dot and interval line where the API's estimate and bounds are, on one scale", () => {
+    renderWithProviders(<LiftChart title="Lift" rows={liftRows(versus)} />);
+    const lifts = liftRows(versus).map((r) => r.lift);
+    const drawn = screen.getAllByTestId("lift-row").map((row) => {
+      const line = row.querySelector("line");
+      const dot = row.querySelector("circle");
+      return [Number(line?.getAttribute("x1")), Number(dot?.getAttribute("cx")), Number(line?.getAttribute("x2"))] as const;
+    });
+    // One linear scale maps every API value to x: recover it from the first row, then check all the others.
+    const [first] = lifts;
+    const [x0, , x1] = drawn[0] ?? [0, 0, 0];
+    if (!first?.computable) throw new Error("fixture");
+    const scale = (x1 - x0) / (first.ci_high - first.ci_low);
+    const x = (v: number) => x0 + (v - first.ci_low) * scale;
+    lifts.forEach((lift, i) => {
+      if (!lift.computable) throw new Error("fixture");
+      const [low, estimate, high] = drawn[i] ?? [0, 0, 0];
+      expect(low).toBeCloseTo(x(lift.ci_low), 6);
+      expect(estimate).toBeCloseTo(x(lift.lift), 6);
+      expect(high).toBeCloseTo(x(lift.ci_high), 6);
+    });
+  });
+
   it("shows the incremental conversions and revenue the API computed", () => {
     renderWithProviders(<HoldoutLift results={RESULTS} />);
     expect(screen.getByRole("region", { name: "Incremental conversions" })).toHaveTextContent(formatNumber(versus.incremental_conversions, 1));

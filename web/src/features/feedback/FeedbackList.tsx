@@ -35,7 +35,7 @@ function Actions({ item }: { item: FeedbackRead }) {
   return (
     <Group gap="xs">
       {item.status === "open" ? (
-        <Button size="xs" variant="light" loading={respond.isPending && !closing} onClick={() => respond.mutate({ path: { item_id: item.id }, body: {} })} aria-label={`Mark feedback ${item.id} responded`}>
+        <Button size="xs" variant="light" loading={respond.isPending && !closing} onClick={() => respond.mutate({ path: { item_id: item.id }, body: {} })} aria-label={`Mark responded: feedback ${item.id}`}>
           Mark responded
         </Button>
       ) : null}

@@ -70,7 +70,7 @@ describe("feedback items", () => {
     expect(item).toHaveTextContent(`negative ${formatNumber(-0.4767, 2)}`);
     expect(item).toHaveTextContent("The zipper broke after a week.");
     expect(within(item).getByRole("link", { name: "customer p-42" })).toHaveAttribute("href", "/customers/p-42");
-    expect(within(item).getByRole("button", { name: "Mark feedback f1 responded" })).toBeEnabled();
+    expect(within(item).getByRole("button", { name: "Mark responded: feedback f1" })).toBeEnabled();
     expect(within(item).getByRole("button", { name: "Close feedback f1" })).toBeEnabled();
   });
 

@@ -38,7 +38,16 @@ describe("retention uplift on a campaign's results", () => {
     expect(pending).toHaveTextContent(`not yet: complete ${formatDate(UPLIFT.windows[2]?.complete_at)}`);
     expect(pending).toHaveTextContent("90 days have not yet passed");
     expect(pending).not.toHaveTextContent("%");
-    expect(screen.getByRole("img", { name: "Retention uplift with 95% intervals" })).toBeInTheDocument();
+    const chart = screen.getByRole("img", { name: "Retention uplift with 95% intervals" });
+    const drawn = within(chart).getAllByTestId("lift-row");
+    const measured = UPLIFT.windows.filter((w) => w.difference);
+    expect(drawn).toHaveLength(measured.length);
+    measured.forEach((w, i) => {
+      const d = w.difference;
+      if (!d) throw new Error("fixture");
+      expect(drawn[i]).toHaveTextContent(`${w.days} days`);
+      expect(drawn[i]).toHaveTextContent(`${points(d.lift)} (${formatInterval(d.ci_low, d.ci_high, points)}) p = ${formatNumber(d.p_value, 3)}`);
+    });
   });
 
   it("says so when nobody was sent to yet", async () => {

@@ -2,6 +2,7 @@
 // growth and share of voice, as the API computes them.
 import { Stack, Table, Text } from "@mantine/core";
 
+import { ScrollTable } from "../../components/ScrollTable";
 import { BarChart } from "../../components/charts";
 import { formatCount, formatNumber, formatPercent, formatSignedPercent } from "../../lib/format";
 import type { CompetitorsReport } from "./shapes";
@@ -28,9 +29,10 @@ export function CompetitorsView({ report }: { report: CompetitorsReport }) {
         dataKey="brand"
         series={[{ name: "Share of voice", color: "grape.6" }]}
         valueFormatter={(v) => `${formatNumber(v, 1)} %`}
+        role="img"
         aria-label="Share of voice per brand"
       />
-      <Table.ScrollContainer minWidth={1100}>
+      <ScrollTable minWidth={1100} label="Competitors">
         <Table aria-label="Competitors" verticalSpacing="xs">
           <Table.Thead>
             <Table.Tr>
@@ -65,7 +67,7 @@ export function CompetitorsView({ report }: { report: CompetitorsReport }) {
             ))}
           </Table.Tbody>
         </Table>
-      </Table.ScrollContainer>
+      </ScrollTable>
     </Stack>
   );
 }

@@ -14,6 +14,7 @@ import type { ContentRead } from "../../client/campaigns/types.gen";
 import { WriteAccess } from "../../components/Access";
 import { RelativeTime } from "../../components/Freshness";
 import { Empty, QueryState } from "../../components/QueryState";
+import { ScrollTable } from "../../components/ScrollTable";
 import { StatCard } from "../../components/StatCard";
 import { formatCount, formatPercent } from "../../lib/format";
 import type { SocialTotals } from "./shapes";
@@ -77,7 +78,7 @@ function ReviewButtons({ item }: { item: ContentRead }) {
 
 export function ContentTable({ items }: { items: ContentRead[] }) {
   return (
-    <Table.ScrollContainer minWidth={720}>
+    <ScrollTable minWidth={720} label="User content">
       <Table aria-label="User content" verticalSpacing="xs">
         <Table.Thead>
           <Table.Tr>
@@ -102,7 +103,7 @@ export function ContentTable({ items }: { items: ContentRead[] }) {
           ))}
         </Table.Tbody>
       </Table>
-    </Table.ScrollContainer>
+    </ScrollTable>
   );
 }
 

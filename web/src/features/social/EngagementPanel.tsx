@@ -2,6 +2,7 @@
 // the figures per group and in total, the definitions the API uses, the daily trend and the top content.
 import { Group, List, Paper, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
 
+import { ScrollTable } from "../../components/ScrollTable";
 import { LineChart } from "../../components/charts";
 import { StatCard } from "../../components/StatCard";
 import { formatCount, formatDate, formatPercent } from "../../lib/format";
@@ -59,7 +60,7 @@ function PostGroupsTable({ report }: { report: EngagementReport }) {
   const label = GROUPINGS.find((g) => g.value === report.by)?.label ?? report.by;
   const heads = ["Posts", "Reach", "Impressions", "Engagements", "Clicks", "Eng. rate (reach)", "Eng. rate (impr.)", "Eng. rate (followers)", "CTR", "Amplification", "Virality"];
   return (
-    <Table.ScrollContainer minWidth={1100}>
+    <ScrollTable minWidth={1100} label="Engagement by group">
       <Table aria-label="Engagement by group" verticalSpacing="xs">
         <Table.Thead>
           <Table.Tr>
@@ -76,7 +77,7 @@ function PostGroupsTable({ report }: { report: EngagementReport }) {
           ))}
         </Table.Tbody>
       </Table>
-    </Table.ScrollContainer>
+    </ScrollTable>
   );
 }
 
@@ -84,7 +85,7 @@ function SegmentGroupsTable({ report, segmentNames }: { report: EngagementReport
   const rows = report.groups as SegmentEngagement[];
   const heads = ["People", "Engaged people", "Engagement rate", "Likes", "Comments", "Shares", "Ad clicks"];
   return (
-    <Table.ScrollContainer minWidth={760}>
+    <ScrollTable minWidth={760} label="Engagement by segment">
       <Table aria-label="Engagement by segment" verticalSpacing="xs">
         <Table.Thead>
           <Table.Tr>
@@ -107,7 +108,7 @@ function SegmentGroupsTable({ report, segmentNames }: { report: EngagementReport
           ))}
         </Table.Tbody>
       </Table>
-    </Table.ScrollContainer>
+    </ScrollTable>
   );
 }
 
@@ -130,6 +131,7 @@ function DailyChart({ daily }: { daily: DailyEngagement[] }) {
       ]}
       withLegend
       valueFormatter={(v) => formatCount(v)}
+      role="img"
       aria-label="Reach, engagements and clicks per day"
     />
   );
@@ -138,7 +140,7 @@ function DailyChart({ daily }: { daily: DailyEngagement[] }) {
 function TopContent({ posts }: { posts: TopPost[] }) {
   if (posts.length === 0) return <Text c="dimmed" size="sm">No post reached anyone in this period.</Text>;
   return (
-    <Table.ScrollContainer minWidth={700}>
+    <ScrollTable minWidth={700} label="Top content">
       <Table aria-label="Top content" verticalSpacing="xs">
         <Table.Thead>
           <Table.Tr>
@@ -163,7 +165,7 @@ function TopContent({ posts }: { posts: TopPost[] }) {
           ))}
         </Table.Tbody>
       </Table>
-    </Table.ScrollContainer>
+    </ScrollTable>
   );
 }
 

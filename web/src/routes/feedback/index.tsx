@@ -53,7 +53,8 @@ function Report({ filters }: { filters: Query }) {
 function Items({ filters }: { filters: Query }) {
   const items = useInfiniteQuery({
     ...listFeedbackInfiniteOptions({ query: filters }),
-    initialPageParam: null,
+    // An object, not null: the generated query function reads any object page parameter as request options.
+    initialPageParam: {},
     getNextPageParam: (page) => page.next_cursor,
   });
   const query = {
