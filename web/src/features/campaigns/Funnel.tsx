@@ -44,7 +44,7 @@ export function FunnelChart({ arms }: { arms: FunnelArm[] }) {
       series={arms.map((a, i) => ({ name: a.name, color: a.name === "Holdout" ? "gray.6" : (COLORS[i % COLORS.length] ?? "blue.6") }))}
       withLegend
       valueFormatter={(v) => formatCount(v)}
-      aria-label="Funnel per variant and holdout"
+      role="figure" aria-label="Funnel per variant and holdout"
     />
   );
 }

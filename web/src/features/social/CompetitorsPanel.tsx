@@ -28,7 +28,7 @@ export function CompetitorsView({ report }: { report: CompetitorsReport }) {
         dataKey="brand"
         series={[{ name: "Share of voice", color: "grape.6" }]}
         valueFormatter={(v) => `${formatNumber(v, 1)} %`}
-        aria-label="Share of voice per brand"
+        role="figure" aria-label="Share of voice per brand"
       />
       <Table.ScrollContainer minWidth={1100}>
         <Table aria-label="Competitors" verticalSpacing="xs">

@@ -130,7 +130,7 @@ function DailyChart({ daily }: { daily: DailyEngagement[] }) {
       ]}
       withLegend
       valueFormatter={(v) => formatCount(v)}
-      aria-label="Reach, engagements and clicks per day"
+      role="figure" aria-label="Reach, engagements and clicks per day"
     />
   );
 }
