@@ -3,6 +3,7 @@ one browser per session, a context per person, an axe-core check per screen, scr
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from collections.abc import AsyncIterator
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -17,6 +19,7 @@ AXE = Path(__file__).resolve().parents[2] / "web" / "node_modules" / "axe-core" 
 # `TESSERA_SCREENSHOTS=docs/console pytest tests/console/test_stack.py` refreshes the README's screenshots.
 SCREENSHOTS = os.environ.get("TESSERA_SCREENSHOTS")
 SERIOUS = ("serious", "critical")
+SHOT_WIDTH = 1000  # the README's screenshots: this wide at most, in 256 colours, so each stays well under 150 KB
 
 
 @pytest.fixture(scope="session")
@@ -77,4 +80,12 @@ async def screen(page: Page, path: str | None, heading: str | re.Pattern[str], *
     assert violations == [], (page.url, violations)
     if SCREENSHOTS and shot:
         Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
-        await page.screenshot(path=str(Path(SCREENSHOTS) / f"{shot}.png"))
+        shrink(await page.screenshot(), Path(SCREENSHOTS) / f"{shot}.png")
+
+
+def shrink(png: bytes, path: Path) -> None:
+    """A screenshot scaled down to SHOT_WIDTH, reduced to a palette and saved as an optimised PNG."""
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    if image.width > SHOT_WIDTH:
+        image = image.resize((SHOT_WIDTH, round(image.height * SHOT_WIDTH / image.width)), Image.Resampling.LANCZOS)
+    image.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)

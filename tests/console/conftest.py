@@ -184,3 +184,10 @@ async def serving(app: FastAPI, port: int) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await task
+
+
+# The Chromium tests' session fixtures, shared by their modules (imported last: they use this module's constants).
+from tests.console.chromium import chromium  # noqa: E402
+from tests.console.stack import customers, owner, stack  # noqa: E402
+
+__all__ = ["chromium", "customers", "owner", "stack"]

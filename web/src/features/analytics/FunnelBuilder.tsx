@@ -39,7 +39,7 @@ export function FunnelResult({ funnel }: { funnel: FunnelRead }) {
       <Text size="sm" data-testid="funnel-overall">
         Overall conversion <strong>{formatPercent(funnel.overall_conversion, 2)}</strong> within {formatCount(funnel.window_hours)} h
       </Text>
-      <BarChart h={240} data={funnelChartData(funnel)} dataKey="step" series={[{ name: "People", color: "blue.6" }]} valueFormatter={(v) => formatCount(v)} aria-label="People at each funnel step" />
+      <BarChart h={240} data={funnelChartData(funnel)} dataKey="step" series={[{ name: "People", color: "blue.6" }]} valueFormatter={(v) => formatCount(v)} role="figure" aria-label="People at each funnel step" />
       <Table aria-label="Funnel steps" verticalSpacing="xs">
         <Table.Thead>
           <Table.Tr>

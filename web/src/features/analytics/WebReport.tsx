@@ -75,7 +75,7 @@ export function WebTrendChart({ report }: { report: WebReportAnswer }) {
       ]}
       withLegend
       valueFormatter={(v) => formatCount(v)}
-      aria-label="Sessions per day"
+      role="figure" aria-label="Sessions per day"
     />
   );
 }

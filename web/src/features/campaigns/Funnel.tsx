@@ -45,8 +45,7 @@ export function FunnelChart({ arms }: { arms: FunnelArm[] }) {
       series={arms.map((a, i) => ({ name: a.name, color: a.name === "Holdout" ? "gray.6" : (COLORS[i % COLORS.length] ?? "blue.6") }))}
       withLegend
       valueFormatter={(v) => formatCount(v)}
-      role="img"
-      aria-label="Funnel per variant and holdout"
+      role="figure" aria-label="Funnel per variant and holdout"
     />
   );
 }

@@ -36,7 +36,7 @@ export function SentimentCharts({ summary }: { summary: FeedbackSummary }) {
     <SimpleGrid cols={{ base: 1, md: 2 }}>
       <Paper withBorder p="md" component="section" aria-label="Sentiment distribution">
         <Title order={3} size="h5" mb="sm">Sentiment</Title>
-        <BarChart h={200} data={sentimentData(summary)} dataKey="label" series={[{ name: "Items", color: "blue.6" }]} valueFormatter={(v) => formatCount(v)} role="img" aria-label="Items per sentiment" />
+        <BarChart h={200} data={sentimentData(summary)} dataKey="label" series={[{ name: "Items", color: "blue.6" }]} valueFormatter={(v) => formatCount(v)} role="figure" aria-label="Items per sentiment" />
         <Group gap="xs" mt="xs">
           {(["positive", "neutral", "negative"] as const).map((label) => (
             <Text key={label} size="xs" c="dimmed" data-testid={`share-${label}`}>
@@ -55,8 +55,7 @@ export function SentimentCharts({ summary }: { summary: FeedbackSummary }) {
             series={[{ name: "Items", color: "blue.6" }, { name: "Mean sentiment", color: "grape.6", yAxisId: "right" }]}
             withRightYAxis
             withLegend
-            role="img"
-            aria-label="Feedback items and mean sentiment per day"
+            role="figure" aria-label="Feedback items and mean sentiment per day"
           />
         ) : (
           <Text size="sm" c="dimmed">No feedback in this period.</Text>

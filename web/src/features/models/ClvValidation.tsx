@@ -53,6 +53,7 @@ export function ClvValidationView({ validation }: { validation: ClvValidationRea
         yAxisLabel="Holdout purchases per customer"
         valueFormatter={(v) => formatNumber(v, 2)}
         aria-hidden
+              barChartProps={{ accessibilityLayer: false }}
       />
       <Table.ScrollContainer minWidth={480}>
         <Table fz="sm" aria-label="Expected and actual holdout purchases" verticalSpacing={4}>

@@ -87,7 +87,7 @@ export function RetentionCurves({ cohorts }: { cohorts: CohortRead[] }) {
       curveType="linear"
       yAxisProps={{ domain: [0, 1], tickFormatter: (v: number) => formatPercent(v, 0) }}
       valueFormatter={(v) => formatPercent(v)}
-      aria-label="Retention curves of the latest cohorts (the same figures are in the table above)"
+      role="figure" aria-label="Retention curves of the latest cohorts (the same figures are in the table above)"
     />
   );
 }

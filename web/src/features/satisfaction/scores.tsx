@@ -108,7 +108,7 @@ export function TrendChart({ report }: { report: SurveyReport }) {
       withLegend
       connectNulls
       valueFormatter={(v) => formatFigure(report.kind, v)}
-      aria-label={`${FIGURE_NAMES[report.kind]} per ${report.interval}`}
+      role="figure" aria-label={`${FIGURE_NAMES[report.kind]} per ${report.interval}`}
     />
   );
 }

@@ -11,10 +11,13 @@ import { describeLeaf, type SegmentNames } from "./describe";
 
 const GROUP_TEXT: Record<string, string> = { and: "All of these", or: "Any of these", not: "Not this" };
 
+// Green.9 under white text is 4.2:1, under the 4.5:1 AA needs for small text; this darker green is 6.2:1.
+const TRUE_GREEN = "#226e32";
+
 export function ResultBadge({ result, yes = "true", no = "false" }: { result: boolean; yes?: string; no?: string }) {
   return (
     <Badge
-      color={result ? "green.9" : "red.9"}
+      color={result ? TRUE_GREEN : "red.9"}
       variant="filled"
       leftSection={result ? <IconCheck size={12} aria-hidden /> : <IconX size={12} aria-hidden />}
     >

@@ -1,11 +1,12 @@
 // A rule segment being created or edited: name, description, goal and the condition tree, with the live preview
 // beside it. Problems the builder can see are shown on the first save; segmentation's 422 lands on the field or the
 // node it names.
-import { Alert, Button, Grid, Group, NumberInput, Paper, Select, Stack, Switch, TextInput, Textarea } from "@mantine/core";
+import { Alert, Button, Grid, Group, NumberInput, Paper, Select, Stack, Switch, Text, TextInput, Textarea } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { useCallback, useMemo, useState } from "react";
 
 import { ApiError, errorMessage, fieldErrors } from "../../api/errors";
+import { WriteAccess } from "../../components/Access";
 import type { SegmentGoal } from "../../client/segmentation/types.gen";
 import { SegmentBuilder } from "./builder/SegmentBuilder";
 import { checkTree, fromRule, locateErrors, toRule, type GroupNode, type NodeErrors } from "./builder/tree";
@@ -174,9 +175,11 @@ export function SegmentForm({
               </Alert>
             ) : null}
             <Group>
-              <Button type="submit" loading={saving}>
-                {submitLabel}
-              </Button>
+              <WriteAccess fallback={<Text size="sm" c="dimmed">Analysts can try conditions here; saving a segment needs the marketer role.</Text>}>
+                <Button type="submit" loading={saving}>
+                  {submitLabel}
+                </Button>
+              </WriteAccess>
               {onCancel ? (
                 <Button variant="default" onClick={onCancel}>
                   Cancel

@@ -29,8 +29,7 @@ export function CompetitorsView({ report }: { report: CompetitorsReport }) {
         dataKey="brand"
         series={[{ name: "Share of voice", color: "grape.6" }]}
         valueFormatter={(v) => `${formatNumber(v, 1)} %`}
-        role="img"
-        aria-label="Share of voice per brand"
+        role="figure" aria-label="Share of voice per brand"
       />
       <ScrollTable minWidth={1100} label="Competitors">
         <Table aria-label="Competitors" verticalSpacing="xs">

@@ -131,8 +131,7 @@ function DailyChart({ daily }: { daily: DailyEngagement[] }) {
       ]}
       withLegend
       valueFormatter={(v) => formatCount(v)}
-      role="img"
-      aria-label="Reach, engagements and clicks per day"
+      role="figure" aria-label="Reach, engagements and clicks per day"
     />
   );
 }

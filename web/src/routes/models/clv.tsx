@@ -283,7 +283,7 @@ function DistributionChart({ title, result }: { title: string; result: ReturnTyp
         <Loading label="Counting" />
       ) : (
         <>
-          <BarChart h={220} data={result.rows} dataKey="band" series={[{ name: "customers", label: "Customers", color: "blue.6" }]} valueFormatter={(v) => formatCount(v)} aria-hidden />
+          <BarChart h={220} data={result.rows} dataKey="band" series={[{ name: "customers", label: "Customers", color: "blue.6" }]} valueFormatter={(v) => formatCount(v)} aria-hidden barChartProps={{ accessibilityLayer: false }} />
           <Table fz="xs" mt="xs" aria-label={title}>
             <Table.Tbody>
               {result.rows.map((r) => (

@@ -1,5 +1,5 @@
 // Segments: every segment with its kind, size, status, freshness and how its size moved.
-import { Group, Table, Text, TextInput } from "@mantine/core";
+import { Button, Group, Table, Text, TextInput } from "@mantine/core";
 import { IconPlus, IconSearch } from "@tabler/icons-react";
 import { useQuery } from "@tanstack/react-query";
 import { createFileRoute } from "@tanstack/react-router";
@@ -20,6 +20,27 @@ export const Route = createFileRoute("/_console/segments/")({
   component: SegmentsPage,
 });
 
+// Rows per page: with a thousand segments, drawing every row (and asking for every sparkline's history) took seconds.
+const PAGE = 50;
+
+function Pager({ page, total, onPage }: { page: number; total: number; onPage: (page: number) => void }) {
+  if (total <= PAGE) return null;
+  const last = Math.ceil(total / PAGE) - 1;
+  return (
+    <Group justify="flex-end" gap="sm" mt="sm" role="navigation" aria-label="Pages of segments">
+      <Text size="sm" c="dimmed" className="tabular">
+        {formatCount(page * PAGE + 1)}–{formatCount(Math.min(total, (page + 1) * PAGE))} of {formatCount(total)}
+      </Text>
+      <Button size="xs" variant="default" disabled={page === 0} onClick={() => onPage(page - 1)}>
+        Previous
+      </Button>
+      <Button size="xs" variant="default" disabled={page === last} onClick={() => onPage(page + 1)}>
+        Next
+      </Button>
+    </Group>
+  );
+}
+
 function SizeHistory({ segment }: { segment: SegmentRead }) {
   const history = useQuery({ ...getHistoryOptions({ path: { segment_id: segment.id } }), staleTime: 60_000 });
   const sizes = (history.data ?? []).map((h) => h.size);
@@ -39,6 +60,7 @@ function SegmentsPage() {
     refetchInterval: (query) => (query.state.data?.some((s) => s.status === "building") ? 3_000 : 30_000),
   });
   const [search, setSearch] = useState("");
+  const [page, setPage] = useState(0);
   const shown = useMemo(() => {
     const needle = search.trim().toLowerCase();
     const all = segments.data ?? [];
@@ -81,7 +103,10 @@ function SegmentsPage() {
               placeholder="Name, description or kind"
               leftSection={<IconSearch size={16} aria-hidden />}
               value={search}
-              onChange={(e) => setSearch(e.currentTarget.value)}
+              onChange={(e) => {
+                setSearch(e.currentTarget.value);
+                setPage(0);
+              }}
               maw={360}
               mb="md"
             />
@@ -101,7 +126,7 @@ function SegmentsPage() {
                     </Table.Tr>
                   </Table.Thead>
                   <Table.Tbody>
-                    {shown.map((s) => (
+                    {shown.slice(page * PAGE, (page + 1) * PAGE).map((s) => (
                       <Table.Tr key={s.id}>
                         <Table.Td>
                           <AnchorLink to="/segments/$segmentId" params={{ segmentId: s.id }} fw={600}>
@@ -136,6 +161,7 @@ function SegmentsPage() {
                 </Table>
               </Table.ScrollContainer>
             )}
+            <Pager page={page} total={shown.length} onPage={setPage} />
           </>
         )}
       </QueryState>

@@ -226,6 +226,7 @@ function SizeHistory({ segment }: { segment: SegmentRead }) {
               yAxisProps={{ tickFormatter: (v: number) => formatCompact(v) }}
               withDots={points.length < 40}
               aria-hidden
+              areaChartProps={{ accessibilityLayer: false }}
             />
             <Table fz="xs" mt="xs" aria-label="Size history">
               <Table.Thead>
