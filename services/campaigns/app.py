@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.campaigns import api, social_api, survey_api
+from services.campaigns import api, survey_api
 from services.campaigns.authoring import api as authoring_api
 from services.campaigns.clients import Platform, platform_client
 from services.campaigns.config import Settings, get_settings
@@ -12,6 +12,7 @@ from services.campaigns.consumer import HANDLERS
 from services.campaigns.jobs import run_due
 from services.campaigns.models import outbox
 from services.campaigns.outbound_http import webhook_client
+from services.campaigns.social import api as social_api
 from shared.runtime import Runtime, ServiceSpec, create_service_app
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.campaigns.erasure import erased_messages, forget_erased, without_erased
 from services.campaigns.measurement import record_events
 from services.campaigns.service import apply_segment_messages, queue_triggers
-from services.campaigns.social_import import record_social_events
+from services.campaigns.social.consumer import handle_tracked_events
 from services.campaigns.surveys import record_answers
 from shared.bus import EventBuffer
 from shared.consuming import Handler, Received
@@ -29,7 +29,7 @@ async def handle_events(session: AsyncSession, messages: Sequence[Received], eve
     except what people erased with suppression do."""
     values = await without_erased(session, [m.value for m in messages])
     await record_events(session, values)
-    await record_social_events(session, values)
+    await handle_tracked_events(session, values)
     await record_answers(session, values)
 
 

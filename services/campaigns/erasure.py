@@ -14,19 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.campaigns.audiences import hash_email, hash_phone
 from services.campaigns.models import (
     AudienceExport,
-    ContestEntry,
     Conversion,
     ErasedIdentity,
     Exposure,
     Interaction,
     KnownIdentity,
     SegmentMember,
-    SocialConversion,
-    SocialVisit,
     SurveyResponse,
     TriggerRequest,
-    UserContent,
 )  # fmt: skip
+from services.campaigns.social.consumer import forget_people
 from shared.consuming import decode_contract
 from shared.db import new_id, upsert, utcnow
 from shared.events import ProfileErased, identity_digest
@@ -34,7 +31,6 @@ from shared.events import ProfileErased, identity_digest
 _erased: TypeAdapter[ProfileErased] = TypeAdapter(ProfileErased)
 PSEUDONYMOUS = (Exposure, Interaction, Conversion)  # what results count: kept under a pseudonym
 DELETED = (KnownIdentity, TriggerRequest, SegmentMember)
-PERSON_TABLES = (SocialConversion, ContestEntry, UserContent)
 PERSON_KINDS = ("user_id", "anonymous_id")  # what social tables call a person
 CHUNK = 500
 
@@ -57,21 +53,12 @@ async def forget_erased(session: AsyncSession, erased: Sequence[ProfileErased]) 
         answers = update(SurveyResponse).where(SurveyResponse.profile_id == message.profile_id)
         await session.execute(answers.values(profile_id=pseudonym, comment=None))  # scores count; comments may name
         persons = [value for kind, value in message.identities if kind in PERSON_KINDS]
-        await _pseudonymise_people(session, [*persons, f"profile:{message.profile_id}"], pseudonym)
+        await forget_people(session, [*persons, f"profile:{message.profile_id}"], pseudonym)
         await _drop_from_exports(session, message.identities)
         if message.suppressed:
             rows = [{"kind": kind, "digest": identity_digest(kind, value), "erased_at": utcnow()}
                     for kind, value in message.identities]  # fmt: skip
             await upsert(session, ErasedIdentity.__table__, rows, keys=["kind", "digest"], replace=("erased_at",))
-
-
-async def _pseudonymise_people(session: AsyncSession, persons: list[str], pseudonym: str) -> None:
-    for model in PERSON_TABLES:
-        await session.execute(update(model).where(model.person.in_(persons)).values(person=pseudonym))
-    visits = (await session.scalars(select(SocialVisit).where(SocialVisit.person.in_(persons)))).all()
-    for visit in visits:  # a visit without a session id is keyed by its day and person
-        key = visit.session_key.replace(visit.person, pseudonym) if visit.session_key.startswith("day:") else None
-        visit.person, visit.session_key = pseudonym, key or visit.session_key
 
 
 async def _drop_from_exports(session: AsyncSession, identities: Sequence[tuple[str, str]]) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.campaigns import delivery, exports, measurement, results, survey_reports, surveys
 from services.campaigns.consumer import handle_events, handle_profiles
-from services.campaigns.models import SocialVisit
+from services.campaigns.social.models import SocialVisit
 from shared.bus import EventBuffer
 from shared.consuming import Received
 from shared.db import utcnow

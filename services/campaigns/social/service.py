@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.campaigns.models import ContestEntry, SocialPost, SocialPostMetric, UserContent
+from services.campaigns.social.models import ContestEntry, SocialPost, SocialPostMetric, UserContent
 from shared.db import utcnow
 from shared.errors import Invalid, NotFound, Unavailable, field_error
 
@@ -196,7 +196,7 @@ async def engagement_report(session: AsyncSession, period: Period, by: str) -> d
         first.setdefault(key, post)
     rows = [{"key": key, **_describe(first[key], by), **totals.report()} for key, totals in groups.items()]
     rows.sort(key=lambda r: (-r["engagements"], str(r["key"])))
-    return await _envelope(session, period, by, rows, _sum(p.totals for p in posts).report(), posts)
+    return await _envelope(session, period, by, rows, sum_totals(p.totals for p in posts).report(), posts)
 
 
 def _group_key(post: PostFigures, by: str) -> Any:
@@ -211,7 +211,7 @@ def _describe(post: PostFigures, by: str) -> dict[str, Any]:
             "campaign": post.campaign, "published_at": post.published_at.isoformat()}  # fmt: skip
 
 
-def _sum(items: Iterable[Totals]) -> Totals:
+def sum_totals(items: Iterable[Totals]) -> Totals:
     total = Totals()
     for item in items:
         total.add(item)
@@ -276,7 +276,7 @@ async def contest_report(session: AsyncSession, contest_id: str, *, reach: int |
     posts = await post_figures(session, Period(), P.campaign == contest_id, P.competitor.is_(False))
     if not entries and not content and not posts:
         raise NotFound(f"Nothing is known of contest '{contest_id}': no entries, user content or posts.")
-    totals = _sum(p.totals for p in posts)
+    totals = sum_totals(p.totals for p in posts)
     reached = totals.reach if reach is None else reach
     return {
         "contest_id": contest_id,
