@@ -190,7 +190,7 @@ async def download_export(
 async def get_segments_performance(session: SessionDep, request: Request) -> SegmentsPerformance:
     """Each segment with a goal: the measured rate of the campaigns that targeted it, against the goal."""
     return SegmentsPerformance.model_validate(
-        await segments_performance(session, request.app.state.runtime.extras["platform"])
+        await segments_performance(session, request.app.state.runtime.extras["peers"])
     )
 
 

@@ -38,17 +38,17 @@ async def get_audience_size(body: AudienceQuery, session: SessionDep) -> Any:
 async def get_preflight(campaign_id: str, session: SessionDep, request: Request) -> Any:
     """What launching now would do: skipped (by reason), held out, waiting, each variant — the launch's own numbers."""
     campaign = await service.get_campaign(session, campaign_id)
-    platform = request.app.state.runtime.extras["platform"]
+    peers = request.app.state.runtime.extras["peers"]
     audience = await collect_audience(session, campaign)
-    return await authoring.preflight(session, campaign, audience, platform)
+    return await authoring.preflight(session, campaign, audience, peers)
 
 
 @read_only_router.post("/campaigns/preview", response_model=PreviewRead)
 async def preview_mail(body: PreviewRequest, session: SessionDep, request: Request) -> Any:
     """A subject and body rendered for one member as they will be sent (tracked links, pixel, unsubscribe); the
     links are marked as a test, so following them records nothing. 422 names the template and line that fail."""
-    platform = request.app.state.runtime.extras["platform"]
-    profile = authoring.only_profile(await platform.profiles([body.profile_id]), body.profile_id)
+    peers = request.app.state.runtime.extras["peers"]
+    profile = authoring.only_profile(await peers.profiles([body.profile_id]), body.profile_id)
     variant = {"subject": body.subject, "body": body.body}
     surveys = await linked_surveys(session, [variant])
     rendered = await authoring.render_preview(
@@ -64,8 +64,8 @@ async def send_test_mail(campaign_id: str, body: TestSend, session: SessionDep, 
     variant = next((v for v in campaign.variants if v["id"] == body.variant_id), None)
     if variant is None:
         raise Invalid("The campaign has no such variant.", fields=[field_error("variant_id", "unknown variant")])
-    platform = request.app.state.runtime.extras["platform"]
-    profile = authoring.only_profile(await platform.profiles([body.profile_id]), body.profile_id)
+    peers = request.app.state.runtime.extras["peers"]
+    profile = authoring.only_profile(await peers.profiles([body.profile_id]), body.profile_id)
     surveys = await linked_surveys(session, [variant])
     await authoring.send_test(request.app.state.settings, campaign.id, variant, profile, str(body.to), surveys)
     return {"sent_to": str(body.to)}

@@ -87,7 +87,7 @@ async def get_engagement(
     if by != "segment":
         return await service.engagement_report(session, period, by)
     try:
-        return await service.segment_engagement(session, request.app.state.runtime.extras["platform"], period)
+        return await service.segment_engagement(session, request.app.state.runtime.extras["peers"], period)
     except (httpx.HTTPError, ValueError) as exc:
         raise Unavailable(f"Profiles could not give the segment report ({type(exc).__name__}).") from exc
 

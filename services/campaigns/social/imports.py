@@ -134,7 +134,8 @@ async def import_posts(session: AsyncSession, body: bytes, media_type: str) -> d
             rejected.append(_refusal(line, "influencer_id", "no influencer with this id"))
             continue
         handle = post.competitor_handle or (post.author if post.competitor else None)
-        stored.append(post.model_dump() | {"competitor_handle": handle, "imported_at": utcnow()})
+        row = post.model_dump(exclude={"campaign"}) | {"utm_campaign": post.campaign}
+        stored.append(row | {"competitor_handle": handle, "imported_at": utcnow()})
     await _upsert(session, SocialPost, stored, ["platform", "post_id"])
     return {"accepted": len(stored), "rejected": sorted(rejected, key=lambda r: r["line"])}
 

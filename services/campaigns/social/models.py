@@ -23,7 +23,8 @@ class SocialPost(Base):
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     content_type: Mapped[str] = mapped_column(String(20))  # image | video | text | article | story
     text: Mapped[str | None] = mapped_column(Text)
-    campaign: Mapped[str | None] = mapped_column(String(200), index=True)
+    # The UTM campaign name the post's links carry (free text, `campaign` in the REST rows), not a campaign id.
+    utm_campaign: Mapped[str | None] = mapped_column(String(200), index=True)
     influencer_id: Mapped[str | None] = mapped_column(String(32), index=True)
     competitor: Mapped[bool] = mapped_column(Boolean, default=False)
     competitor_handle: Mapped[str | None] = mapped_column(String(200))

@@ -49,7 +49,7 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_no_nul)]
 Handle = Annotated[Name, AfterValidator(_handle)]
 Code = Annotated[Name, AfterValidator(str.lower)]
-Platform = Annotated[
+SocialNetwork = Annotated[
     str, BeforeValidator(_lower), StringConstraints(min_length=1, max_length=40, pattern=r"^[a-z0-9_.\-]+$")
 ]
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
@@ -60,7 +60,7 @@ class PostRow(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    platform: Platform
+    platform: SocialNetwork
     post_id: Name
     author: Handle
     published_at: Annotated[datetime, AfterValidator(_aware)]
@@ -77,7 +77,7 @@ class MetricRow(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    platform: Platform
+    platform: SocialNetwork
     post_id: Name
     date: Annotated[date, AfterValidator(_day)]
     impressions: Count = 0
@@ -111,7 +111,7 @@ class InfluencerCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name
-    platform: Platform
+    platform: SocialNetwork
     handle: Handle
     referral_codes: list[Code] = Field(default_factory=list, max_length=100)
     utm_campaigns: list[Code] = Field(default_factory=list, max_length=100)
