@@ -24,9 +24,8 @@ from services.campaigns.models import (
     TriggerRequest,
 )  # fmt: skip
 from services.campaigns.social.consumer import forget_people
-from shared.consuming import decode_contract
 from shared.db import new_id, upsert, utcnow
-from shared.events import ProfileErased, identity_digest
+from shared.events import ProfileErased, TrackedEvent, decode_contract, identity_digest
 
 _erased: TypeAdapter[ProfileErased] = TypeAdapter(ProfileErased)
 PSEUDONYMOUS = (Exposure, Interaction, Conversion)  # what results count: kept under a pseudonym
@@ -73,7 +72,7 @@ async def _drop_from_exports(session: AsyncSession, identities: Sequence[tuple[s
         export.removed = [row for row in export.removed if not hashes & set(row)]
 
 
-async def without_erased(session: AsyncSession, values: list[Any]) -> list[Any]:
+async def without_erased(session: AsyncSession, values: list[TrackedEvent]) -> list[TrackedEvent]:
     """Tracked events that name no person erased with suppression (one cheap query when nobody was)."""
     if not values or not await session.scalar(select(exists().select_from(ErasedIdentity))):
         return values
@@ -85,8 +84,6 @@ async def without_erased(session: AsyncSession, values: list[Any]) -> list[Any]:
     return [value for value, digests in zip(values, named, strict=True) if not digests & erased]
 
 
-def _digests(value: Any) -> set[str]:
-    if not isinstance(value, dict):
-        return set()
-    pairs = (("user_id", value.get("userId")), ("anonymous_id", value.get("anonymousId")))
+def _digests(value: TrackedEvent) -> set[str]:
+    pairs = (("user_id", value.userId), ("anonymous_id", value.anonymousId))
     return {identity_digest(kind, str(v)) for kind, v in pairs if v}

@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.campaigns.measurement import message_key
 from services.campaigns.social.models import (
     BrandMention,
     ContestEntry,
@@ -19,6 +18,7 @@ from services.campaigns.social.models import (
     UserContent,
 )
 from shared.db import insert_new
+from shared.events import TrackedEvent
 
 # What social reports keep from `tessera.events.v1`; every other event (most are page views without a UTM
 # campaign) is passed over before anything else is looked at.
@@ -28,13 +28,13 @@ _KEYS = {SocialVisit: ("utm_campaign", "session_key"), SocialConversion: ("messa
          BrandMention: ("message_id",), ContestEntry: ("message_id",), UserContent: ("id",)}  # fmt: skip
 
 
-async def handle_tracked_events(session: AsyncSession, values: Sequence[Any]) -> None:
+async def handle_tracked_events(session: AsyncSession, events: Sequence[TrackedEvent]) -> None:
     """Keep UTM-tagged visits, sign-ups and orders with a code or UTM campaign, brand mentions, contest entries
     and user content; idempotent (message id or natural key), so replays change nothing."""
     batches: dict[Any, dict[tuple[Any, ...], dict[str, Any]]] = {model: {} for model in _KEYS}
-    for value in values:
-        if _wanted(value):
-            fact = _fact(value)
+    for event in events:
+        if _wanted(event):
+            fact = _fact(event)
             if fact is not None:
                 model, row = fact
                 batches[model].setdefault(tuple(row[k] for k in _KEYS[model]), row)
@@ -42,28 +42,27 @@ async def handle_tracked_events(session: AsyncSession, values: Sequence[Any]) ->
         await insert_new(session, model.__table__, list(rows.values()), list(_KEYS[model]))
 
 
-def _wanted(value: Any) -> bool:
+def _wanted(event: TrackedEvent) -> bool:
     """The cheap test first: a social event name, or a page view that carries a UTM campaign."""
-    name = _name(value) if isinstance(value, dict) else None
-    if name == "page":
-        return bool(_mapping(_mapping(value.get("context")).get("campaign")).get("name"))
-    return isinstance(name, str) and name in SOCIAL_EVENTS
+    if event.event_name == "page":
+        return bool(_mapping(event.context.get("campaign")).get("name"))
+    return event.event_name in SOCIAL_EVENTS
 
 
-def _fact(value: dict[str, Any]) -> tuple[Any, dict[str, Any]] | None:
-    at, message_id = _time(value), _text(value.get("messageId")) and message_key(value)
-    person = _text(value.get("userId") or value.get("anonymousId"))
-    if at is None or person is None or message_id is None:
+def _fact(event: TrackedEvent) -> tuple[Any, dict[str, Any]] | None:
+    message_id = event.dedup_key if _text(event.messageId) else None
+    person = _text(event.userId or event.anonymousId)
+    if person is None or message_id is None:
         return None
-    properties, context = _mapping(value.get("properties")), _mapping(value.get("context"))
-    base = {"person": person, "at": at, "message_id": message_id}
-    match _name(value):
+    properties, context = event.properties, event.context
+    base = {"person": person, "at": _utc(event.timestamp), "message_id": message_id}
+    match event.event_name:
         case "page":
             return _visit(base, properties, context)
         case "Signed Up":
-            return _conversion(base | {"kind": "signup"}, properties, context)
+            return _conversion(base | {"kind": "signup"}, event)
         case "Order Completed":
-            return _conversion(base | {"kind": "order"}, properties, context)
+            return _conversion(base | {"kind": "order"}, event)
         case "Brand Mentioned":
             brand = _handle(properties.get("brand") or properties.get("handle"))
             row = base | {"brand": brand, "platform": _lower(properties.get("platform"), 40)}
@@ -84,14 +83,14 @@ def _visit(base: dict[str, Any], properties: dict[str, Any], context: dict[str, 
     return SocialVisit, {"utm_campaign": campaign, "session_key": key[:300], "person": base["person"], "at": base["at"]}
 
 
-def _conversion(base: dict[str, Any], properties: dict[str, Any], context: dict[str, Any]) -> Any:
+def _conversion(base: dict[str, Any], event: TrackedEvent) -> Any:
+    properties = event.properties
     code = _lower(properties.get("referral_code") or properties.get("coupon"), 200)
-    campaign = _lower(_mapping(context.get("campaign")).get("name"), 200)
+    campaign = _lower(_mapping(event.context.get("campaign")).get("name"), 200)
     if code is None and campaign is None:
         return None
-    revenue = _number(properties.get("revenue", properties.get("total")))
     row = base | {"referral_code": code, "utm_campaign": campaign, "order_id": _text(properties.get("order_id")),
-                  "revenue": revenue if base["kind"] == "order" else 0.0}  # fmt: skip
+                  "revenue": event.revenue if base["kind"] == "order" else 0.0}  # fmt: skip
     return SocialConversion, row
 
 
@@ -105,10 +104,6 @@ def _content(base: dict[str, Any], properties: dict[str, Any]) -> Any:
 
 def _only(row: dict[str, Any], model: Any) -> dict[str, Any]:
     return {k: v for k, v in row.items() if k in model.__table__.columns}
-
-
-def _name(value: dict[str, Any]) -> Any:
-    return value.get("event") if value.get("type") == "track" else value.get("type")
 
 
 def _mapping(value: Any) -> dict[str, Any]:
@@ -133,21 +128,9 @@ def _handle(value: Any) -> str | None:
     return _lower(text.lstrip("@"), 200) if text else None
 
 
-def _number(value: Any) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError, OverflowError):
-        return 0.0
-    return number if number == number and abs(number) < 1e12 else 0.0
-
-
-def _time(value: dict[str, Any]) -> datetime | None:
-    """The event's time in UTC, or None when it has none that a database could store."""
-    try:
-        at = datetime.fromisoformat(str(value.get("timestamp")))
-        return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC)
-    except (ValueError, OverflowError):
-        return None
+def _utc(at: datetime) -> datetime:
+    """An event time in UTC (a time without a zone is taken as UTC)."""
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 async def forget_people(session: AsyncSession, persons: list[str], pseudonym: str) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.campaigns.app import create_app
 from services.campaigns.config import Settings
-from services.campaigns.consumer import handle_events
+from services.campaigns.consumer import handle_events, tracked_events
 from services.campaigns.social import competitors, influencers
 from services.campaigns.social import service as social
 from services.campaigns.social.consumer import handle_tracked_events
@@ -197,7 +197,7 @@ class TestCompetitors:
             tracked("Brand Mentioned", when=when, properties={"brand": "someone_else"}),
             tracked("Brand Mentioned", when=at(DAY1 - timedelta(days=30)), properties={"brand": "rival"}),
         ]
-        await handle_tracked_events(session, mentions + mentions[:2])  # a redelivery changes nothing
+        await handle_tracked_events(session, tracked_events(mentions + mentions[:2]))  # a redelivery changes nothing
         period = competitors.competitor_period(DAY1, DAY1 + timedelta(days=13), DAY1)
         report = await competitors.competitors_report(session, period, brand=[])
         us, rival = report["brands"]
@@ -217,7 +217,9 @@ class TestCompetitors:
 
     async def test_brand_parameter_names_our_handles(self, session: AsyncSession) -> None:
         await engagement_fixture(session)
-        await handle_tracked_events(session, [tracked("Brand Mentioned", when=at(DAY1), properties={"brand": "tess"})])
+        await handle_tracked_events(
+            session, tracked_events([tracked("Brand Mentioned", when=at(DAY1), properties={"brand": "tess"})])
+        )
         report = await competitors.competitors_report(session, social.Period(DAY1, DAY1), brand=["tess"])
         assert report["brands"][0]["mentions"] == 1 and report["brands"][0]["share_of_voice"] == 1.0
         assert report["brands"][0]["posts_per_week"] == 21.0  # three posts in one day
@@ -271,7 +273,7 @@ class TestInfluencers:
                tracked("Content Submitted", when=at(DAY1), properties={"content_id": "x\x00" * 300, "url": 5}),
                tracked("Order Completed", when=at(DAY1), context={"campaign": {"name": "c"}},
                        properties={"revenue": "NaN"})]  # fmt: skip
-        await handle_tracked_events(session, odd)
+        await handle_tracked_events(session, tracked_events(odd))
         content = await social.list_content(session, status="pending", contest_id=None, offset=0, limit=10)
         assert [len(c.id) for c in content[0]] == [200]
 
@@ -285,7 +287,7 @@ class TestContests:
         submitted = [tracked("Content Submitted", when=at(DAY1, h), properties={"content_id": f"{contest}-c{h}",
                      "contest_id": contest, "type": "Photo", "url": "https://x/1.jpg"}) for h in (1, 2)]  # fmt: skip
         loose = tracked("Content Submitted", when=at(DAY2), properties={"type": "video"})
-        await handle_tracked_events(session, [*entered, *submitted, loose])
+        await handle_tracked_events(session, tracked_events([*entered, *submitted, loose]))
         report = await social.contest_report(session, contest, reach=None)
         assert (report["entries"], report["participants"], report["people_reached"]) == (3, 2, 100)
         assert report["participation_rate"] == 0.02 and report["posts"]["shares"] == 7
@@ -294,7 +296,7 @@ class TestContests:
 
         reviewed = await social.review_content(session, f"{contest}-c1", "approved")
         assert reviewed.status == "approved" and reviewed.reviewed_at is not None
-        await handle_tracked_events(session, submitted)  # a redelivery does not undo the review
+        await handle_tracked_events(session, tracked_events(submitted))  # a redelivery does not undo the review
         assert (await social.contest_report(session, contest, reach=None))["user_content"]["approved"] == 1
         pending, _ = await social.list_content(session, status="pending", contest_id=None, offset=0, limit=10)
         assert [c.id for c in pending] == [loose["messageId"], f"{contest}-c2"]
