@@ -10,6 +10,7 @@ import httpx
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi import status as http_status
 
+from services.campaigns.deps import PeersDep
 from services.campaigns.social import competitors, imports, influencers, service
 from services.campaigns.social.schemas import (
     ContentPage,
@@ -79,7 +80,7 @@ async def import_metrics(request: Request, response: Response, session: SessionD
 
 @router.get("/social/engagement")
 async def get_engagement(
-    session: SessionDep, request: Request, by: Grouping = "platform", start: From = None, end: To = None
+    session: SessionDep, peers: PeersDep, by: Grouping = "platform", start: From = None, end: To = None
 ) -> dict[str, Any]:
     """Our posts' reach, impressions, interactions, CTR, engagement, amplification and virality rates per group;
     a daily trend; the top 5 posts by engagement rate by reach. `by=segment` asks profiles."""
@@ -87,7 +88,7 @@ async def get_engagement(
     if by != "segment":
         return await service.engagement_report(session, period, by)
     try:
-        return await service.segment_engagement(session, request.app.state.runtime.extras["peers"], period)
+        return await service.segment_engagement(session, peers, period)
     except (httpx.HTTPError, ValueError) as exc:
         raise Unavailable(f"Profiles could not give the segment report ({type(exc).__name__}).") from exc
 

@@ -2029,13 +2029,13 @@ export type PushExportData = {
     body?: never;
     path: {
         /**
-         * Campaign Id
-         */
-        campaign_id: string;
-        /**
          * Export Id
          */
         export_id: string;
+        /**
+         * Campaign Id
+         */
+        campaign_id: string;
     };
     query?: never;
     url: '/v1/campaigns/{campaign_id}/exports/{export_id}/push';
