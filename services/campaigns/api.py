@@ -16,10 +16,15 @@ from services.campaigns.schemas import (
     AttributionModel,
     CampaignCreate,
     CampaignRead,
+    CampaignResults,
     CampaignSummary,
     CampaignUpdate,
+    ExportPush,
+    ExportRead,
+    ExposurePage,
     LinkClicks,
     RetentionUplift,
+    SegmentAudience,
     SegmentsPerformance,
 )
 from shared.auth import authorize
@@ -107,7 +112,7 @@ async def pick_winner(campaign_id: str, session: SessionDep, request: Request) -
     return CampaignRead.model_validate(campaign)
 
 
-@router.get("/campaigns/{campaign_id}/results")
+@router.get("/campaigns/{campaign_id}/results", response_model=CampaignResults, response_model_exclude_unset=True)
 async def get_results(
     campaign: CampaignDep, session: SessionDep, by: Literal["variant", "segment"] = "variant", sequential: bool = False,
     attribution_model: AttributionModel | None = None,
@@ -133,7 +138,7 @@ async def get_link_clicks(campaign: CampaignDep, session: SessionDep) -> list[di
     return await link_clicks(session, campaign.id)
 
 
-@router.get("/campaigns/{campaign_id}/exposures")
+@router.get("/campaigns/{campaign_id}/exposures", response_model=ExposurePage)
 async def list_exposures(
     campaign_id: str, session: SessionDep, outcome: Outcome | None = None,
     cursor: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
@@ -146,7 +151,7 @@ async def list_exposures(
     return {"items": items, "next_cursor": rows[-1].id if len(rows) == limit else None}
 
 
-@router.get("/campaigns/{campaign_id}/exports")
+@router.get("/campaigns/{campaign_id}/exports", response_model=list[ExportRead])
 async def list_exports(campaign: CampaignDep, session: SessionDep) -> list[dict[str, Any]]:
     """A campaign's audience exports: size, added and removed since the one before, push status."""
     return [
@@ -163,7 +168,7 @@ async def list_exports(campaign: CampaignDep, session: SessionDep) -> list[dict[
     ]
 
 
-@router.post("/campaigns/{campaign_id}/exports/{export_id}/push")
+@router.post("/campaigns/{campaign_id}/exports/{export_id}/push", response_model=ExportPush)
 async def push_export(campaign: CampaignDep, export_id: str, session: SessionDep, request: Request) -> dict[str, Any]:
     """Push a finished audience export to the campaign's webhook again; answers its new push status."""
     export = await exports.push_again(session, campaign, export_id, request.app.state.runtime.extras["http"])
@@ -189,7 +194,7 @@ async def get_segments_performance(session: SessionDep, peers: PeersDep) -> Segm
     return SegmentsPerformance.model_validate(await segments_performance(session, peers))
 
 
-@router.get("/audiences/{segment_id}/size")
+@router.get("/audiences/{segment_id}/size", response_model=SegmentAudience)
 async def get_audience_size(segment_id: str, session: SessionDep) -> dict[str, int | str]:
     """How many profiles of a segment campaigns can target now."""
     return {"segment_id": segment_id, "size": await service.segment_size(session, segment_id)}

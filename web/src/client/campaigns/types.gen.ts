@@ -25,6 +25,95 @@ export type AbTest = {
 };
 
 /**
+ * ArmReport
+ *
+ * One arm's figures (a variant, the holdout, or a segment's treated or held-out share): rates over delivered
+ * mail, conversions over assigned users.
+ */
+export type ArmReport = {
+    /**
+     * Users
+     */
+    users: number;
+    /**
+     * Sent
+     */
+    sent: number;
+    /**
+     * Failed
+     */
+    failed: number;
+    /**
+     * Human Opens
+     */
+    human_opens: number;
+    /**
+     * Machine Opens
+     */
+    machine_opens: number;
+    /**
+     * Clicks
+     */
+    clicks: number;
+    /**
+     * Unsubscribes
+     */
+    unsubscribes: number;
+    /**
+     * Conversions
+     */
+    conversions: number;
+    /**
+     * Revenue
+     */
+    revenue: number;
+    /**
+     * Delivered
+     */
+    delivered: number;
+    /**
+     * Open Rate
+     */
+    open_rate: number | null;
+    /**
+     * Click Rate
+     */
+    click_rate: number | null;
+    /**
+     * Conversion Rate
+     */
+    conversion_rate: number | null;
+    /**
+     * Revenue Per Recipient
+     */
+    revenue_per_recipient: number | null;
+};
+
+/**
+ * Attributed
+ *
+ * Conversions and revenue credited to the campaign by an attribution model.
+ */
+export type Attributed = {
+    /**
+     * Model
+     */
+    model: string;
+    /**
+     * Window Days
+     */
+    window_days: number;
+    /**
+     * Conversions
+     */
+    conversions: number;
+    /**
+     * Revenue
+     */
+    revenue: number;
+};
+
+/**
  * Attribution
  *
  * How conversions inside the window after a send are credited.
@@ -66,6 +155,54 @@ export type AudienceSize = {
      * Size
      */
     size: number;
+};
+
+/**
+ * BayesianResult
+ *
+ * A posterior for the lift: mean, credible interval, chance to beat control and each arm's risk.
+ */
+export type BayesianResult = {
+    /**
+     * Lift
+     */
+    lift: number;
+    /**
+     * Ci Low
+     */
+    ci_low: number;
+    /**
+     * Ci High
+     */
+    ci_high: number;
+    /**
+     * Std Error
+     */
+    std_error: number;
+    /**
+     * Chance To Win
+     */
+    chance_to_win: number;
+    /**
+     * Risk Control
+     */
+    risk_control: number;
+    /**
+     * Risk Variant
+     */
+    risk_variant: number;
+    /**
+     * Relative
+     */
+    relative: boolean;
+    /**
+     * Computable
+     */
+    computable?: boolean;
+    /**
+     * Reason
+     */
+    reason?: string;
 };
 
 /**
@@ -124,6 +261,34 @@ export type BeforeAfter = {
      * Computed At
      */
     computed_at: string;
+};
+
+/**
+ * BetweenVariants
+ *
+ * A variant against the first (control): relative lift of the conversion rate, chance to beat it and risk.
+ */
+export type BetweenVariants = {
+    /**
+     * Control
+     */
+    control: string;
+    /**
+     * Variant Id
+     */
+    variant_id: string;
+    conversion_rate: LiftResult;
+    /**
+     * Chance To Beat Control
+     */
+    chance_to_beat_control: number;
+    /**
+     * Risk
+     */
+    risk: {
+        [key: string]: number;
+    };
+    bayesian: BayesianResult;
 };
 
 /**
@@ -495,6 +660,110 @@ export type ContentReview = {
 };
 
 /**
+ * ExportPush
+ *
+ * An audience export's push status: null (not pushed), `ok` or `failed` with the error.
+ */
+export type ExportPush = {
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Pushed
+     */
+    pushed: string | null;
+    /**
+     * Push Error
+     */
+    push_error: string | null;
+};
+
+/**
+ * ExportRead
+ *
+ * An audience export: its size, what changed since the one before, and its push status.
+ */
+export type ExportRead = {
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Rows
+     */
+    rows: number;
+    /**
+     * Added
+     */
+    added: number;
+    /**
+     * Removed
+     */
+    removed: number;
+    /**
+     * Pushed
+     */
+    pushed: string | null;
+    /**
+     * Push Error
+     */
+    push_error: string | null;
+};
+
+/**
+ * ExposurePage
+ *
+ * A page of exposures; `next_cursor` is null on the last page.
+ */
+export type ExposurePage = {
+    /**
+     * Items
+     */
+    items: Array<ExposureRead>;
+    /**
+     * Next Cursor
+     */
+    next_cursor: number | null;
+};
+
+/**
+ * ExposureRead
+ *
+ * What a campaign did to one profile.
+ */
+export type ExposureRead = {
+    /**
+     * Profile Id
+     */
+    profile_id: string;
+    /**
+     * Outcome
+     */
+    outcome: string;
+    /**
+     * Variant Id
+     */
+    variant_id: string | null;
+    /**
+     * Reason
+     */
+    reason: string | null;
+    /**
+     * Segment Id
+     */
+    segment_id: string | null;
+    /**
+     * At
+     */
+    at: string;
+};
+
+/**
  * FrequencyCap
  *
  * At most `max` sends of this channel per profile in `days` days, across campaigns.
@@ -653,6 +922,16 @@ export type InfluencerRead = {
 };
 
 /**
+ * LiftPair
+ *
+ * A lift, relative and absolute.
+ */
+export type LiftPair = {
+    relative: LiftResult;
+    absolute: LiftResult;
+};
+
+/**
  * LiftResult
  *
  * A frequentist lift estimate with its confidence interval and two-sided p-value.
@@ -738,6 +1017,22 @@ export type LostRecords = {
      * Detected At
      */
     detected_at: string;
+};
+
+/**
+ * NotComputable
+ *
+ * A figure that cannot be computed yet, and why.
+ */
+export type NotComputable = {
+    /**
+     * Computable
+     */
+    computable: false;
+    /**
+     * Reason
+     */
+    reason: string;
 };
 
 /**
@@ -1088,6 +1383,38 @@ export type RowError = {
 };
 
 /**
+ * SampleRatio
+ *
+ * Whether the arms' sizes match the configured shares (a mismatch below p = 0.001).
+ */
+export type SampleRatio = {
+    /**
+     * Computable
+     */
+    computable: true;
+    /**
+     * Arms
+     */
+    arms: Array<string>;
+    /**
+     * Users
+     */
+    users: Array<number>;
+    /**
+     * Expected Shares
+     */
+    expected_shares: Array<number>;
+    /**
+     * P Value
+     */
+    p_value: number;
+    /**
+     * Mismatch
+     */
+    mismatch: boolean;
+};
+
+/**
  * Schedule
  *
  * When to send: on launch, at a time, or to each profile as it enters a target segment.
@@ -1153,6 +1480,22 @@ export type ScoreRead = {
 };
 
 /**
+ * SegmentAudience
+ *
+ * How many profiles of a segment campaigns can target now.
+ */
+export type SegmentAudience = {
+    /**
+     * Segment Id
+     */
+    segment_id: string;
+    /**
+     * Size
+     */
+    size: number;
+};
+
+/**
  * SegmentPerformance
  *
  * A segment with a goal and every non-draft campaign that targeted it; `met` is null until one measured.
@@ -1175,6 +1518,72 @@ export type SegmentPerformance = {
      * Met
      */
     met: boolean | null;
+};
+
+/**
+ * SegmentResult
+ *
+ * One target segment: treated against held out, with the lift (or why it cannot be computed).
+ */
+export type SegmentResult = {
+    /**
+     * Segment Id
+     */
+    segment_id: string;
+    treated: ArmReport;
+    holdout: ArmReport;
+    conversion_rate?: LiftPair | null;
+    revenue_per_user?: LiftPair | null;
+    /**
+     * Incremental Conversions
+     */
+    incremental_conversions?: number | null;
+    /**
+     * Incremental Revenue
+     */
+    incremental_revenue?: number | null;
+    /**
+     * Computable
+     */
+    computable?: false | null;
+    /**
+     * Reason
+     */
+    reason?: string | null;
+};
+
+/**
+ * SegmentResults
+ *
+ * Results per target segment (`by=segment`).
+ */
+export type SegmentResults = {
+    /**
+     * Campaign Id
+     */
+    campaign_id: string;
+    /**
+     * Goal Event
+     */
+    goal_event: string;
+    /**
+     * Attribution
+     */
+    attribution: {
+        [key: string]: unknown;
+    };
+    /**
+     * Sequential
+     */
+    sequential: boolean;
+    /**
+     * By
+     */
+    by: 'segment';
+    /**
+     * Segments
+     */
+    segments: Array<SegmentResult>;
 };
 
 /**
@@ -1444,6 +1853,144 @@ export type VariantPlan = {
      * Recipients
      */
     recipients: number;
+};
+
+/**
+ * VariantReport
+ *
+ * A variant's figures.
+ */
+export type VariantReport = {
+    /**
+     * Users
+     */
+    users: number;
+    /**
+     * Sent
+     */
+    sent: number;
+    /**
+     * Failed
+     */
+    failed: number;
+    /**
+     * Human Opens
+     */
+    human_opens: number;
+    /**
+     * Machine Opens
+     */
+    machine_opens: number;
+    /**
+     * Clicks
+     */
+    clicks: number;
+    /**
+     * Unsubscribes
+     */
+    unsubscribes: number;
+    /**
+     * Conversions
+     */
+    conversions: number;
+    /**
+     * Revenue
+     */
+    revenue: number;
+    /**
+     * Delivered
+     */
+    delivered: number;
+    /**
+     * Open Rate
+     */
+    open_rate: number | null;
+    /**
+     * Click Rate
+     */
+    click_rate: number | null;
+    /**
+     * Conversion Rate
+     */
+    conversion_rate: number | null;
+    /**
+     * Revenue Per Recipient
+     */
+    revenue_per_recipient: number | null;
+    /**
+     * Variant Id
+     */
+    variant_id: string;
+    /**
+     * Name
+     */
+    name: string;
+};
+
+/**
+ * VariantResults
+ *
+ * Results per variant and the holdout (`by=variant`).
+ */
+export type VariantResults = {
+    /**
+     * Campaign Id
+     */
+    campaign_id: string;
+    /**
+     * Goal Event
+     */
+    goal_event: string;
+    /**
+     * Attribution
+     */
+    attribution: {
+        [key: string]: unknown;
+    };
+    /**
+     * Sequential
+     */
+    sequential: boolean;
+    /**
+     * By
+     */
+    by: 'variant';
+    /**
+     * Variants
+     */
+    variants: Array<VariantReport>;
+    holdout: ArmReport | null;
+    /**
+     * Versus Holdout
+     */
+    versus_holdout: VersusHoldout | NotComputable | null;
+    /**
+     * Between Variants
+     */
+    between_variants: Array<BetweenVariants>;
+    /**
+     * Sample Ratio
+     */
+    sample_ratio: SampleRatio | NotComputable;
+    attributed: Attributed;
+};
+
+/**
+ * VersusHoldout
+ *
+ * Everyone sent to against the holdout: conversion rate and revenue per user, and what the campaign added.
+ */
+export type VersusHoldout = {
+    conversion_rate: LiftPair;
+    revenue_per_user: LiftPair;
+    /**
+     * Incremental Conversions
+     */
+    incremental_conversions: number;
+    /**
+     * Incremental Revenue
+     */
+    incremental_revenue: number;
 };
 
 export type HealthData = {
@@ -1875,9 +2422,11 @@ export type GetResultsResponses = {
      *
      * Successful Response
      */
-    200: {
-        [key: string]: unknown;
-    };
+    200: ({
+        by: 'variant';
+    } & VariantResults) | ({
+        by: 'segment';
+    } & SegmentResults);
 };
 
 export type GetResultsResponse = GetResultsResponses[keyof GetResultsResponses];
@@ -1980,13 +2529,9 @@ export type ListExposuresError = ListExposuresErrors[keyof ListExposuresErrors];
 
 export type ListExposuresResponses = {
     /**
-     * Response List Exposures V1 Campaigns  Campaign Id  Exposures Get
-     *
      * Successful Response
      */
-    200: {
-        [key: string]: unknown;
-    };
+    200: ExposurePage;
 };
 
 export type ListExposuresResponse = ListExposuresResponses[keyof ListExposuresResponses];
@@ -2018,9 +2563,7 @@ export type ListExportsResponses = {
      *
      * Successful Response
      */
-    200: Array<{
-        [key: string]: unknown;
-    }>;
+    200: Array<ExportRead>;
 };
 
 export type ListExportsResponse = ListExportsResponses[keyof ListExportsResponses];
@@ -2052,13 +2595,9 @@ export type PushExportError = PushExportErrors[keyof PushExportErrors];
 
 export type PushExportResponses = {
     /**
-     * Response Push Export V1 Campaigns  Campaign Id  Exports  Export Id  Push Post
-     *
      * Successful Response
      */
-    200: {
-        [key: string]: unknown;
-    };
+    200: ExportPush;
 };
 
 export type PushExportResponse = PushExportResponses[keyof PushExportResponses];
@@ -2143,13 +2682,9 @@ export type GetAudienceSize2Error = GetAudienceSize2Errors[keyof GetAudienceSize
 
 export type GetAudienceSize2Responses = {
     /**
-     * Response Get Audience Size V1 Audiences  Segment Id  Size Get
-     *
      * Successful Response
      */
-    200: {
-        [key: string]: number | string;
-    };
+    200: SegmentAudience;
 };
 
 export type GetAudienceSize2Response = GetAudienceSize2Responses[keyof GetAudienceSize2Responses];
