@@ -13,13 +13,17 @@ from fastapi import status as http_status
 from services.campaigns.deps import PeersDep
 from services.campaigns.social import competitors, imports, influencers, service
 from services.campaigns.social.schemas import (
+    CompetitorsReport,
     ContentPage,
     ContentRead,
     ContentReview,
     ContentStatus,
+    ContestReport,
+    EngagementReport,
     ImportResult,
     InfluencerCreate,
     InfluencerRead,
+    InfluencerReport,
     MetricRow,
     PostRow,
 )
@@ -78,7 +82,7 @@ async def import_metrics(request: Request, response: Response, session: SessionD
     return _answer(await imports.import_metrics(session, body, _media_type(request)), response)
 
 
-@router.get("/social/engagement")
+@router.get("/social/engagement", response_model=EngagementReport)
 async def get_engagement(
     session: SessionDep, peers: PeersDep, by: Grouping = "platform", start: From = None, end: To = None
 ) -> dict[str, Any]:
@@ -93,7 +97,7 @@ async def get_engagement(
         raise Unavailable(f"Profiles could not give the segment report ({type(exc).__name__}).") from exc
 
 
-@router.get("/social/competitors")
+@router.get("/social/competitors", response_model=CompetitorsReport)
 async def get_competitors(
     session: SessionDep, start: From = None, end: To = None,
     brand: Annotated[str | None, Query(max_length=2000, description="Our handles, comma-separated")] = None,
@@ -123,7 +127,7 @@ async def get_influencer(influencer_id: str, session: SessionDep) -> InfluencerR
     return InfluencerRead.model_validate(await influencers.get_influencer(session, influencer_id))
 
 
-@router.get("/influencers/{influencer_id}/report")
+@router.get("/influencers/{influencer_id}/report", response_model=InfluencerReport)
 async def get_influencer_report(
     influencer_id: str, session: SessionDep, start: From = None, end: To = None
 ) -> dict[str, Any]:
@@ -133,7 +137,7 @@ async def get_influencer_report(
     return await influencers.influencer_report(session, influencer, service.Period(start, end))
 
 
-@router.get("/social/contests/{contest_id}")
+@router.get("/social/contests/{contest_id}", response_model=ContestReport)
 async def get_contest(
     contest_id: str, session: SessionDep,
     reach: Annotated[int | None, Query(ge=0, le=10**15, description="People reached, if not from posts")] = None,

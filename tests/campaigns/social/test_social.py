@@ -398,3 +398,47 @@ class TestApi:
         report = await api.get(f"/v1/influencers/{created.json()['id']}/report", headers=ANALYST)
         assert report.status_code == 200 and report.json()["sessions"] == 0
         assert report.json()["followers"]["growth"] is None
+
+
+TOTALS = {"posts", *FIGURES, "engagements", "ctr", "engagement_rate_by_reach", "engagement_rate_by_impressions",
+          "engagement_rate_by_followers", "amplification_rate", "virality_rate"}  # fmt: skip
+
+
+class TestTypedAnswers:
+    """The reports have response models now; a real call answers exactly the keys it did before."""
+
+    async def test_reports_keep_their_keys(self, api: httpx.AsyncClient) -> None:
+        tag = uuid.uuid4().hex[:8]
+        posts = [post(f"{tag}a", campaign=f"k-{tag}"), post(f"{tag}r", author="@rival", competitor=True)]
+        assert (await api.post("/v1/social/posts", json=posts, headers=MARKETER)).status_code == 200
+        rows = [metric(p["post_id"], DAY1, impressions=10, reach=5, likes=1, followers=100) for p in posts]
+        assert (await api.post("/v1/social/metrics", json=rows, headers=MARKETER)).status_code == 200
+        get = lambda path, **params: api.get(path, params=params, headers=ANALYST)  # noqa: E731
+        engagement = (await get("/v1/social/engagement", by="post", **{"from": DAY1.isoformat()})).json()
+        assert set(engagement) == {"by", "from", "to", "engagement", "groups", "total", "daily", "top_content"}
+        assert set(engagement["groups"][0]) == TOTALS | {"key", "platform", "post_id", "content_type", "campaign",
+                                                         "published_at"}  # fmt: skip
+        assert set(engagement["total"]) == TOTALS and set((await get("/v1/social/engagement")).json()["groups"][0]) == (
+            TOTALS | {"key"}
+        )
+        assert set(engagement["daily"][0]) == {"date", *FIGURES[:-1], "engagements", "ctr", "engagement_rate_by_reach",
+                                               "engagement_rate_by_impressions", "virality_rate"}  # fmt: skip
+        assert set(engagement["top_content"][0]) == {"platform", "post_id", "content_type", "campaign", "text",
+                                                     "reach", "engagements", "engagement_rate_by_reach"}  # fmt: skip
+        competitors = (await get("/v1/social/competitors", to=DAY1.isoformat())).json()
+        assert set(competitors) == {"from", "to", "us", "brands", "mentions"} and set(competitors["us"]) == {
+            "handles",
+            "from",
+        }
+        assert set(competitors["brands"][0]) == {"brand", "is_us", "posts_published", "posts_per_week", "content_mix",
+            "impressions", "reach", "engagements", "engagement_rate_by_reach", "engagement_rate_by_impressions",
+            "engagement_rate_by_followers", "mentions", "mentions_by_platform", "share_of_voice", "followers"}  # fmt: skip
+        contest = (await get(f"/v1/social/contests/k-{tag}")).json()
+        assert set(contest) == {"contest_id", "entries", "participants", "people_reached", "people_reached_from",
+                                "participation_rate", "user_content", "posts"}  # fmt: skip
+        assert set(contest["posts"]) == TOTALS
+        created = await api.post("/v1/influencers", json=influencer_fields(handle=f"@i{tag}"), headers=MARKETER)
+        report = (await get(f"/v1/influencers/{created.json()['id']}/report")).json()
+        assert set(report) == {"influencer_id", "from", "to", "posts", "followers", "sessions", "signups", "orders",
+                               "revenue", "signup_rate", "order_rate", "attributed_by"}  # fmt: skip
+        assert set(report["followers"]) == {"start", "end", "growth", "growth_rate"}

@@ -292,6 +292,75 @@ export type BetweenVariants = {
 };
 
 /**
+ * BrandRow
+ *
+ * Us or one competitor in a period.
+ */
+export type BrandRow = {
+    /**
+     * Brand
+     */
+    brand: string;
+    /**
+     * Is Us
+     */
+    is_us: boolean;
+    /**
+     * Posts Published
+     */
+    posts_published: number;
+    /**
+     * Posts Per Week
+     */
+    posts_per_week: number | null;
+    /**
+     * Content Mix
+     */
+    content_mix: {
+        [key: string]: number | null;
+    };
+    /**
+     * Impressions
+     */
+    impressions: number;
+    /**
+     * Reach
+     */
+    reach: number;
+    /**
+     * Engagements
+     */
+    engagements: number;
+    /**
+     * Engagement Rate By Reach
+     */
+    engagement_rate_by_reach: number | null;
+    /**
+     * Engagement Rate By Impressions
+     */
+    engagement_rate_by_impressions: number | null;
+    /**
+     * Engagement Rate By Followers
+     */
+    engagement_rate_by_followers: number | null;
+    /**
+     * Mentions
+     */
+    mentions: number;
+    /**
+     * Mentions By Platform
+     */
+    mentions_by_platform: {
+        [key: string]: number;
+    };
+    /**
+     * Share Of Voice
+     */
+    share_of_voice: number | null;
+    followers: FollowerGrowth;
+};
+
+/**
  * CampaignCreate
  *
  * A campaign (see README: Campaigns).
@@ -566,6 +635,33 @@ export type CampaignUpdate = {
 };
 
 /**
+ * CompetitorsReport
+ *
+ * Us and each competitor side by side, and how many mentions named a tracked brand or another.
+ */
+export type CompetitorsReport = {
+    /**
+     * From
+     */
+    from: string | null;
+    /**
+     * To
+     */
+    to: string | null;
+    us: OurHandles;
+    /**
+     * Brands
+     */
+    brands: Array<BrandRow>;
+    /**
+     * Mentions
+     */
+    mentions: {
+        [key: string]: number;
+    };
+};
+
+/**
  * ConsumerProgress
  *
  * One consumer group of this process.
@@ -657,6 +753,152 @@ export type ContentReview = {
      * Status
      */
     status: 'approved' | 'rejected';
+};
+
+/**
+ * ContestReport
+ *
+ * A contest's participants, people reached, participation rate, user content by review status and posts.
+ */
+export type ContestReport = {
+    /**
+     * Contest Id
+     */
+    contest_id: string;
+    /**
+     * Entries
+     */
+    entries: number;
+    /**
+     * Participants
+     */
+    participants: number;
+    /**
+     * People Reached
+     */
+    people_reached: number;
+    /**
+     * People Reached From
+     */
+    people_reached_from: string;
+    /**
+     * Participation Rate
+     */
+    participation_rate: number | null;
+    /**
+     * User Content
+     */
+    user_content: {
+        [key: string]: number;
+    };
+    posts: SocialTotals;
+};
+
+/**
+ * DailyEngagement
+ *
+ * Our posts' figures on one day.
+ */
+export type DailyEngagement = {
+    /**
+     * Impressions
+     */
+    impressions: number;
+    /**
+     * Reach
+     */
+    reach: number;
+    /**
+     * Likes
+     */
+    likes: number;
+    /**
+     * Comments
+     */
+    comments: number;
+    /**
+     * Shares
+     */
+    shares: number;
+    /**
+     * Saves
+     */
+    saves: number;
+    /**
+     * Clicks
+     */
+    clicks: number;
+    /**
+     * Date
+     */
+    date: string;
+    /**
+     * Engagements
+     */
+    engagements: number;
+    /**
+     * Ctr
+     */
+    ctr: number | null;
+    /**
+     * Engagement Rate By Reach
+     */
+    engagement_rate_by_reach: number | null;
+    /**
+     * Engagement Rate By Impressions
+     */
+    engagement_rate_by_impressions: number | null;
+    /**
+     * Virality Rate
+     */
+    virality_rate: number | null;
+};
+
+/**
+ * EngagementReport
+ *
+ * Engagement per group (a group's figures, or profiles' figures of a segment for `by=segment`), in total,
+ * day by day, and the top content.
+ */
+export type EngagementReport = {
+    /**
+     * From
+     */
+    from: string | null;
+    /**
+     * To
+     */
+    to: string | null;
+    /**
+     * By
+     */
+    by: 'post' | 'content_type' | 'platform' | 'campaign' | 'segment';
+    /**
+     * Engagement
+     */
+    engagement: {
+        [key: string]: string;
+    };
+    /**
+     * Groups
+     */
+    groups: Array<{
+        [key: string]: unknown;
+    }>;
+    /**
+     * Total
+     */
+    total: {
+        [key: string]: unknown;
+    } | null;
+    /**
+     * Daily
+     */
+    daily: Array<DailyEngagement>;
+    /**
+     * Top Content
+     */
+    top_content: Array<TopPost>;
 };
 
 /**
@@ -761,6 +1003,30 @@ export type ExposureRead = {
      * At
      */
     at: string;
+};
+
+/**
+ * FollowerGrowth
+ *
+ * First and last follower count in a period, summed over accounts, and the growth.
+ */
+export type FollowerGrowth = {
+    /**
+     * Start
+     */
+    start: number | null;
+    /**
+     * End
+     */
+    end: number | null;
+    /**
+     * Growth
+     */
+    growth: number | null;
+    /**
+     * Growth Rate
+     */
+    growth_rate: number | null;
 };
 
 /**
@@ -922,6 +1188,58 @@ export type InfluencerRead = {
 };
 
 /**
+ * InfluencerReport
+ *
+ * An influencer's posts, follower growth, and what their codes and UTM campaigns brought.
+ */
+export type InfluencerReport = {
+    /**
+     * From
+     */
+    from: string | null;
+    /**
+     * To
+     */
+    to: string | null;
+    /**
+     * Influencer Id
+     */
+    influencer_id: string;
+    posts: SocialTotals;
+    followers: FollowerGrowth;
+    /**
+     * Sessions
+     */
+    sessions: number;
+    /**
+     * Signups
+     */
+    signups: number;
+    /**
+     * Orders
+     */
+    orders: number;
+    /**
+     * Revenue
+     */
+    revenue: number;
+    /**
+     * Signup Rate
+     */
+    signup_rate: number | null;
+    /**
+     * Order Rate
+     */
+    order_rate: number | null;
+    /**
+     * Attributed By
+     */
+    attributed_by: {
+        [key: string]: Array<string>;
+    };
+};
+
+/**
  * LiftPair
  *
  * A lift, relative and absolute.
@@ -1033,6 +1351,22 @@ export type NotComputable = {
      * Reason
      */
     reason: string;
+};
+
+/**
+ * OurHandles
+ *
+ * Our handles in a competitor report, and where they came from.
+ */
+export type OurHandles = {
+    /**
+     * Handles
+     */
+    handles: Array<string>;
+    /**
+     * From
+     */
+    from: string;
 };
 
 /**
@@ -1599,6 +1933,78 @@ export type SegmentsPerformance = {
 };
 
 /**
+ * SocialTotals
+ *
+ * Summed metrics of some posts and their rates (null when there is nothing to divide by).
+ */
+export type SocialTotals = {
+    /**
+     * Impressions
+     */
+    impressions: number;
+    /**
+     * Reach
+     */
+    reach: number;
+    /**
+     * Likes
+     */
+    likes: number;
+    /**
+     * Comments
+     */
+    comments: number;
+    /**
+     * Shares
+     */
+    shares: number;
+    /**
+     * Saves
+     */
+    saves: number;
+    /**
+     * Clicks
+     */
+    clicks: number;
+    /**
+     * Posts
+     */
+    posts: number;
+    /**
+     * Followers
+     */
+    followers: number;
+    /**
+     * Engagements
+     */
+    engagements: number;
+    /**
+     * Ctr
+     */
+    ctr: number | null;
+    /**
+     * Engagement Rate By Reach
+     */
+    engagement_rate_by_reach: number | null;
+    /**
+     * Engagement Rate By Impressions
+     */
+    engagement_rate_by_impressions: number | null;
+    /**
+     * Engagement Rate By Followers
+     */
+    engagement_rate_by_followers: number | null;
+    /**
+     * Amplification Rate
+     */
+    amplification_rate: number | null;
+    /**
+     * Virality Rate
+     */
+    virality_rate: number | null;
+};
+
+/**
  * SurveyCreate
  *
  * A one-question survey: CSAT (1–5), NPS (0–10) or CES (1–7), optionally asking for a comment.
@@ -1624,6 +2030,18 @@ export type SurveyCreate = {
      * Product Id
      */
     product_id?: string | null;
+};
+
+/**
+ * SurveyLink
+ *
+ * The signed URL of a survey's hosted page for one person.
+ */
+export type SurveyLink = {
+    /**
+     * Url
+     */
+    url: string;
 };
 
 /**
@@ -1761,6 +2179,46 @@ export type TestSent = {
      * Sent To
      */
     sent_to: string;
+};
+
+/**
+ * TopPost
+ *
+ * One of the best posts by engagement rate by reach, with the start of its text.
+ */
+export type TopPost = {
+    /**
+     * Platform
+     */
+    platform: string;
+    /**
+     * Post Id
+     */
+    post_id: string;
+    /**
+     * Content Type
+     */
+    content_type: string;
+    /**
+     * Campaign
+     */
+    campaign: string | null;
+    /**
+     * Text
+     */
+    text: string;
+    /**
+     * Reach
+     */
+    reach: number;
+    /**
+     * Engagements
+     */
+    engagements: number;
+    /**
+     * Engagement Rate By Reach
+     */
+    engagement_rate_by_reach: number | null;
 };
 
 /**
@@ -2842,13 +3300,9 @@ export type GetEngagementError = GetEngagementErrors[keyof GetEngagementErrors];
 
 export type GetEngagementResponses = {
     /**
-     * Response Get Engagement V1 Social Engagement Get
-     *
      * Successful Response
      */
-    200: {
-        [key: string]: unknown;
-    };
+    200: EngagementReport;
 };
 
 export type GetEngagementResponse = GetEngagementResponses[keyof GetEngagementResponses];
@@ -2890,13 +3344,9 @@ export type GetCompetitorsError = GetCompetitorsErrors[keyof GetCompetitorsError
 
 export type GetCompetitorsResponses = {
     /**
-     * Response Get Competitors V1 Social Competitors Get
-     *
      * Successful Response
      */
-    200: {
-        [key: string]: unknown;
-    };
+    200: CompetitorsReport;
 };
 
 export type GetCompetitorsResponse = GetCompetitorsResponses[keyof GetCompetitorsResponses];
@@ -3010,13 +3460,9 @@ export type GetInfluencerReportError = GetInfluencerReportErrors[keyof GetInflue
 
 export type GetInfluencerReportResponses = {
     /**
-     * Response Get Influencer Report V1 Influencers  Influencer Id  Report Get
-     *
      * Successful Response
      */
-    200: {
-        [key: string]: unknown;
-    };
+    200: InfluencerReport;
 };
 
 export type GetInfluencerReportResponse = GetInfluencerReportResponses[keyof GetInfluencerReportResponses];
@@ -3051,13 +3497,9 @@ export type GetContestError = GetContestErrors[keyof GetContestErrors];
 
 export type GetContestResponses = {
     /**
-     * Response Get Contest V1 Social Contests  Contest Id  Get
-     *
      * Successful Response
      */
-    200: {
-        [key: string]: unknown;
-    };
+    200: ContestReport;
 };
 
 export type GetContestResponse = GetContestResponses[keyof GetContestResponses];
@@ -3267,13 +3709,9 @@ export type GetSurveyLinkError = GetSurveyLinkErrors[keyof GetSurveyLinkErrors];
 
 export type GetSurveyLinkResponses = {
     /**
-     * Response Get Survey Link V1 Surveys  Survey Id  Link Get
-     *
      * Successful Response
      */
-    200: {
-        [key: string]: string;
-    };
+    200: SurveyLink;
 };
 
 export type GetSurveyLinkResponse = GetSurveyLinkResponses[keyof GetSurveyLinkResponses];
