@@ -11,12 +11,12 @@ from services.campaigns.deps import CampaignDep, PeersDep
 from services.campaigns.outbound import Network
 from services.campaigns.performance import segments_performance
 from services.campaigns.results import campaign_results, link_clicks, summary_of
+from services.campaigns.results_schemas import CampaignResults
 from services.campaigns.retention import retention_uplift
 from services.campaigns.schemas import (
     AttributionModel,
     CampaignCreate,
     CampaignRead,
-    CampaignResults,
     CampaignSummary,
     CampaignUpdate,
     ExportPush,
