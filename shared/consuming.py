@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
 import structlog
@@ -15,7 +15,6 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
 from aiokafka.structs import OffsetAndMetadata
 from prometheus_client import Counter
-from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Table, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -23,13 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.bus import EventBuffer
 from shared.db import utcnow
 from shared.errors import describe_error
-from shared.events import MessageRejected, rejected_topic
+from shared.events import MessageRejected, PoisonMessage, decode_contract, rejected_topic
 from shared.logging import redact_text
 from shared.transient import is_transient, is_unique_race
 from shared.uow import unit_of_work
 
 log = structlog.get_logger(__name__)
-T = TypeVar("T")
+# PoisonMessage and decode_contract live with the contracts (shared.events); re-exported for the services.
+__all__ = ["ConsumerWorker", "Handler", "PoisonMessage", "Received", "decode_contract"]
 
 COMMIT_TIMEOUT_SECONDS = 30.0
 UNIQUE_RACE_TRIES = 10  # a key another writer inserted first is found on re-read; past this it is this message's fault
@@ -50,20 +50,6 @@ class Received:
 
 
 Handler = Callable[[AsyncSession, Sequence[Received], EventBuffer], Awaitable[None]]
-
-
-class PoisonMessage(Exception):
-    """Raised by a handler for a message that can never be processed."""
-
-
-def decode_contract(adapter: TypeAdapter[T], value: Any, what: str) -> T:
-    """Validate a consumed value against an event contract, or raise `PoisonMessage` saying why."""
-    try:
-        return adapter.validate_python(value)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        location = ".".join(str(part) for part in first["loc"])
-        raise PoisonMessage(f"not a {what}: {location} {first['msg']}") from exc
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+T = TypeVar("T")
 
 EVENTS = "tessera.events.v1"
 EVENTS_REJECTED = "tessera.events.rejected.v1"
@@ -44,6 +46,20 @@ JUNK_IDENTIFIERS = frozenset(
         "00000000-0000-0000-0000-000000000000",
     }
 )
+
+
+class PoisonMessage(Exception):
+    """Raised by a handler for a message that can never be processed."""
+
+
+def decode_contract(adapter: TypeAdapter[T], value: Any, what: str) -> T:
+    """Validate a consumed value against an event contract, or raise `PoisonMessage` saying why."""
+    try:
+        return adapter.validate_python(value)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        location = ".".join(str(part) for part in first["loc"])
+        raise PoisonMessage(f"not a {what}: {location} {first['msg']}") from exc
 
 
 def is_junk_identifier(value: object) -> bool:
@@ -109,6 +125,20 @@ class TrackedEvent(BaseModel):
     def dedup_key(self) -> str:
         """The key duplicates are detected by (see `dedup_key`)."""
         return dedup_key(self.sourceId, self.messageId)
+
+    @property
+    def event_name(self) -> str | None:
+        """What happened: a track event's name, else the message type (`page`, `identify` …)."""
+        return self.event if self.type == "track" else self.type
+
+    @property
+    def revenue(self) -> float:
+        """The money an order names (`revenue`, else `total`); 0 when it names none that is a finite number."""
+        try:
+            number = float(self.properties.get("revenue", self.properties.get("total")))  # type: ignore[arg-type]
+        except (TypeError, ValueError, OverflowError):
+            return 0.0
+        return number if number == number and abs(number) < 1e12 else 0.0
 
     @property
     def person_key(self) -> str:

@@ -7,9 +7,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response, status
 
 from services.campaigns import exports, jobs, service
+from services.campaigns.deps import CampaignDep, PeersDep
 from services.campaigns.outbound import Network
 from services.campaigns.performance import segments_performance
 from services.campaigns.results import campaign_results, link_clicks, summary_of
+from services.campaigns.results_schemas import CampaignResults
 from services.campaigns.retention import retention_uplift
 from services.campaigns.schemas import (
     AttributionModel,
@@ -17,8 +19,12 @@ from services.campaigns.schemas import (
     CampaignRead,
     CampaignSummary,
     CampaignUpdate,
+    ExportPush,
+    ExportRead,
+    ExposurePage,
     LinkClicks,
     RetentionUplift,
+    SegmentAudience,
     SegmentsPerformance,
 )
 from shared.auth import authorize
@@ -64,9 +70,9 @@ async def list_campaign_summaries(session: SessionDep) -> list[dict[str, Any]]:
 
 
 @router.get("/campaigns/{campaign_id}", response_model=CampaignRead)
-async def get_campaign(campaign_id: str, session: SessionDep) -> CampaignRead:
+async def get_campaign(campaign: CampaignDep) -> CampaignRead:
     """A campaign with its status and progress."""
-    return CampaignRead.model_validate(await service.get_campaign(session, campaign_id))
+    return CampaignRead.model_validate(campaign)
 
 
 @router.patch("/campaigns/{campaign_id}", response_model=CampaignRead)
@@ -106,35 +112,33 @@ async def pick_winner(campaign_id: str, session: SessionDep, request: Request) -
     return CampaignRead.model_validate(campaign)
 
 
-@router.get("/campaigns/{campaign_id}/results")
+@router.get("/campaigns/{campaign_id}/results", response_model=CampaignResults, response_model_exclude_unset=True)
 async def get_results(
-    campaign_id: str, session: SessionDep, by: Literal["variant", "segment"] = "variant", sequential: bool = False,
+    campaign: CampaignDep, session: SessionDep, by: Literal["variant", "segment"] = "variant", sequential: bool = False,
     attribution_model: AttributionModel | None = None,
     window_days: Annotated[int | None, Query(ge=1, le=90)] = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Sent, delivered, human and machine opens, clicks, unsubscribes, conversions, revenue per variant (or target
     segment); lift against the holdout with 95% intervals and p-values; tests between variants; SRM check;
     conversions credited by the campaign's attribution model, or by `attribution_model` / `window_days` to compare."""
-    campaign = await service.get_campaign(session, campaign_id)
     chosen = {k: v for k, v in (("model", attribution_model), ("window_days", window_days)) if v is not None}
     return await campaign_results(session, campaign, by=by, sequential=sequential, attribution=chosen)
 
 
 @router.get("/campaigns/{campaign_id}/retention", response_model=RetentionUplift)
-async def get_retention_uplift(campaign_id: str, session: SessionDep) -> dict[str, Any]:
+async def get_retention_uplift(campaign: CampaignDep, session: SessionDep) -> dict[str, Any]:
     """Targeted vs held-out members who ordered within 30, 60 and 90 days of their send: shares, the difference with
     its 95% interval and p-value; each window says whether it has elapsed (figures only over members whose has)."""
-    return await retention_uplift(session, await service.get_campaign(session, campaign_id))
+    return await retention_uplift(session, campaign)
 
 
 @router.get("/campaigns/{campaign_id}/links", response_model=list[LinkClicks])
-async def get_link_clicks(campaign_id: str, session: SessionDep) -> list[dict[str, Any]]:
+async def get_link_clicks(campaign: CampaignDep, session: SessionDep) -> list[dict[str, Any]]:
     """Clicks per link of the campaign's mail, with how many people clicked each, most clicked first."""
-    await service.get_campaign(session, campaign_id)
-    return await link_clicks(session, campaign_id)
+    return await link_clicks(session, campaign.id)
 
 
-@router.get("/campaigns/{campaign_id}/exposures")
+@router.get("/campaigns/{campaign_id}/exposures", response_model=ExposurePage)
 async def list_exposures(
     campaign_id: str, session: SessionDep, outcome: Outcome | None = None,
     cursor: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
@@ -147,10 +151,9 @@ async def list_exposures(
     return {"items": items, "next_cursor": rows[-1].id if len(rows) == limit else None}
 
 
-@router.get("/campaigns/{campaign_id}/exports")
-async def list_exports(campaign_id: str, session: SessionDep) -> list[dict[str, Any]]:
+@router.get("/campaigns/{campaign_id}/exports", response_model=list[ExportRead])
+async def list_exports(campaign: CampaignDep, session: SessionDep) -> list[dict[str, Any]]:
     """A campaign's audience exports: size, added and removed since the one before, push status."""
-    await service.get_campaign(session, campaign_id)
     return [
         {
             "id": e.id,
@@ -161,14 +164,13 @@ async def list_exports(campaign_id: str, session: SessionDep) -> list[dict[str, 
             "pushed": e.pushed,
             "push_error": e.push_error,
         }
-        for e in await exports.list_exports(session, campaign_id)
+        for e in await exports.list_exports(session, campaign.id)
     ]
 
 
-@router.post("/campaigns/{campaign_id}/exports/{export_id}/push")
-async def push_export(campaign_id: str, export_id: str, session: SessionDep, request: Request) -> dict[str, Any]:
+@router.post("/campaigns/{campaign_id}/exports/{export_id}/push", response_model=ExportPush)
+async def push_export(campaign: CampaignDep, export_id: str, session: SessionDep, request: Request) -> dict[str, Any]:
     """Push a finished audience export to the campaign's webhook again; answers its new push status."""
-    campaign = await service.get_campaign(session, campaign_id)
     export = await exports.push_again(session, campaign, export_id, request.app.state.runtime.extras["http"])
     return {"id": export.id, "pushed": export.pushed, "push_error": export.push_error}
 
@@ -187,14 +189,12 @@ async def download_export(
 
 
 @router.get("/segments-performance", response_model=SegmentsPerformance)
-async def get_segments_performance(session: SessionDep, request: Request) -> SegmentsPerformance:
+async def get_segments_performance(session: SessionDep, peers: PeersDep) -> SegmentsPerformance:
     """Each segment with a goal: the measured rate of the campaigns that targeted it, against the goal."""
-    return SegmentsPerformance.model_validate(
-        await segments_performance(session, request.app.state.runtime.extras["platform"])
-    )
+    return SegmentsPerformance.model_validate(await segments_performance(session, peers))
 
 
-@router.get("/audiences/{segment_id}/size")
+@router.get("/audiences/{segment_id}/size", response_model=SegmentAudience)
 async def get_audience_size(segment_id: str, session: SessionDep) -> dict[str, int | str]:
     """How many profiles of a segment campaigns can target now."""
     return {"segment_id": segment_id, "size": await service.segment_size(session, segment_id)}

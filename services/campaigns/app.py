@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.campaigns import api, social_api, survey_api
+from services.campaigns import api, survey_api
 from services.campaigns.authoring import api as authoring_api
-from services.campaigns.clients import Platform, platform_client
+from services.campaigns.clients import PeerServices, peer_client
 from services.campaigns.config import Settings, get_settings
 from services.campaigns.consumer import HANDLERS
 from services.campaigns.jobs import run_due
 from services.campaigns.models import outbox
 from services.campaigns.outbound_http import webhook_client
+from services.campaigns.social import api as social_api
 from shared.runtime import Runtime, ServiceSpec, create_service_app
 
 
@@ -20,9 +21,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
     async def start(runtime: Runtime) -> None:
-        client = platform_client(settings)
-        runtime.extras["platform_http"] = client
-        runtime.extras["platform"] = Platform(
+        client = peer_client(settings)
+        runtime.extras["peers_http"] = client
+        runtime.extras["peers"] = PeerServices(
             client,
             segmentation_url=settings.segmentation_url.rstrip("/"),
             profiles_url=settings.profiles_url.rstrip("/"),
@@ -32,7 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             runtime.every(settings.schedule_check_seconds, lambda: run_due(runtime), "campaign-schedule")
 
     async def stop(runtime: Runtime) -> None:
-        for name in ("platform_http", "http"):
+        for name in ("peers_http", "http"):
             if name in runtime.extras:
                 await runtime.extras[name].aclose()
 

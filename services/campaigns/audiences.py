@@ -26,7 +26,7 @@ from typing import Generic, Literal, TypeVar
 
 import phonenumbers
 
-Platform = Literal["google_ads", "meta"]
+AdPlatform = Literal["google_ads", "meta"]
 Row = tuple[str, str]
 
 # Column headers for hashed customer-list files, (email, phone), in this order in every row.
@@ -92,7 +92,7 @@ def hash_email(raw: str | None) -> str | None:
     return sha256_hex(email) if email else None
 
 
-def hash_phone(raw: str | None, *, platform: Platform, default_region: str | None = None) -> str | None:
+def hash_phone(raw: str | None, *, platform: AdPlatform, default_region: str | None = None) -> str | None:
     """SHA-256 of the phone in the platform's format: E.164 for Google, E.164 without "+" for Meta."""
     e164 = normalise_phone(raw, default_region=default_region)
     if e164 is None:
@@ -100,7 +100,7 @@ def hash_phone(raw: str | None, *, platform: Platform, default_region: str | Non
     return sha256_hex(e164 if platform == "google_ads" else e164.lstrip("+"))
 
 
-def customer_list_header(platform: Platform) -> Row:
+def customer_list_header(platform: AdPlatform) -> Row:
     """The CSV header for a platform's hashed customer list."""
     try:
         return CUSTOMER_LIST_COLUMNS[platform]
@@ -111,7 +111,7 @@ def customer_list_header(platform: Platform) -> Row:
 def customer_list_rows(
     contacts: Iterable[Contact],
     *,
-    platform: Platform,
+    platform: AdPlatform,
     default_region: str | None = None,
 ) -> list[Row]:
     """Hashed (email, phone) rows in header order, deduplicated; contacts with nothing usable are skipped."""
@@ -125,7 +125,7 @@ def customer_list_rows(
     return list(rows)
 
 
-def customer_list_csv(rows: Iterable[Row], *, platform: Platform) -> str:
+def customer_list_csv(rows: Iterable[Row], *, platform: AdPlatform) -> str:
     """Render hashed rows as the platform's CSV file, header first."""
     out = io.StringIO()
     writer = csv.writer(out)

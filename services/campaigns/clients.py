@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 
-class Platform:
+class PeerServices:
     """Segmentation's and profiles' REST APIs, with the service's key."""
 
     def __init__(self, client: httpx.AsyncClient, *, segmentation_url: str, profiles_url: str) -> None:
@@ -35,7 +35,7 @@ class Platform:
         return body if isinstance(body, dict) else {}
 
 
-def platform_client(settings: Any) -> httpx.AsyncClient:
+def peer_client(settings: Any) -> httpx.AsyncClient:
     """An HTTP client authorised with the service's key (the admin key until service keys exist)."""
     key = settings.admin_api_key.get_secret_value() if settings.admin_api_key else ""
     return httpx.AsyncClient(headers={"Authorization": f"Bearer {key}"}, timeout=httpx.Timeout(30.0, connect=5.0))

@@ -14,27 +14,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.campaigns.audiences import hash_email, hash_phone
 from services.campaigns.models import (
     AudienceExport,
-    ContestEntry,
     Conversion,
     ErasedIdentity,
     Exposure,
     Interaction,
     KnownIdentity,
     SegmentMember,
-    SocialConversion,
-    SocialVisit,
     SurveyResponse,
     TriggerRequest,
-    UserContent,
 )  # fmt: skip
-from shared.consuming import decode_contract
+from services.campaigns.social.consumer import forget_people
 from shared.db import new_id, upsert, utcnow
-from shared.events import ProfileErased, identity_digest
+from shared.events import ProfileErased, TrackedEvent, decode_contract, identity_digest
 
 _erased: TypeAdapter[ProfileErased] = TypeAdapter(ProfileErased)
 PSEUDONYMOUS = (Exposure, Interaction, Conversion)  # what results count: kept under a pseudonym
 DELETED = (KnownIdentity, TriggerRequest, SegmentMember)
-PERSON_TABLES = (SocialConversion, ContestEntry, UserContent)
 PERSON_KINDS = ("user_id", "anonymous_id")  # what social tables call a person
 CHUNK = 500
 
@@ -57,21 +52,12 @@ async def forget_erased(session: AsyncSession, erased: Sequence[ProfileErased]) 
         answers = update(SurveyResponse).where(SurveyResponse.profile_id == message.profile_id)
         await session.execute(answers.values(profile_id=pseudonym, comment=None))  # scores count; comments may name
         persons = [value for kind, value in message.identities if kind in PERSON_KINDS]
-        await _pseudonymise_people(session, [*persons, f"profile:{message.profile_id}"], pseudonym)
+        await forget_people(session, [*persons, f"profile:{message.profile_id}"], pseudonym)
         await _drop_from_exports(session, message.identities)
         if message.suppressed:
             rows = [{"kind": kind, "digest": identity_digest(kind, value), "erased_at": utcnow()}
                     for kind, value in message.identities]  # fmt: skip
             await upsert(session, ErasedIdentity.__table__, rows, keys=["kind", "digest"], replace=("erased_at",))
-
-
-async def _pseudonymise_people(session: AsyncSession, persons: list[str], pseudonym: str) -> None:
-    for model in PERSON_TABLES:
-        await session.execute(update(model).where(model.person.in_(persons)).values(person=pseudonym))
-    visits = (await session.scalars(select(SocialVisit).where(SocialVisit.person.in_(persons)))).all()
-    for visit in visits:  # a visit without a session id is keyed by its day and person
-        key = visit.session_key.replace(visit.person, pseudonym) if visit.session_key.startswith("day:") else None
-        visit.person, visit.session_key = pseudonym, key or visit.session_key
 
 
 async def _drop_from_exports(session: AsyncSession, identities: Sequence[tuple[str, str]]) -> None:
@@ -86,7 +72,7 @@ async def _drop_from_exports(session: AsyncSession, identities: Sequence[tuple[s
         export.removed = [row for row in export.removed if not hashes & set(row)]
 
 
-async def without_erased(session: AsyncSession, values: list[Any]) -> list[Any]:
+async def without_erased(session: AsyncSession, values: list[TrackedEvent]) -> list[TrackedEvent]:
     """Tracked events that name no person erased with suppression (one cheap query when nobody was)."""
     if not values or not await session.scalar(select(exists().select_from(ErasedIdentity))):
         return values
@@ -98,8 +84,6 @@ async def without_erased(session: AsyncSession, values: list[Any]) -> list[Any]:
     return [value for value, digests in zip(values, named, strict=True) if not digests & erased]
 
 
-def _digests(value: Any) -> set[str]:
-    if not isinstance(value, dict):
-        return set()
-    pairs = (("user_id", value.get("userId")), ("anonymous_id", value.get("anonymousId")))
+def _digests(value: TrackedEvent) -> set[str]:
+    pairs = (("user_id", value.userId), ("anonymous_id", value.anonymousId))
     return {identity_digest(kind, str(v)) for kind, v in pairs if v}

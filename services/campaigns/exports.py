@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.campaigns.audiences import Platform, customer_list_csv, diff_members, hash_email, hash_phone
+from services.campaigns.audiences import AdPlatform, customer_list_csv, diff_members, hash_email, hash_phone
 from services.campaigns.delivery import Recipient
 from services.campaigns.models import AudienceExport, Campaign
 from services.campaigns.outbound_http import refused
@@ -133,7 +133,7 @@ async def list_exports(session: AsyncSession, campaign_id: str) -> Sequence[Audi
     return (await session.scalars(query.order_by(AudienceExport.created_at.desc()))).all()
 
 
-async def export_csv(session: AsyncSession, campaign_id: str, export_id: str, platform: Platform, part: str) -> str:
+async def export_csv(session: AsyncSession, campaign_id: str, export_id: str, platform: AdPlatform, part: str) -> str:
     """A customer-list CSV of an export for one platform: all rows, or only those added or removed."""
     export = await session.get(AudienceExport, export_id)
     if export is None or export.campaign_id != campaign_id or export.pushed == BUILDING:

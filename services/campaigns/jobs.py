@@ -192,7 +192,7 @@ async def _run_export(runtime: Runtime, campaign: Campaign) -> bool:
         audience = await collect_audience(session, campaign)
     await _progress(runtime, campaign.id, audience=len(audience), processed=0, sent=0, held_out=0, skipped=0)
     for chunk in _chunks(sorted(audience), chunk_size(runtime)):
-        profiles = await runtime.extras["platform"].profiles(list(chunk))
+        profiles = await runtime.extras["peers"].profiles(list(chunk))
         buffer = EventBuffer()
         async with runtime.sessions() as session:
             current = await load_campaign(session, campaign.id, lock=True)
@@ -213,7 +213,7 @@ async def _send_waiting(runtime: Runtime, campaign_id: str) -> bool:
             waiting = set((await session.scalars(query)).all())
         if not waiting:
             return True
-        profiles = await runtime.extras["platform"].profiles(sorted(waiting))
+        profiles = await runtime.extras["peers"].profiles(sorted(waiting))
         buffer = EventBuffer()
         async with runtime.sessions() as session:
             campaign = await load_campaign(session, campaign_id, lock=True)

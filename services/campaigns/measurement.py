@@ -4,7 +4,6 @@ and unsubscribes of its mail, and goal events (conversions) of profiles a campai
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -13,28 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.campaigns.models import Campaign, Conversion, Interaction, KnownIdentity
 from services.campaigns.retention import ORDER_EVENT
 from shared.db import insert_many
-from shared.events import dedup_key
+from shared.events import TrackedEvent
 
 EMAIL_EVENTS = {"Email Opened": "open", "Email Link Clicked": "click", "Unsubscribed": "unsubscribe"}
-
-
-def _name(value: dict[str, Any]) -> str | None:
-    return value.get("event") if value.get("type") == "track" else value.get("type")
-
-
-def _number(value: Any) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return 0.0
-    return number if number == number and abs(number) < 1e12 else 0.0
-
-
-def _at(value: dict[str, Any]) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(value.get("timestamp")))
-    except ValueError:
-        return None
 
 
 async def goal_events(session: AsyncSession) -> set[str]:
@@ -42,57 +22,49 @@ async def goal_events(session: AsyncSession) -> set[str]:
     return set((await session.scalars(select(Campaign.goal_event).distinct())).all()) | {ORDER_EVENT}
 
 
-async def record_events(session: AsyncSession, values: Sequence[Any]) -> None:
+async def record_events(session: AsyncSession, events: Sequence[TrackedEvent]) -> None:
     """Keep email interactions and recipients' goal events; everything else is passed over, replays too."""
     goals = await goal_events(session)
-    wanted = [v for v in values if isinstance(v, dict) and (_name(v) in EMAIL_EVENTS or _name(v) in goals)]
+    wanted = [e for e in events if e.event_name in EMAIL_EVENTS or e.event_name in goals]
     if not wanted:
         return
-    unique = {message_key(v): v for v in wanted}  # a redelivery may repeat a message within one batch
+    unique = {e.dedup_key: e for e in wanted}  # a redelivery may repeat a message within one batch
     seen = await _seen(session, list(unique))
-    fresh = {key: v for key, v in unique.items() if key not in seen and _at(v) is not None}
+    fresh = {key: e for key, e in unique.items() if key not in seen}
     profiles = await profiles_of(session, fresh)
     interactions, conversions = [], []
-    for key, value in fresh.items():
-        profile_id, at, name = profiles.get(key), _at(value), _name(value)
-        properties = _mapping(value.get("properties"))
+    for key, event in fresh.items():
+        profile_id, name, properties = profiles.get(key), event.event_name, event.properties
         if name in EMAIL_EVENTS and properties.get("campaign_id") and profile_id:
-            kind = EMAIL_EVENTS[name]
-            if kind == "open":
-                kind = "machine_open" if properties.get("machine_open") else "human_open"
-            interactions.append(
-                {
-                    "message_id": key,
-                    "campaign_id": str(properties["campaign_id"])[:32],
-                    "profile_id": profile_id,
-                    "variant_id": _short(properties.get("variant_id")),
-                    "kind": kind,
-                    "url": _link(properties) if kind == "click" else None,
-                    "at": at,
-                }
-            )
+            interactions.append(_interaction(key, event, profile_id))
         elif name in goals and profile_id:
-            revenue = _number(properties.get("revenue", properties.get("total")))
             conversions.append(
                 {
                     "message_id": key,
                     "profile_id": profile_id,
                     "event": name,
-                    "revenue": revenue,
-                    "at": at,
-                }
+                    "revenue": event.revenue,
+                    "at": event.timestamp,
+                }  # fmt: skip
             )
     await insert_many(session, Interaction.__table__, interactions)
     await insert_many(session, Conversion.__table__, conversions)
 
 
-def message_key(value: dict[str, Any]) -> str:
-    """What duplicates of a tracked event are detected by: its message id within its source (`dedup_key`)."""
-    return dedup_key(str(value.get("sourceId") or ""), str(value.get("messageId")))
-
-
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
+def _interaction(key: str, event: TrackedEvent, profile_id: str) -> dict[str, Any]:
+    properties = event.properties
+    kind = EMAIL_EVENTS[str(event.event_name)]
+    if kind == "open":
+        kind = "machine_open" if properties.get("machine_open") else "human_open"
+    return {
+        "message_id": key,
+        "campaign_id": str(properties["campaign_id"])[:32],
+        "profile_id": profile_id,
+        "variant_id": _short(properties.get("variant_id")),
+        "kind": kind,
+        "url": _link(properties) if kind == "click" else None,
+        "at": event.timestamp,
+    }
 
 
 def _link(properties: dict[str, Any]) -> str | None:
@@ -112,15 +84,14 @@ async def _seen(session: AsyncSession, message_ids: list[str]) -> set[str]:
     return found
 
 
-async def profiles_of(session: AsyncSession, values: dict[str, dict[str, Any]]) -> dict[str, str]:
+async def profiles_of(session: AsyncSession, events: dict[str, TrackedEvent]) -> dict[str, str]:
     """message key → the recipient profile it belongs to, through the identities campaigns remembered."""
     keys: dict[str, list[tuple[str, str]]] = {}
-    for key, value in values.items():
-        context = _mapping(value.get("context"))
+    for key, event in events.items():
         candidates = [
-            ("profile", context.get("profileId")),
-            ("user_id", value.get("userId")),
-            ("anonymous_id", value.get("anonymousId")),
+            ("profile", event.context.get("profileId")),
+            ("user_id", event.userId),
+            ("anonymous_id", event.anonymousId),
         ]
         keys[key] = [(k, str(v)) for k, v in candidates if v]
     wanted = {pair for pairs in keys.values() for pair in pairs}

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.campaigns.models import Campaign
 from services.campaigns.results import campaign_results
+
+if TYPE_CHECKING:  # the HTTP client is the caller's; domain code only calls it
+    from services.campaigns.clients import PeerServices
 
 METRICS = {
     "conversion_rate": "conversion_rate",
@@ -18,10 +21,10 @@ METRICS = {
 }
 
 
-async def segments_performance(session: AsyncSession, platform: Any) -> dict[str, Any]:
+async def segments_performance(session: AsyncSession, peers: PeerServices) -> dict[str, Any]:
     """Per segment with a goal: each campaign that targeted it, the measured metric among those it sent to, and
     whether the goal is met (`met` is null until someone was sent to)."""
-    goals = {s["id"]: s for s in await platform.segments() if s.get("goal")}
+    goals = {s["id"]: s for s in await peers.segments() if s.get("goal")}
     campaigns = (await session.scalars(select(Campaign).where(Campaign.status != "draft"))).all()
     rows = []
     for segment_id, segment in goals.items():

@@ -236,3 +236,48 @@ class SegmentsPerformance(BaseModel):
     """Every segment that has a goal, against what the campaigns measured."""
 
     segments: list[SegmentPerformance]
+
+
+class ExposureRead(BaseModel):
+    """What a campaign did to one profile."""
+
+    profile_id: str
+    outcome: str
+    variant_id: str | None
+    reason: str | None
+    segment_id: str | None
+    at: datetime
+
+
+class ExposurePage(BaseModel):
+    """A page of exposures; `next_cursor` is null on the last page."""
+
+    items: list[ExposureRead]
+    next_cursor: int | None
+
+
+class ExportPush(BaseModel):
+    """An audience export's push status: null (not pushed), `ok` or `failed` with the error."""
+
+    id: str
+    pushed: str | None
+    push_error: str | None
+
+
+class ExportRead(BaseModel):
+    """An audience export: its size, what changed since the one before, and its push status."""
+
+    id: str
+    created_at: datetime
+    rows: int
+    added: int
+    removed: int
+    pushed: str | None
+    push_error: str | None
+
+
+class SegmentAudience(BaseModel):
+    """How many profiles of a segment campaigns can target now."""
+
+    segment_id: str
+    size: int

@@ -48,7 +48,7 @@ async def process_chunk(runtime: Runtime, campaign_id: str, profile_ids: list[st
 async def plan(runtime: Runtime, campaign_id: str, profile_ids: list[str], segment_of: dict[str, str]) -> Planned:
     """Record the chunk's exposures and render its mail. A triggered profile whose exposure is already final (held
     out, skipped) or who is gone is done with its request in the same transaction."""
-    profiles = await runtime.extras["platform"].profiles(profile_ids)
+    profiles = await runtime.extras["peers"].profiles(profile_ids)
     buffer = EventBuffer()
     async with runtime.sessions() as session:
         campaign = await load_campaign(session, campaign_id, lock=True)

@@ -11,7 +11,14 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from services.campaigns import survey_reports, surveys
 from services.campaigns.messages import survey_link
 from services.campaigns.survey_reports import GroupBy, Interval
-from services.campaigns.survey_schemas import BeforeAfter, ResponseRead, SurveyCreate, SurveyRead, SurveyReport
+from services.campaigns.survey_schemas import (
+    BeforeAfter,
+    ResponseRead,
+    SurveyCreate,
+    SurveyLink,
+    SurveyRead,
+    SurveyReport,
+)
 from shared.auth import authorize
 from shared.deps import SessionDep
 
@@ -49,7 +56,7 @@ async def delete_survey(survey_id: str, session: SessionDep) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/surveys/{survey_id}/link")
+@router.get("/surveys/{survey_id}/link", response_model=SurveyLink)
 async def get_survey_link(
     survey_id: str, session: SessionDep, request: Request,
     profile_id: Annotated[str, Query(min_length=1, max_length=32, description="Who answers through the link")],

@@ -112,3 +112,9 @@ class BeforeAfter(BaseModel):
     p_value: float | None
     significant: bool
     computed_at: datetime
+
+
+class SurveyLink(BaseModel):
+    """The signed URL of a survey's hosted page for one person."""
+
+    url: str

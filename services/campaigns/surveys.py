@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.campaigns.measurement import message_key, profiles_of
+from services.campaigns.measurement import profiles_of
 from services.campaigns.models import Survey, SurveyResponse
 from services.campaigns.satisfaction import check_score
 from shared.errors import NotFound
-from shared.events import SURVEY_RESPONDED
+from shared.events import SURVEY_RESPONDED, TrackedEvent
 
 MAX_COMMENT = 2000  # characters kept of a comment
 # `survey_links("id")` / `survey_url("id", 9)` in a template: the surveys a campaign's mail links to.
@@ -69,21 +68,17 @@ async def latest_responses(session: AsyncSession, survey_id: str, *, limit: int)
     return (await session.scalars(query.order_by(SurveyResponse.answered_at.desc()).limit(limit))).all()
 
 
-def _answer(value: dict[str, Any], kinds: dict[str, str]) -> dict[str, Any] | None:
+def _answer(event: TrackedEvent, kinds: dict[str, str]) -> dict[str, Any] | None:
     """The answer an event carries, or None when it names no known survey or its score is off the scale."""
-    props: dict[str, Any] = value["properties"] if isinstance(value.get("properties"), dict) else {}
+    props = event.properties
     survey_id, score = str(props.get("survey_id") or ""), props.get("score")
     if survey_id not in kinds or isinstance(score, bool) or not isinstance(score, int | float) or score != int(score):
         return None
     if check_score(kinds[survey_id], int(score)):
         return None
-    try:
-        at = datetime.fromisoformat(str(value.get("timestamp")))
-    except ValueError:
-        return None
     comment = props.get("comment", props.get("text"))
     comment = comment.strip()[:MAX_COMMENT] or None if isinstance(comment, str) else None
-    return {"survey_id": survey_id, "score": int(score), "comment": comment, "answered_at": at,
+    return {"survey_id": survey_id, "score": int(score), "comment": comment, "answered_at": event.timestamp,
             "campaign_id": _short(props.get("campaign_id"), 32),
             "product_id": _short(props.get("product_id"), 200)}  # fmt: skip
 
@@ -92,14 +87,12 @@ def _short(value: Any, size: int) -> str | None:
     return str(value)[:size] if isinstance(value, str | int) and not isinstance(value, bool) and value else None
 
 
-async def record_answers(session: AsyncSession, values: Sequence[Any]) -> None:
+async def record_answers(session: AsyncSession, events: Sequence[TrackedEvent]) -> None:
     """Keep each person's latest answer per survey from a batch of tracked events; replays change nothing."""
-    wanted = {message_key(v): v for v in values if isinstance(v, dict) and v.get("event") == SURVEY_RESPONDED}
+    wanted = {e.dedup_key: e for e in events if e.event == SURVEY_RESPONDED}
     if not wanted:
         return
-    ids = {
-        str(v["properties"].get("survey_id") or "") for v in wanted.values() if isinstance(v.get("properties"), dict)
-    }
+    ids = {str(e.properties.get("survey_id") or "") for e in wanted.values()}
     kinds: dict[str, str] = dict(
         (await session.execute(select(Survey.id, Survey.kind).where(Survey.id.in_(ids)))).all()
     )
@@ -116,13 +109,12 @@ async def record_answers(session: AsyncSession, values: Sequence[Any]) -> None:
     await _apply(session, latest)
 
 
-def _signed_profiles(values: dict[str, dict[str, Any]]) -> dict[str, str]:
+def _signed_profiles(events: dict[str, TrackedEvent]) -> dict[str, str]:
     """message key → the profile a signed link named (tracking's own `email` source), even one never mailed."""
     found = {}
-    for key, value in values.items():
-        context: dict[str, Any] = value["context"] if isinstance(value.get("context"), dict) else {}
-        if value.get("sourceId") == "email" and value.get("sourceTrusted") and context.get("profileId"):
-            found[key] = str(context["profileId"])[:32]
+    for key, event in events.items():
+        if event.sourceId == "email" and event.sourceTrusted and event.context.get("profileId"):
+            found[key] = str(event.context["profileId"])[:32]
     return found
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.campaigns import delivery, measurement, results, service
+from services.campaigns.consumer import tracked_events
 from services.campaigns.mailer import SmtpConfig, deliver
 from services.campaigns.messages import LinkSigner, compose
 from services.campaigns.models import Campaign, Exposure, Suppression, TriggerRequest
@@ -244,7 +245,9 @@ class TestMeasurement:
                              properties=email_props | {"machine_open": False}, context={"profileId": first.profile_id})  # fmt: skip
         order = tracked("Order Completed", at=later, userId=f"user-{first.profile_id[1:]}", properties={"revenue": 30})
         stranger = tracked("Order Completed", at=later, userId="nobody", properties={"revenue": 99})
-        await measurement.record_events(session, [open_event, order, stranger, open_event, tracked("page")])
+        await measurement.record_events(
+            session, tracked_events([open_event, order, stranger, open_event, tracked("page")])
+        )
         body = await results.campaign_results(session, campaign)
         arm = next(v for v in body["variants"] if v["variant_id"] == first.variant["id"])
         assert (arm["human_opens"], arm["conversions"], arm["revenue"]) == (1, 1, 30.0)

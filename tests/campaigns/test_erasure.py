@@ -10,8 +10,8 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.campaigns import delivery, exports, measurement, results, survey_reports, surveys
-from services.campaigns.consumer import handle_events, handle_profiles
-from services.campaigns.models import SocialVisit
+from services.campaigns.consumer import handle_events, handle_profiles, tracked_events
+from services.campaigns.social.models import SocialVisit
 from shared.bus import EventBuffer
 from shared.consuming import Received
 from shared.db import utcnow
@@ -48,11 +48,13 @@ async def test_erasure_leaves_no_identifier_and_no_result_changes(session: Async
         tracked("Order Completed", at=later, userId=f"user-{i}", properties={"revenue": 10 + i}) for i in range(10)
     ]
     visit = tracked("page", at=later, anonymousId="anon-7", context={"campaign": {"name": "spring"}}) | {"type": "page"}
-    await measurement.record_events(session, orders)
+    await measurement.record_events(session, tracked_events(orders))
     await handle_events(session, [Received("tessera.events.v1", 0, i, None, v) for i, v in enumerate([visit])],
                         EventBuffer())  # fmt: skip
     survey = await make_survey(session)
-    await surveys.record_answers(session, [answer(survey.id, ERASED, 2, utcnow(), text="Mail me: p7@example.com")])
+    await surveys.record_answers(
+        session, tracked_events([answer(survey.id, ERASED, 2, utcnow(), text="Mail me: p7@example.com")])
+    )
     before = await results.campaign_results(session, campaign)
     report = await survey_reports.survey_report(session, survey, start=None, end=None, by="none", interval="day")
     assert "anon-7" in await table_dump(session)

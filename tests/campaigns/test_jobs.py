@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from services.campaigns import service, surveys
 from services.campaigns.app import create_app
-from services.campaigns.clients import Platform
+from services.campaigns.clients import PeerServices
 from services.campaigns.config import Settings
 from services.campaigns.eligibility import email_of
 from services.campaigns.jobs import run_due
@@ -142,7 +142,7 @@ async def replicas(
             await stack.enter_async_context(app.router.lifespan_context(app))
         runtimes = tuple(app.state.runtime for app in apps)
         for runtime in runtimes:
-            runtime.extras["platform"] = Platform(peers.client, **PEERS)
+            runtime.extras["peers"] = PeerServices(peers.client, **PEERS)
         await copy_memberships(runtimes[0], peers)
         yield runtimes  # type: ignore[misc]
 
@@ -235,12 +235,12 @@ class TestTriggeredSends:
         campaign_id = await create_campaign(runtime, peers, schedule={"type": "on_entry"})
         await enter_segment(runtime, peers)
         nowhere = f"http://127.0.0.1:{free_port()}"
-        runtime.extras["platform"] = Platform(httpx.AsyncClient(), profiles_url=nowhere, segmentation_url=nowhere)
+        runtime.extras["peers"] = PeerServices(httpx.AsyncClient(), profiles_url=nowhere, segmentation_url=nowhere)
         try:
             await run_due(runtime)  # profiles cannot be reached: nothing can be sent
         finally:
-            await runtime.extras["platform"].client.aclose()
-            runtime.extras["platform"] = Platform(peers.client, **PEERS)
+            await runtime.extras["peers"].client.aclose()
+            runtime.extras["peers"] = PeerServices(peers.client, **PEERS)
         assert await queued(runtime, campaign_id) == PEOPLE and "ConnectError" in (
             (await change(runtime, campaign_id)).last_error or ""
         )

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.campaigns import delivery, measurement, retention, stats
+from services.campaigns.consumer import tracked_events
 from services.campaigns.models import Campaign
 from shared.bus import EventBuffer
 from shared.db import utcnow
@@ -42,7 +43,7 @@ async def record_orders(session: AsyncSession, arms: dict[int, bool]) -> None:
     start = utcnow()
     orders = [tracked("Order Completed", at=start + timedelta(days=day, hours=12), userId=f"user-{i}",
                       properties={"revenue": 20}) for i, targeted in arms.items() for day in order_days(i, targeted)]  # fmt: skip
-    await measurement.record_events(session, orders)
+    await measurement.record_events(session, tracked_events(orders))
 
 
 def expected(arms: dict[int, bool], days: int) -> stats.LiftResult:
@@ -92,7 +93,7 @@ class TestRetentionUplift:
         start = utcnow()
         orders = [tracked("Order Completed", at=start + timedelta(days=2), userId=f"user-{i}")
                   for i, targeted in arms.items() if targeted and i % 2]  # fmt: skip
-        await measurement.record_events(session, orders)
+        await measurement.record_events(session, tracked_events(orders))
         thirty = (await retention.retention_uplift(session, campaign, now=start + timedelta(days=31)))["windows"][0]
         assert thirty["holdout"]["active"] == 0 and thirty["targeted"]["active"] > 0
         assert thirty["difference"]["computable"] is False and thirty["difference"]["reason"] == stats.BASELINE_ZERO

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.campaigns import survey_reports, surveys
+from services.campaigns.consumer import tracked_events
 from services.campaigns.messages import LinkSigner, render_mail
 from services.campaigns.models import SegmentMember, SurveyResponse
 from shared.tokens import verify_token
@@ -25,6 +26,7 @@ def answer(survey_id: str, profile_id: str, score: Any, at: datetime, **props: A
     """A `Survey Responded` event as tracking publishes it for a signed link."""
     return {"type": "track", "event": "Survey Responded", "messageId": f"m-{uuid.uuid4().hex}", "sourceId": "email",
             "sourceTrusted": True, "context": {"profileId": profile_id}, "timestamp": at.isoformat(),
+            "receivedAt": at.isoformat(),
             "properties": {"survey_id": survey_id, "score": score} | props}  # fmt: skip
 
 
@@ -43,24 +45,24 @@ class TestRecordAnswers:
         survey = await make_survey(session)
         first, second, late = (answer(survey.id, "p1", 3, T0), answer(survey.id, "p1", 10, T0 + timedelta(hours=1),
                                text="Much better now"), answer(survey.id, "p1", 0, T0 - timedelta(days=1)))  # fmt: skip
-        await surveys.record_answers(session, [first])
-        await surveys.record_answers(session, [second, late])
-        await surveys.record_answers(session, [first, late])  # a redelivery
+        await surveys.record_answers(session, tracked_events([first]))
+        await surveys.record_answers(session, tracked_events([second, late]))
+        await surveys.record_answers(session, tracked_events([first, late]))  # a redelivery
         kept = (await answers_of(session, survey.id))["p1"]
         assert (kept.score, kept.comment, kept.answered_at) == (10, "Much better now", T0 + timedelta(hours=1))
 
     async def test_answers_off_the_scale_or_to_unknown_surveys_are_passed_over(self, session: AsyncSession) -> None:
         survey = await make_survey(session, "csat")
-        await surveys.record_answers(session, [answer(survey.id, "p1", 6, T0), answer(survey.id, "p2", 2.5, T0),
+        await surveys.record_answers(session, tracked_events([answer(survey.id, "p1", 6, T0), answer(survey.id, "p2", 2.5, T0),
                                                answer(survey.id, "p3", True, T0), answer("nope", "p4", 3, T0),
-                                               answer(survey.id, "p5", 4, T0, campaign_id="c1")])  # fmt: skip
+                                               answer(survey.id, "p5", 4, T0, campaign_id="c1")]))  # fmt: skip
         found = await answers_of(session, survey.id)
         assert list(found) == ["p5"] and found["p5"].campaign_id == "c1"
 
     async def test_an_unsigned_answer_of_an_unknown_person_is_passed_over(self, session: AsyncSession) -> None:
         survey = await make_survey(session)
         event = answer(survey.id, "p1", 9, T0) | {"sourceId": "web", "sourceTrusted": False}
-        await surveys.record_answers(session, [event])
+        await surveys.record_answers(session, tracked_events([event]))
         assert await answers_of(session, survey.id) == {}
 
 
@@ -94,7 +96,7 @@ class TestReports:
         scores = [10, 9, 3, 8, 10, 6, 9, 10]
         events = [answer(survey.id, f"p{i}", s, T0 + timedelta(days=3 * i), campaign_id="c1" if i < 4 else "c2")
                   for i, s in enumerate(scores)]  # fmt: skip
-        await surveys.record_answers(session, events)
+        await surveys.record_answers(session, tracked_events(events))
         session.add_all([SegmentMember(segment_id="vip", profile_id=f"p{i}", entered_at=T0) for i in (0, 1, 2)])
         await session.flush()
         report = await survey_reports.survey_report(session, survey, start=None, end=None, by="segment",

@@ -6,7 +6,6 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request, status
 
-from services.campaigns import service
 from services.campaigns.authoring import service as authoring
 from services.campaigns.authoring.schemas import (
     AudienceQuery,
@@ -17,6 +16,7 @@ from services.campaigns.authoring.schemas import (
     TestSend,
     TestSent,
 )  # fmt: skip
+from services.campaigns.deps import CampaignDep, PeersDep
 from services.campaigns.jobs import collect_audience
 from services.campaigns.surveys import linked_surveys
 from shared.auth import authorize, require_role
@@ -35,20 +35,17 @@ async def get_audience_size(body: AudienceQuery, session: SessionDep) -> Any:
 
 
 @router.get("/campaigns/{campaign_id}/preflight", response_model=Preflight)
-async def get_preflight(campaign_id: str, session: SessionDep, request: Request) -> Any:
+async def get_preflight(campaign: CampaignDep, session: SessionDep, peers: PeersDep) -> Any:
     """What launching now would do: skipped (by reason), held out, waiting, each variant — the launch's own numbers."""
-    campaign = await service.get_campaign(session, campaign_id)
-    platform = request.app.state.runtime.extras["platform"]
     audience = await collect_audience(session, campaign)
-    return await authoring.preflight(session, campaign, audience, platform)
+    return await authoring.preflight(session, campaign, audience, peers)
 
 
 @read_only_router.post("/campaigns/preview", response_model=PreviewRead)
-async def preview_mail(body: PreviewRequest, session: SessionDep, request: Request) -> Any:
+async def preview_mail(body: PreviewRequest, session: SessionDep, peers: PeersDep, request: Request) -> Any:
     """A subject and body rendered for one member as they will be sent (tracked links, pixel, unsubscribe); the
     links are marked as a test, so following them records nothing. 422 names the template and line that fail."""
-    platform = request.app.state.runtime.extras["platform"]
-    profile = authoring.only_profile(await platform.profiles([body.profile_id]), body.profile_id)
+    profile = authoring.only_profile(await peers.profiles([body.profile_id]), body.profile_id)
     variant = {"subject": body.subject, "body": body.body}
     surveys = await linked_surveys(session, [variant])
     rendered = await authoring.render_preview(
@@ -58,14 +55,14 @@ async def preview_mail(body: PreviewRequest, session: SessionDep, request: Reque
 
 
 @router.post("/campaigns/{campaign_id}/test-send", response_model=TestSent, status_code=status.HTTP_202_ACCEPTED)
-async def send_test_mail(campaign_id: str, body: TestSend, session: SessionDep, request: Request) -> Any:
+async def send_test_mail(
+    campaign: CampaignDep, body: TestSend, session: SessionDep, peers: PeersDep, request: Request
+) -> Any:
     """Mail one variant, rendered for a member, to an address (yours): subject marked [Test], counted nowhere."""
-    campaign = await service.get_campaign(session, campaign_id)
     variant = next((v for v in campaign.variants if v["id"] == body.variant_id), None)
     if variant is None:
         raise Invalid("The campaign has no such variant.", fields=[field_error("variant_id", "unknown variant")])
-    platform = request.app.state.runtime.extras["platform"]
-    profile = authoring.only_profile(await platform.profiles([body.profile_id]), body.profile_id)
+    profile = authoring.only_profile(await peers.profiles([body.profile_id]), body.profile_id)
     surveys = await linked_surveys(session, [variant])
     await authoring.send_test(request.app.state.settings, campaign.id, variant, profile, str(body.to), surveys)
     return {"sent_to": str(body.to)}

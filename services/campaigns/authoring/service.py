@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +20,9 @@ from services.campaigns.models import Campaign, SegmentMember
 from services.campaigns.templates import TemplateError, render_subject
 from shared.db import utcnow
 from shared.errors import Invalid, NotFound, Unavailable, field_error
+
+if TYPE_CHECKING:  # the HTTP client is the caller's; domain code only calls it
+    from services.campaigns.clients import PeerServices
 
 PROFILES_PER_CALL = 1000  # profiles' batch read takes at most this many ids
 
@@ -36,7 +39,7 @@ async def audience_size(session: AsyncSession, targets: Sequence[str], excludes:
 
 
 async def preflight(
-    session: AsyncSession, campaign: Campaign, audience: dict[str, str], platform: Any
+    session: AsyncSession, campaign: Campaign, audience: dict[str, str], peers: PeerServices
 ) -> dict[str, Any]:
     """What a launch now would do with each profile of the audience: skip (and why), hold out, keep waiting for an
     A/B winner, or send which variant — by the same eligibility and assignment functions the launch runs."""
@@ -45,7 +48,7 @@ async def preflight(
     skipped, arms = Counter[str](), Counter[str]()
     now = utcnow()
     for start in range(0, len(todo), PROFILES_PER_CALL):
-        profiles = await platform.profiles(todo[start : start + PROFILES_PER_CALL])
+        profiles = await peers.profiles(todo[start : start + PROFILES_PER_CALL])
         reasons = await skip_reasons(session, campaign, profiles, now)
         for profile in profiles:
             reason = reasons[profile["id"]]

@@ -25,6 +25,95 @@ export type AbTest = {
 };
 
 /**
+ * ArmReport
+ *
+ * One arm's figures (a variant, the holdout, or a segment's treated or held-out share): rates over delivered
+ * mail, conversions over assigned users.
+ */
+export type ArmReport = {
+    /**
+     * Users
+     */
+    users: number;
+    /**
+     * Sent
+     */
+    sent: number;
+    /**
+     * Failed
+     */
+    failed: number;
+    /**
+     * Human Opens
+     */
+    human_opens: number;
+    /**
+     * Machine Opens
+     */
+    machine_opens: number;
+    /**
+     * Clicks
+     */
+    clicks: number;
+    /**
+     * Unsubscribes
+     */
+    unsubscribes: number;
+    /**
+     * Conversions
+     */
+    conversions: number;
+    /**
+     * Revenue
+     */
+    revenue: number;
+    /**
+     * Delivered
+     */
+    delivered: number;
+    /**
+     * Open Rate
+     */
+    open_rate: number | null;
+    /**
+     * Click Rate
+     */
+    click_rate: number | null;
+    /**
+     * Conversion Rate
+     */
+    conversion_rate: number | null;
+    /**
+     * Revenue Per Recipient
+     */
+    revenue_per_recipient: number | null;
+};
+
+/**
+ * Attributed
+ *
+ * Conversions and revenue credited to the campaign by an attribution model.
+ */
+export type Attributed = {
+    /**
+     * Model
+     */
+    model: string;
+    /**
+     * Window Days
+     */
+    window_days: number;
+    /**
+     * Conversions
+     */
+    conversions: number;
+    /**
+     * Revenue
+     */
+    revenue: number;
+};
+
+/**
  * Attribution
  *
  * How conversions inside the window after a send are credited.
@@ -66,6 +155,54 @@ export type AudienceSize = {
      * Size
      */
     size: number;
+};
+
+/**
+ * BayesianResult
+ *
+ * A posterior for the lift: mean, credible interval, chance to beat control and each arm's risk.
+ */
+export type BayesianResult = {
+    /**
+     * Lift
+     */
+    lift: number;
+    /**
+     * Ci Low
+     */
+    ci_low: number;
+    /**
+     * Ci High
+     */
+    ci_high: number;
+    /**
+     * Std Error
+     */
+    std_error: number;
+    /**
+     * Chance To Win
+     */
+    chance_to_win: number;
+    /**
+     * Risk Control
+     */
+    risk_control: number;
+    /**
+     * Risk Variant
+     */
+    risk_variant: number;
+    /**
+     * Relative
+     */
+    relative: boolean;
+    /**
+     * Computable
+     */
+    computable?: boolean;
+    /**
+     * Reason
+     */
+    reason?: string;
 };
 
 /**
@@ -124,6 +261,103 @@ export type BeforeAfter = {
      * Computed At
      */
     computed_at: string;
+};
+
+/**
+ * BetweenVariants
+ *
+ * A variant against the first (control): relative lift of the conversion rate, chance to beat it and risk.
+ */
+export type BetweenVariants = {
+    /**
+     * Control
+     */
+    control: string;
+    /**
+     * Variant Id
+     */
+    variant_id: string;
+    conversion_rate: LiftResult;
+    /**
+     * Chance To Beat Control
+     */
+    chance_to_beat_control: number;
+    /**
+     * Risk
+     */
+    risk: {
+        [key: string]: number;
+    };
+    bayesian: BayesianResult;
+};
+
+/**
+ * BrandRow
+ *
+ * Us or one competitor in a period.
+ */
+export type BrandRow = {
+    /**
+     * Brand
+     */
+    brand: string;
+    /**
+     * Is Us
+     */
+    is_us: boolean;
+    /**
+     * Posts Published
+     */
+    posts_published: number;
+    /**
+     * Posts Per Week
+     */
+    posts_per_week: number | null;
+    /**
+     * Content Mix
+     */
+    content_mix: {
+        [key: string]: number | null;
+    };
+    /**
+     * Impressions
+     */
+    impressions: number;
+    /**
+     * Reach
+     */
+    reach: number;
+    /**
+     * Engagements
+     */
+    engagements: number;
+    /**
+     * Engagement Rate By Reach
+     */
+    engagement_rate_by_reach: number | null;
+    /**
+     * Engagement Rate By Impressions
+     */
+    engagement_rate_by_impressions: number | null;
+    /**
+     * Engagement Rate By Followers
+     */
+    engagement_rate_by_followers: number | null;
+    /**
+     * Mentions
+     */
+    mentions: number;
+    /**
+     * Mentions By Platform
+     */
+    mentions_by_platform: {
+        [key: string]: number;
+    };
+    /**
+     * Share Of Voice
+     */
+    share_of_voice: number | null;
+    followers: FollowerGrowth;
 };
 
 /**
@@ -401,6 +635,33 @@ export type CampaignUpdate = {
 };
 
 /**
+ * CompetitorsReport
+ *
+ * Us and each competitor side by side, and how many mentions named a tracked brand or another.
+ */
+export type CompetitorsReport = {
+    /**
+     * From
+     */
+    from: string | null;
+    /**
+     * To
+     */
+    to: string | null;
+    us: OurHandles;
+    /**
+     * Brands
+     */
+    brands: Array<BrandRow>;
+    /**
+     * Mentions
+     */
+    mentions: {
+        [key: string]: number;
+    };
+};
+
+/**
  * ConsumerProgress
  *
  * One consumer group of this process.
@@ -492,6 +753,280 @@ export type ContentReview = {
      * Status
      */
     status: 'approved' | 'rejected';
+};
+
+/**
+ * ContestReport
+ *
+ * A contest's participants, people reached, participation rate, user content by review status and posts.
+ */
+export type ContestReport = {
+    /**
+     * Contest Id
+     */
+    contest_id: string;
+    /**
+     * Entries
+     */
+    entries: number;
+    /**
+     * Participants
+     */
+    participants: number;
+    /**
+     * People Reached
+     */
+    people_reached: number;
+    /**
+     * People Reached From
+     */
+    people_reached_from: string;
+    /**
+     * Participation Rate
+     */
+    participation_rate: number | null;
+    /**
+     * User Content
+     */
+    user_content: {
+        [key: string]: number;
+    };
+    posts: SocialTotals;
+};
+
+/**
+ * DailyEngagement
+ *
+ * Our posts' figures on one day.
+ */
+export type DailyEngagement = {
+    /**
+     * Impressions
+     */
+    impressions: number;
+    /**
+     * Reach
+     */
+    reach: number;
+    /**
+     * Likes
+     */
+    likes: number;
+    /**
+     * Comments
+     */
+    comments: number;
+    /**
+     * Shares
+     */
+    shares: number;
+    /**
+     * Saves
+     */
+    saves: number;
+    /**
+     * Clicks
+     */
+    clicks: number;
+    /**
+     * Date
+     */
+    date: string;
+    /**
+     * Engagements
+     */
+    engagements: number;
+    /**
+     * Ctr
+     */
+    ctr: number | null;
+    /**
+     * Engagement Rate By Reach
+     */
+    engagement_rate_by_reach: number | null;
+    /**
+     * Engagement Rate By Impressions
+     */
+    engagement_rate_by_impressions: number | null;
+    /**
+     * Virality Rate
+     */
+    virality_rate: number | null;
+};
+
+/**
+ * EngagementReport
+ *
+ * Engagement per group (a group's figures, or profiles' figures of a segment for `by=segment`), in total,
+ * day by day, and the top content.
+ */
+export type EngagementReport = {
+    /**
+     * From
+     */
+    from: string | null;
+    /**
+     * To
+     */
+    to: string | null;
+    /**
+     * By
+     */
+    by: 'post' | 'content_type' | 'platform' | 'campaign' | 'segment';
+    /**
+     * Engagement
+     */
+    engagement: {
+        [key: string]: string;
+    };
+    /**
+     * Groups
+     */
+    groups: Array<{
+        [key: string]: unknown;
+    }>;
+    /**
+     * Total
+     */
+    total: {
+        [key: string]: unknown;
+    } | null;
+    /**
+     * Daily
+     */
+    daily: Array<DailyEngagement>;
+    /**
+     * Top Content
+     */
+    top_content: Array<TopPost>;
+};
+
+/**
+ * ExportPush
+ *
+ * An audience export's push status: null (not pushed), `ok` or `failed` with the error.
+ */
+export type ExportPush = {
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Pushed
+     */
+    pushed: string | null;
+    /**
+     * Push Error
+     */
+    push_error: string | null;
+};
+
+/**
+ * ExportRead
+ *
+ * An audience export: its size, what changed since the one before, and its push status.
+ */
+export type ExportRead = {
+    /**
+     * Id
+     */
+    id: string;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Rows
+     */
+    rows: number;
+    /**
+     * Added
+     */
+    added: number;
+    /**
+     * Removed
+     */
+    removed: number;
+    /**
+     * Pushed
+     */
+    pushed: string | null;
+    /**
+     * Push Error
+     */
+    push_error: string | null;
+};
+
+/**
+ * ExposurePage
+ *
+ * A page of exposures; `next_cursor` is null on the last page.
+ */
+export type ExposurePage = {
+    /**
+     * Items
+     */
+    items: Array<ExposureRead>;
+    /**
+     * Next Cursor
+     */
+    next_cursor: number | null;
+};
+
+/**
+ * ExposureRead
+ *
+ * What a campaign did to one profile.
+ */
+export type ExposureRead = {
+    /**
+     * Profile Id
+     */
+    profile_id: string;
+    /**
+     * Outcome
+     */
+    outcome: string;
+    /**
+     * Variant Id
+     */
+    variant_id: string | null;
+    /**
+     * Reason
+     */
+    reason: string | null;
+    /**
+     * Segment Id
+     */
+    segment_id: string | null;
+    /**
+     * At
+     */
+    at: string;
+};
+
+/**
+ * FollowerGrowth
+ *
+ * First and last follower count in a period, summed over accounts, and the growth.
+ */
+export type FollowerGrowth = {
+    /**
+     * Start
+     */
+    start: number | null;
+    /**
+     * End
+     */
+    end: number | null;
+    /**
+     * Growth
+     */
+    growth: number | null;
+    /**
+     * Growth Rate
+     */
+    growth_rate: number | null;
 };
 
 /**
@@ -653,6 +1188,68 @@ export type InfluencerRead = {
 };
 
 /**
+ * InfluencerReport
+ *
+ * An influencer's posts, follower growth, and what their codes and UTM campaigns brought.
+ */
+export type InfluencerReport = {
+    /**
+     * From
+     */
+    from: string | null;
+    /**
+     * To
+     */
+    to: string | null;
+    /**
+     * Influencer Id
+     */
+    influencer_id: string;
+    posts: SocialTotals;
+    followers: FollowerGrowth;
+    /**
+     * Sessions
+     */
+    sessions: number;
+    /**
+     * Signups
+     */
+    signups: number;
+    /**
+     * Orders
+     */
+    orders: number;
+    /**
+     * Revenue
+     */
+    revenue: number;
+    /**
+     * Signup Rate
+     */
+    signup_rate: number | null;
+    /**
+     * Order Rate
+     */
+    order_rate: number | null;
+    /**
+     * Attributed By
+     */
+    attributed_by: {
+        [key: string]: Array<string>;
+    };
+};
+
+/**
+ * LiftPair
+ *
+ * A lift, relative and absolute.
+ */
+export type LiftPair = {
+    relative: LiftResult;
+    absolute: LiftResult;
+};
+
+/**
  * LiftResult
  *
  * A frequentist lift estimate with its confidence interval and two-sided p-value.
@@ -738,6 +1335,38 @@ export type LostRecords = {
      * Detected At
      */
     detected_at: string;
+};
+
+/**
+ * NotComputable
+ *
+ * A figure that cannot be computed yet, and why.
+ */
+export type NotComputable = {
+    /**
+     * Computable
+     */
+    computable: false;
+    /**
+     * Reason
+     */
+    reason: string;
+};
+
+/**
+ * OurHandles
+ *
+ * Our handles in a competitor report, and where they came from.
+ */
+export type OurHandles = {
+    /**
+     * Handles
+     */
+    handles: Array<string>;
+    /**
+     * From
+     */
+    from: string;
 };
 
 /**
@@ -1088,6 +1717,38 @@ export type RowError = {
 };
 
 /**
+ * SampleRatio
+ *
+ * Whether the arms' sizes match the configured shares (a mismatch below p = 0.001).
+ */
+export type SampleRatio = {
+    /**
+     * Computable
+     */
+    computable: true;
+    /**
+     * Arms
+     */
+    arms: Array<string>;
+    /**
+     * Users
+     */
+    users: Array<number>;
+    /**
+     * Expected Shares
+     */
+    expected_shares: Array<number>;
+    /**
+     * P Value
+     */
+    p_value: number;
+    /**
+     * Mismatch
+     */
+    mismatch: boolean;
+};
+
+/**
  * Schedule
  *
  * When to send: on launch, at a time, or to each profile as it enters a target segment.
@@ -1153,6 +1814,22 @@ export type ScoreRead = {
 };
 
 /**
+ * SegmentAudience
+ *
+ * How many profiles of a segment campaigns can target now.
+ */
+export type SegmentAudience = {
+    /**
+     * Segment Id
+     */
+    segment_id: string;
+    /**
+     * Size
+     */
+    size: number;
+};
+
+/**
  * SegmentPerformance
  *
  * A segment with a goal and every non-draft campaign that targeted it; `met` is null until one measured.
@@ -1178,6 +1855,72 @@ export type SegmentPerformance = {
 };
 
 /**
+ * SegmentResult
+ *
+ * One target segment: treated against held out, with the lift (or why it cannot be computed).
+ */
+export type SegmentResult = {
+    /**
+     * Segment Id
+     */
+    segment_id: string;
+    treated: ArmReport;
+    holdout: ArmReport;
+    conversion_rate?: LiftPair | null;
+    revenue_per_user?: LiftPair | null;
+    /**
+     * Incremental Conversions
+     */
+    incremental_conversions?: number | null;
+    /**
+     * Incremental Revenue
+     */
+    incremental_revenue?: number | null;
+    /**
+     * Computable
+     */
+    computable?: false | null;
+    /**
+     * Reason
+     */
+    reason?: string | null;
+};
+
+/**
+ * SegmentResults
+ *
+ * Results per target segment (`by=segment`).
+ */
+export type SegmentResults = {
+    /**
+     * Campaign Id
+     */
+    campaign_id: string;
+    /**
+     * Goal Event
+     */
+    goal_event: string;
+    /**
+     * Attribution
+     */
+    attribution: {
+        [key: string]: unknown;
+    };
+    /**
+     * Sequential
+     */
+    sequential: boolean;
+    /**
+     * By
+     */
+    by: 'segment';
+    /**
+     * Segments
+     */
+    segments: Array<SegmentResult>;
+};
+
+/**
  * SegmentsPerformance
  *
  * Every segment that has a goal, against what the campaigns measured.
@@ -1187,6 +1930,78 @@ export type SegmentsPerformance = {
      * Segments
      */
     segments: Array<SegmentPerformance>;
+};
+
+/**
+ * SocialTotals
+ *
+ * Summed metrics of some posts and their rates (null when there is nothing to divide by).
+ */
+export type SocialTotals = {
+    /**
+     * Impressions
+     */
+    impressions: number;
+    /**
+     * Reach
+     */
+    reach: number;
+    /**
+     * Likes
+     */
+    likes: number;
+    /**
+     * Comments
+     */
+    comments: number;
+    /**
+     * Shares
+     */
+    shares: number;
+    /**
+     * Saves
+     */
+    saves: number;
+    /**
+     * Clicks
+     */
+    clicks: number;
+    /**
+     * Posts
+     */
+    posts: number;
+    /**
+     * Followers
+     */
+    followers: number;
+    /**
+     * Engagements
+     */
+    engagements: number;
+    /**
+     * Ctr
+     */
+    ctr: number | null;
+    /**
+     * Engagement Rate By Reach
+     */
+    engagement_rate_by_reach: number | null;
+    /**
+     * Engagement Rate By Impressions
+     */
+    engagement_rate_by_impressions: number | null;
+    /**
+     * Engagement Rate By Followers
+     */
+    engagement_rate_by_followers: number | null;
+    /**
+     * Amplification Rate
+     */
+    amplification_rate: number | null;
+    /**
+     * Virality Rate
+     */
+    virality_rate: number | null;
 };
 
 /**
@@ -1215,6 +2030,18 @@ export type SurveyCreate = {
      * Product Id
      */
     product_id?: string | null;
+};
+
+/**
+ * SurveyLink
+ *
+ * The signed URL of a survey's hosted page for one person.
+ */
+export type SurveyLink = {
+    /**
+     * Url
+     */
+    url: string;
 };
 
 /**
@@ -1355,6 +2182,46 @@ export type TestSent = {
 };
 
 /**
+ * TopPost
+ *
+ * One of the best posts by engagement rate by reach, with the start of its text.
+ */
+export type TopPost = {
+    /**
+     * Platform
+     */
+    platform: string;
+    /**
+     * Post Id
+     */
+    post_id: string;
+    /**
+     * Content Type
+     */
+    content_type: string;
+    /**
+     * Campaign
+     */
+    campaign: string | null;
+    /**
+     * Text
+     */
+    text: string;
+    /**
+     * Reach
+     */
+    reach: number;
+    /**
+     * Engagements
+     */
+    engagements: number;
+    /**
+     * Engagement Rate By Reach
+     */
+    engagement_rate_by_reach: number | null;
+};
+
+/**
  * TopicProgress
  *
  * One consumed topic: partitions held, records not yet applied, and the newest record time applied.
@@ -1444,6 +2311,144 @@ export type VariantPlan = {
      * Recipients
      */
     recipients: number;
+};
+
+/**
+ * VariantReport
+ *
+ * A variant's figures.
+ */
+export type VariantReport = {
+    /**
+     * Users
+     */
+    users: number;
+    /**
+     * Sent
+     */
+    sent: number;
+    /**
+     * Failed
+     */
+    failed: number;
+    /**
+     * Human Opens
+     */
+    human_opens: number;
+    /**
+     * Machine Opens
+     */
+    machine_opens: number;
+    /**
+     * Clicks
+     */
+    clicks: number;
+    /**
+     * Unsubscribes
+     */
+    unsubscribes: number;
+    /**
+     * Conversions
+     */
+    conversions: number;
+    /**
+     * Revenue
+     */
+    revenue: number;
+    /**
+     * Delivered
+     */
+    delivered: number;
+    /**
+     * Open Rate
+     */
+    open_rate: number | null;
+    /**
+     * Click Rate
+     */
+    click_rate: number | null;
+    /**
+     * Conversion Rate
+     */
+    conversion_rate: number | null;
+    /**
+     * Revenue Per Recipient
+     */
+    revenue_per_recipient: number | null;
+    /**
+     * Variant Id
+     */
+    variant_id: string;
+    /**
+     * Name
+     */
+    name: string;
+};
+
+/**
+ * VariantResults
+ *
+ * Results per variant and the holdout (`by=variant`).
+ */
+export type VariantResults = {
+    /**
+     * Campaign Id
+     */
+    campaign_id: string;
+    /**
+     * Goal Event
+     */
+    goal_event: string;
+    /**
+     * Attribution
+     */
+    attribution: {
+        [key: string]: unknown;
+    };
+    /**
+     * Sequential
+     */
+    sequential: boolean;
+    /**
+     * By
+     */
+    by: 'variant';
+    /**
+     * Variants
+     */
+    variants: Array<VariantReport>;
+    holdout: ArmReport | null;
+    /**
+     * Versus Holdout
+     */
+    versus_holdout: VersusHoldout | NotComputable | null;
+    /**
+     * Between Variants
+     */
+    between_variants: Array<BetweenVariants>;
+    /**
+     * Sample Ratio
+     */
+    sample_ratio: SampleRatio | NotComputable;
+    attributed: Attributed;
+};
+
+/**
+ * VersusHoldout
+ *
+ * Everyone sent to against the holdout: conversion rate and revenue per user, and what the campaign added.
+ */
+export type VersusHoldout = {
+    conversion_rate: LiftPair;
+    revenue_per_user: LiftPair;
+    /**
+     * Incremental Conversions
+     */
+    incremental_conversions: number;
+    /**
+     * Incremental Revenue
+     */
+    incremental_revenue: number;
 };
 
 export type HealthData = {
@@ -1875,9 +2880,11 @@ export type GetResultsResponses = {
      *
      * Successful Response
      */
-    200: {
-        [key: string]: unknown;
-    };
+    200: ({
+        by: 'variant';
+    } & VariantResults) | ({
+        by: 'segment';
+    } & SegmentResults);
 };
 
 export type GetResultsResponse = GetResultsResponses[keyof GetResultsResponses];
@@ -1980,13 +2987,9 @@ export type ListExposuresError = ListExposuresErrors[keyof ListExposuresErrors];
 
 export type ListExposuresResponses = {
     /**
-     * Response List Exposures V1 Campaigns  Campaign Id  Exposures Get
-     *
      * Successful Response
      */
-    200: {
-        [key: string]: unknown;
-    };
+    200: ExposurePage;
 };
 
 export type ListExposuresResponse = ListExposuresResponses[keyof ListExposuresResponses];
@@ -2018,9 +3021,7 @@ export type ListExportsResponses = {
      *
      * Successful Response
      */
-    200: Array<{
-        [key: string]: unknown;
-    }>;
+    200: Array<ExportRead>;
 };
 
 export type ListExportsResponse = ListExportsResponses[keyof ListExportsResponses];
@@ -2029,13 +3030,13 @@ export type PushExportData = {
     body?: never;
     path: {
         /**
-         * Campaign Id
-         */
-        campaign_id: string;
-        /**
          * Export Id
          */
         export_id: string;
+        /**
+         * Campaign Id
+         */
+        campaign_id: string;
     };
     query?: never;
     url: '/v1/campaigns/{campaign_id}/exports/{export_id}/push';
@@ -2052,13 +3053,9 @@ export type PushExportError = PushExportErrors[keyof PushExportErrors];
 
 export type PushExportResponses = {
     /**
-     * Response Push Export V1 Campaigns  Campaign Id  Exports  Export Id  Push Post
-     *
      * Successful Response
      */
-    200: {
-        [key: string]: unknown;
-    };
+    200: ExportPush;
 };
 
 export type PushExportResponse = PushExportResponses[keyof PushExportResponses];
@@ -2143,13 +3140,9 @@ export type GetAudienceSize2Error = GetAudienceSize2Errors[keyof GetAudienceSize
 
 export type GetAudienceSize2Responses = {
     /**
-     * Response Get Audience Size V1 Audiences  Segment Id  Size Get
-     *
      * Successful Response
      */
-    200: {
-        [key: string]: number | string;
-    };
+    200: SegmentAudience;
 };
 
 export type GetAudienceSize2Response = GetAudienceSize2Responses[keyof GetAudienceSize2Responses];
@@ -2307,13 +3300,9 @@ export type GetEngagementError = GetEngagementErrors[keyof GetEngagementErrors];
 
 export type GetEngagementResponses = {
     /**
-     * Response Get Engagement V1 Social Engagement Get
-     *
      * Successful Response
      */
-    200: {
-        [key: string]: unknown;
-    };
+    200: EngagementReport;
 };
 
 export type GetEngagementResponse = GetEngagementResponses[keyof GetEngagementResponses];
@@ -2355,13 +3344,9 @@ export type GetCompetitorsError = GetCompetitorsErrors[keyof GetCompetitorsError
 
 export type GetCompetitorsResponses = {
     /**
-     * Response Get Competitors V1 Social Competitors Get
-     *
      * Successful Response
      */
-    200: {
-        [key: string]: unknown;
-    };
+    200: CompetitorsReport;
 };
 
 export type GetCompetitorsResponse = GetCompetitorsResponses[keyof GetCompetitorsResponses];
@@ -2475,13 +3460,9 @@ export type GetInfluencerReportError = GetInfluencerReportErrors[keyof GetInflue
 
 export type GetInfluencerReportResponses = {
     /**
-     * Response Get Influencer Report V1 Influencers  Influencer Id  Report Get
-     *
      * Successful Response
      */
-    200: {
-        [key: string]: unknown;
-    };
+    200: InfluencerReport;
 };
 
 export type GetInfluencerReportResponse = GetInfluencerReportResponses[keyof GetInfluencerReportResponses];
@@ -2516,13 +3497,9 @@ export type GetContestError = GetContestErrors[keyof GetContestErrors];
 
 export type GetContestResponses = {
     /**
-     * Response Get Contest V1 Social Contests  Contest Id  Get
-     *
      * Successful Response
      */
-    200: {
-        [key: string]: unknown;
-    };
+    200: ContestReport;
 };
 
 export type GetContestResponse = GetContestResponses[keyof GetContestResponses];
@@ -2732,13 +3709,9 @@ export type GetSurveyLinkError = GetSurveyLinkErrors[keyof GetSurveyLinkErrors];
 
 export type GetSurveyLinkResponses = {
     /**
-     * Response Get Survey Link V1 Surveys  Survey Id  Link Get
-     *
      * Successful Response
      */
-    200: {
-        [key: string]: string;
-    };
+    200: SurveyLink;
 };
 
 export type GetSurveyLinkResponse = GetSurveyLinkResponses[keyof GetSurveyLinkResponses];

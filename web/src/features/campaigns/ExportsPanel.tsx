@@ -17,7 +17,7 @@ function csvHref(campaignId: string, exportId: string, platform: "google_ads" | 
 }
 
 function PushStatus({ row }: { row: AudienceExport }) {
-  if (row.pushed) return <Badge color="teal" variant="light">pushed</Badge>;
+  if (row.pushed === "ok") return <Badge color="teal" variant="light">pushed</Badge>;
   if (row.push_error) {
     return (
       <Text size="xs" c="red.8" title={row.push_error} lineClamp={2}>
@@ -42,7 +42,7 @@ function RetryPush({ campaignId, row }: { campaignId: string; row: AudienceExpor
         loading={push.isPending}
         onClick={() => push.mutate({ path: { campaign_id: campaignId, export_id: row.id } })}
       >
-        {row.pushed ? "Push again" : "Retry push"}
+        {row.pushed === "ok" ? "Push again" : "Retry push"}
       </Button>
       {push.isError ? (
         <Text size="xs" c="red.8" role="alert">

@@ -10,7 +10,6 @@ import { ScrollTable } from "../../components/ScrollTable";
 import { AnchorLink } from "../../components/links";
 import { Empty, QueryState } from "../../components/QueryState";
 import { OUTCOME_VALUES, outcomeLabel, reasonLabel } from "./reasons";
-import type { ExposurePage } from "./shapes";
 
 type Outcome = NonNullable<NonNullable<ListExposuresData["query"]>["outcome"]>;
 
@@ -20,7 +19,6 @@ export function ExposuresTable({ campaignId, variantName }: { campaignId: string
   const cursor = cursors[cursors.length - 1];
   const exposures = useQuery({
     ...listExposuresOptions({ path: { campaign_id: campaignId }, query: { outcome, cursor, limit: 50 } }),
-    select: (d) => d as unknown as ExposurePage,
   });
   return (
     <Stack gap="sm">

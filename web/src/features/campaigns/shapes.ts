@@ -1,31 +1,11 @@
-// Shapes of the campaigns service's answers that its OpenAPI document leaves untyped (`dict[str, Any]`), written
-// from services/campaigns/results.py and api.py (`campaign_results`, `_versus_holdout`, `_between`, `_srm`,
-// `_attributed`, exposures and exports).
+// Shapes of the campaigns service's results written by hand where they are more precise than the generated client
+// (lifts always carry every field; `computable: false` answers as a separate type), from services/campaigns/results.py
+// (`campaign_results`, `_versus_holdout`, `_between`, `_srm`, `_attributed`). Typed rows come from the client.
 
-import type { LiftResult } from "../../client/campaigns";
+import type { ArmReport, ExportRead, LiftResult, VariantReport } from "../../client/campaigns";
 
-/** One arm's figures (a variant, the holdout, or a segment's treated / holdout share): `Arm.report()`. */
-export interface ArmReport {
-  users: number;
-  sent: number;
-  failed: number;
-  delivered: number;
-  human_opens: number;
-  machine_opens: number;
-  clicks: number;
-  unsubscribes: number;
-  conversions: number;
-  revenue: number;
-  open_rate: number | null;
-  click_rate: number | null;
-  conversion_rate: number | null;
-  revenue_per_recipient: number | null;
-}
-
-export interface VariantReport extends ArmReport {
-  variant_id: string;
-  name: string;
-}
+/** One arm's figures (a variant, the holdout, or a segment's treated / holdout share), and a variant's. */
+export type { ArmReport, VariantReport };
 
 /** A frequentist lift (stats.LiftResult; its defaults make two fields optional in the document, always sent). */
 export type Lift = Required<LiftResult>;
@@ -97,31 +77,8 @@ export interface SegmentResults {
   segments: SegmentResult[];
 }
 
-export interface Exposure {
-  profile_id: string;
-  outcome: string;
-  variant_id: string | null;
-  reason: string | null;
-  segment_id: string | null;
-  at: string;
-}
-
-/** GET /v1/campaigns/{id}/exposures. */
-export interface ExposurePage {
-  items: Exposure[];
-  next_cursor: number | null;
-}
-
-/** One row of GET /v1/campaigns/{id}/exports. */
-export interface AudienceExport {
-  id: string;
-  created_at: string;
-  rows: number;
-  added: number;
-  removed: number;
-  pushed: boolean | null;
-  push_error: string | null;
-}
+/** One row of GET /v1/campaigns/{id}/exports (typed by the API now). */
+export type AudienceExport = ExportRead;
 
 /** `lift` of a campaign summary: the relative lift of the conversion rate against the holdout. */
 export type SummaryLift = Lift;

@@ -1,31 +1,21 @@
-// Shapes of the campaigns service's social answers that its OpenAPI document leaves untyped (`dict[str, Any]`),
-// written from services/campaigns/social.py (`Totals.report`, `engagement_report`, `segment_engagement`) and
-// influencers.py (`influencer_report`, `competitors_report`).
+// Shapes of the campaigns service's social answers: the rows the API types come from the generated client; the
+// reports whose groups differ by `by` (post figures, or profiles' rows for segments) and the small fixed objects are
+// written from services/campaigns/social/ (`service.engagement_report`, `influencers.influencer_report`, `competitors`).
+import type {
+  BrandRow,
+  DailyEngagement,
+  FollowerGrowth,
+  InfluencerReport as GeneratedInfluencerReport,
+  SocialTotals,
+  TopPost,
+} from "../../client/campaigns/types.gen";
 import type { EngagementRead } from "../../client/profiles/types.gen";
 
-/** Summed daily metrics of some posts (`social.COUNTS`). */
-export interface PostCounts {
-  impressions: number;
-  reach: number;
-  likes: number;
-  comments: number;
-  shares: number;
-  saves: number;
-  clicks: number;
-}
+/** Rows the API types now: counts, totals, days, top posts, a brand of the competitor report, follower growth. */
+export type { BrandRow, DailyEngagement, FollowerGrowth, SocialTotals, TopPost };
 
-/** Counts and rates of some posts (`Totals.report()`). */
-export interface SocialTotals extends PostCounts {
-  posts: number;
-  followers: number;
-  engagements: number;
-  ctr: number | null;
-  engagement_rate_by_reach: number | null;
-  engagement_rate_by_impressions: number | null;
-  engagement_rate_by_followers: number | null;
-  amplification_rate: number | null;
-  virality_rate: number | null;
-}
+/** Summed daily metrics of some posts (`social.COUNTS`). */
+export type PostCounts = Pick<SocialTotals, "impressions" | "reach" | "likes" | "comments" | "shares" | "saves" | "clicks">;
 
 /** A group of `by=post|content_type|platform|campaign`: its key, post details for `by=post`, and its figures. */
 export interface EngagementGroup extends SocialTotals {
@@ -43,26 +33,6 @@ export interface SegmentEngagement extends EngagementRead {
   segment_id?: string;
 }
 
-export interface DailyEngagement extends PostCounts {
-  date: string;
-  engagements: number;
-  ctr: number | null;
-  engagement_rate_by_reach: number | null;
-  engagement_rate_by_impressions: number | null;
-  virality_rate: number | null;
-}
-
-export interface TopPost {
-  platform: string;
-  post_id: string;
-  content_type: string;
-  campaign: string | null;
-  text: string;
-  reach: number;
-  engagements: number;
-  engagement_rate_by_reach: number | null;
-}
-
 /** GET /v1/social/engagement. */
 export interface EngagementReport {
   by: "post" | "content_type" | "platform" | "campaign" | "segment";
@@ -76,25 +46,6 @@ export interface EngagementReport {
   top_content: TopPost[];
 }
 
-/** One brand of GET /v1/social/competitors (`influencers._brand_row`). */
-export interface BrandRow {
-  brand: string;
-  is_us: boolean;
-  posts_published: number;
-  posts_per_week: number | null;
-  content_mix: Record<string, number | null>;
-  impressions: number;
-  reach: number;
-  engagements: number;
-  engagement_rate_by_reach: number | null;
-  engagement_rate_by_impressions: number | null;
-  engagement_rate_by_followers: number | null;
-  followers: FollowerGrowth;
-  mentions: number;
-  mentions_by_platform: Record<string, number>;
-  share_of_voice: number | null;
-}
-
 export interface CompetitorsReport {
   from: string | null;
   to: string | null;
@@ -103,25 +54,7 @@ export interface CompetitorsReport {
   mentions: { tracked: number; untracked: number };
 }
 
-export interface FollowerGrowth {
-  start: number | null;
-  end: number | null;
-  growth: number | null;
-  growth_rate: number | null;
-}
-
-/** GET /v1/influencers/{id}/report. */
-export interface InfluencerReport {
-  influencer_id: string;
-  from: string | null;
-  to: string | null;
-  posts: SocialTotals;
-  followers: FollowerGrowth;
-  sessions: number;
-  signups: number;
-  orders: number;
-  revenue: number;
-  signup_rate: number | null;
-  order_rate: number | null;
+/** GET /v1/influencers/{id}/report (the API types `attributed_by` as a map; it always has these two lists). */
+export type InfluencerReport = Omit<GeneratedInfluencerReport, "attributed_by"> & {
   attributed_by: { referral_codes: string[]; utm_campaigns: string[] };
-}
+};

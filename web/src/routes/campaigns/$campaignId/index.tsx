@@ -27,7 +27,7 @@ import { ExposuresTable } from "../../../features/campaigns/ExposuresTable";
 import { LinksTable } from "../../../features/campaigns/LinksTable";
 import { PreflightFigures } from "../../../features/campaigns/PreflightPanel";
 import { SegmentResultsTable } from "../../../features/campaigns/SegmentResultsTable";
-import type { AudienceExport, CampaignResults, SegmentResults } from "../../../features/campaigns/shapes";
+import type { CampaignResults, SegmentResults } from "../../../features/campaigns/shapes";
 import { RetentionUpliftPanel } from "../../../features/retention/RetentionUplift";
 
 export const Route = createFileRoute("/_console/campaigns/$campaignId/")({
@@ -175,7 +175,6 @@ function LinksSection({ campaignId }: { campaignId: string }) {
 function ExportsSection({ campaign }: { campaign: CampaignRead }) {
   const exports = useQuery({
     ...listExportsOptions({ path: { campaign_id: campaign.id } }),
-    select: (d) => d as unknown as AudienceExport[],
   });
   return (
     <Section title="Audience exports">

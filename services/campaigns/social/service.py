@@ -11,14 +11,17 @@ from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.campaigns.models import ContestEntry, SocialPost, SocialPostMetric, UserContent
+from services.campaigns.social.models import ContestEntry, SocialPost, SocialPostMetric, UserContent
 from shared.db import utcnow
 from shared.errors import Invalid, NotFound, Unavailable, field_error
+
+if TYPE_CHECKING:  # the HTTP client is the caller's; domain code only calls it
+    from services.campaigns.clients import PeerServices
 
 P, M = SocialPost, SocialPostMetric
 COUNTS = ("impressions", "reach", "likes", "comments", "shares", "saves", "clicks")
@@ -34,7 +37,7 @@ DEFINITION = {
 }
 TOP = 5
 DAILY = (*COUNTS, "engagements", "ctr", "engagement_rate_by_reach", "engagement_rate_by_impressions", "virality_rate")
-GROUPS = {"post": None, "content_type": "content_type", "platform": "platform", "campaign": "campaign"}
+GROUPS = {"post": None, "content_type": "content_type", "platform": "platform", "campaign": "utm_campaign"}
 
 
 def rate(part: float, whole: float) -> float | None:
@@ -129,7 +132,7 @@ class PostFigures:
     post_id: str
     author: str
     content_type: str
-    campaign: str | None
+    utm_campaign: str | None
     competitor: bool
     competitor_handle: str | None
     published_at: datetime
@@ -146,7 +149,7 @@ def _joined(query: Any) -> Any:
 
 async def post_figures(session: AsyncSession, period: Period, *conditions: Any) -> list[PostFigures]:
     """Every post matching the conditions that has metrics in the period, with its summed figures."""
-    info = (P.platform, P.post_id, P.author, P.content_type, P.campaign, P.competitor, P.competitor_handle,
+    info = (P.platform, P.post_id, P.author, P.content_type, P.utm_campaign, P.competitor, P.competitor_handle,
             P.published_at)  # fmt: skip
     sums = [func.coalesce(func.sum(getattr(M, name)), 0) for name in COUNTS]
     query = _joined(select(*info, *sums)).where(*period.days(M.date), *conditions).group_by(*info)
@@ -196,7 +199,7 @@ async def engagement_report(session: AsyncSession, period: Period, by: str) -> d
         first.setdefault(key, post)
     rows = [{"key": key, **_describe(first[key], by), **totals.report()} for key, totals in groups.items()]
     rows.sort(key=lambda r: (-r["engagements"], str(r["key"])))
-    return await _envelope(session, period, by, rows, _sum(p.totals for p in posts).report(), posts)
+    return await _envelope(session, period, by, rows, sum_totals(p.totals for p in posts).report(), posts)
 
 
 def _group_key(post: PostFigures, by: str) -> Any:
@@ -208,10 +211,10 @@ def _describe(post: PostFigures, by: str) -> dict[str, Any]:
     if by != "post":
         return {}
     return {"platform": post.platform, "post_id": post.post_id, "content_type": post.content_type,
-            "campaign": post.campaign, "published_at": post.published_at.isoformat()}  # fmt: skip
+            "campaign": post.utm_campaign, "published_at": post.published_at.isoformat()}  # fmt: skip
 
 
-def _sum(items: Iterable[Totals]) -> Totals:
+def sum_totals(items: Iterable[Totals]) -> Totals:
     total = Totals()
     for item in items:
         total.add(item)
@@ -246,18 +249,18 @@ async def _top(session: AsyncSession, posts: Sequence[PostFigures]) -> list[dict
         texts[(post.platform, post.post_id)] = await session.scalar(
             select(P.text).where(P.platform == post.platform, P.post_id == post.post_id)
         )
-    return [{"platform": p.platform, "post_id": p.post_id, "content_type": p.content_type, "campaign": p.campaign,
+    return [{"platform": p.platform, "post_id": p.post_id, "content_type": p.content_type, "campaign": p.utm_campaign,
              "text": (texts[(p.platform, p.post_id)] or "")[:280], "reach": p.totals.reach,
              "engagements": p.totals.engagements,
              "engagement_rate_by_reach": rate(p.totals.engagements, p.totals.reach)} for p in reached]  # fmt: skip
 
 
-async def segment_engagement(session: AsyncSession, platform: Any, period: Period) -> dict[str, Any]:
+async def segment_engagement(session: AsyncSession, peers: PeerServices, period: Period) -> dict[str, Any]:
     """Engagement per segment from profiles (people behind likes, shares, comments and ad clicks), in the same
     envelope as the other groupings (`daily` and `top_content` still from our posts)."""
     # Profiles reports a half-open range [from, to): open ends become the last 28 days, the last day included.
     end = (period.end or date.today()) + timedelta(days=1)
-    body = await platform.social_engagement(period.start or end - timedelta(days=29), end)
+    body = await peers.social_engagement(period.start or end - timedelta(days=29), end)
     segments = body.get("segments") if isinstance(body, dict) else None
     if not isinstance(segments, list) or not all(isinstance(s, dict) for s in segments):
         raise Unavailable("Profiles answered the segment report in an unexpected shape.")
@@ -273,10 +276,10 @@ async def contest_report(session: AsyncSession, contest_id: str, *, reach: int |
     entries, participants = (await session.execute(entered.where(ContestEntry.contest_id == contest_id))).one()
     statuses = select(UserContent.status, func.count()).where(UserContent.contest_id == contest_id)
     content = Counter({s: int(n) for s, n in await session.execute(statuses.group_by(UserContent.status))})
-    posts = await post_figures(session, Period(), P.campaign == contest_id, P.competitor.is_(False))
+    posts = await post_figures(session, Period(), P.utm_campaign == contest_id, P.competitor.is_(False))
     if not entries and not content and not posts:
         raise NotFound(f"Nothing is known of contest '{contest_id}': no entries, user content or posts.")
-    totals = _sum(p.totals for p in posts)
+    totals = sum_totals(p.totals for p in posts)
     reached = totals.reach if reach is None else reach
     return {
         "contest_id": contest_id,

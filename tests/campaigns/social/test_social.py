@@ -13,13 +13,15 @@ import orjson
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.campaigns import influencers, social
 from services.campaigns.app import create_app
 from services.campaigns.config import Settings
-from services.campaigns.consumer import handle_events
-from services.campaigns.models import Influencer, SocialPost, SocialPostMetric
-from services.campaigns.social_import import import_metrics, import_posts, record_social_events
-from services.campaigns.social_schemas import InfluencerCreate
+from services.campaigns.consumer import handle_events, tracked_events
+from services.campaigns.social import competitors, influencers
+from services.campaigns.social import service as social
+from services.campaigns.social.consumer import handle_tracked_events
+from services.campaigns.social.imports import import_metrics, import_posts
+from services.campaigns.social.models import Influencer, SocialPost, SocialPostMetric
+from services.campaigns.social.schemas import InfluencerCreate
 from shared.bus import EventBuffer
 from shared.consuming import Received
 from shared.errors import DomainError, NotFound
@@ -195,9 +197,9 @@ class TestCompetitors:
             tracked("Brand Mentioned", when=when, properties={"brand": "someone_else"}),
             tracked("Brand Mentioned", when=at(DAY1 - timedelta(days=30)), properties={"brand": "rival"}),
         ]
-        await record_social_events(session, mentions + mentions[:2])  # a redelivery changes nothing
-        period = influencers.competitor_period(DAY1, DAY1 + timedelta(days=13), DAY1)
-        report = await influencers.competitors_report(session, period, brand=[])
+        await handle_tracked_events(session, tracked_events(mentions + mentions[:2]))  # a redelivery changes nothing
+        period = competitors.competitor_period(DAY1, DAY1 + timedelta(days=13), DAY1)
+        report = await competitors.competitors_report(session, period, brand=[])
         us, rival = report["brands"]
         assert report["us"] == {"handles": ["tessera"], "from": "our posts' authors"}
         assert (us["is_us"], us["posts_published"], us["posts_per_week"], us["mentions"]) == (True, 3, 1.5, 3)
@@ -215,15 +217,17 @@ class TestCompetitors:
 
     async def test_brand_parameter_names_our_handles(self, session: AsyncSession) -> None:
         await engagement_fixture(session)
-        await record_social_events(session, [tracked("Brand Mentioned", when=at(DAY1), properties={"brand": "tess"})])
-        report = await influencers.competitors_report(session, social.Period(DAY1, DAY1), brand=["tess"])
+        await handle_tracked_events(
+            session, tracked_events([tracked("Brand Mentioned", when=at(DAY1), properties={"brand": "tess"})])
+        )
+        report = await competitors.competitors_report(session, social.Period(DAY1, DAY1), brand=["tess"])
         assert report["brands"][0]["mentions"] == 1 and report["brands"][0]["share_of_voice"] == 1.0
         assert report["brands"][0]["posts_per_week"] == 21.0  # three posts in one day
 
     def test_default_period_is_the_last_28_days(self) -> None:
         today = date(2026, 3, 31)
-        assert influencers.competitor_period(None, None, today) == social.Period(date(2026, 3, 4), today)
-        assert influencers.competitor_period(DAY1, None, today).end == DAY1 + timedelta(days=27)
+        assert competitors.competitor_period(None, None, today) == social.Period(date(2026, 3, 4), today)
+        assert competitors.competitor_period(DAY1, None, today).end == DAY1 + timedelta(days=27)
 
 
 class TestInfluencers:
@@ -269,7 +273,7 @@ class TestInfluencers:
                tracked("Content Submitted", when=at(DAY1), properties={"content_id": "x\x00" * 300, "url": 5}),
                tracked("Order Completed", when=at(DAY1), context={"campaign": {"name": "c"}},
                        properties={"revenue": "NaN"})]  # fmt: skip
-        await record_social_events(session, odd)
+        await handle_tracked_events(session, tracked_events(odd))
         content = await social.list_content(session, status="pending", contest_id=None, offset=0, limit=10)
         assert [len(c.id) for c in content[0]] == [200]
 
@@ -283,7 +287,7 @@ class TestContests:
         submitted = [tracked("Content Submitted", when=at(DAY1, h), properties={"content_id": f"{contest}-c{h}",
                      "contest_id": contest, "type": "Photo", "url": "https://x/1.jpg"}) for h in (1, 2)]  # fmt: skip
         loose = tracked("Content Submitted", when=at(DAY2), properties={"type": "video"})
-        await record_social_events(session, [*entered, *submitted, loose])
+        await handle_tracked_events(session, tracked_events([*entered, *submitted, loose]))
         report = await social.contest_report(session, contest, reach=None)
         assert (report["entries"], report["participants"], report["people_reached"]) == (3, 2, 100)
         assert report["participation_rate"] == 0.02 and report["posts"]["shares"] == 7
@@ -292,7 +296,7 @@ class TestContests:
 
         reviewed = await social.review_content(session, f"{contest}-c1", "approved")
         assert reviewed.status == "approved" and reviewed.reviewed_at is not None
-        await record_social_events(session, submitted)  # a redelivery does not undo the review
+        await handle_tracked_events(session, tracked_events(submitted))  # a redelivery does not undo the review
         assert (await social.contest_report(session, contest, reach=None))["user_content"]["approved"] == 1
         pending, _ = await social.list_content(session, status="pending", contest_id=None, offset=0, limit=10)
         assert [c.id for c in pending] == [loose["messageId"], f"{contest}-c2"]
@@ -394,3 +398,47 @@ class TestApi:
         report = await api.get(f"/v1/influencers/{created.json()['id']}/report", headers=ANALYST)
         assert report.status_code == 200 and report.json()["sessions"] == 0
         assert report.json()["followers"]["growth"] is None
+
+
+TOTALS = {"posts", *FIGURES, "engagements", "ctr", "engagement_rate_by_reach", "engagement_rate_by_impressions",
+          "engagement_rate_by_followers", "amplification_rate", "virality_rate"}  # fmt: skip
+
+
+class TestTypedAnswers:
+    """The reports have response models now; a real call answers exactly the keys it did before."""
+
+    async def test_reports_keep_their_keys(self, api: httpx.AsyncClient) -> None:
+        tag = uuid.uuid4().hex[:8]
+        posts = [post(f"{tag}a", campaign=f"k-{tag}"), post(f"{tag}r", author="@rival", competitor=True)]
+        assert (await api.post("/v1/social/posts", json=posts, headers=MARKETER)).status_code == 200
+        rows = [metric(p["post_id"], DAY1, impressions=10, reach=5, likes=1, followers=100) for p in posts]
+        assert (await api.post("/v1/social/metrics", json=rows, headers=MARKETER)).status_code == 200
+        get = lambda path, **params: api.get(path, params=params, headers=ANALYST)  # noqa: E731
+        engagement = (await get("/v1/social/engagement", by="post", **{"from": DAY1.isoformat()})).json()
+        assert set(engagement) == {"by", "from", "to", "engagement", "groups", "total", "daily", "top_content"}
+        assert set(engagement["groups"][0]) == TOTALS | {"key", "platform", "post_id", "content_type", "campaign",
+                                                         "published_at"}  # fmt: skip
+        assert set(engagement["total"]) == TOTALS and set((await get("/v1/social/engagement")).json()["groups"][0]) == (
+            TOTALS | {"key"}
+        )
+        assert set(engagement["daily"][0]) == {"date", *FIGURES[:-1], "engagements", "ctr", "engagement_rate_by_reach",
+                                               "engagement_rate_by_impressions", "virality_rate"}  # fmt: skip
+        assert set(engagement["top_content"][0]) == {"platform", "post_id", "content_type", "campaign", "text",
+                                                     "reach", "engagements", "engagement_rate_by_reach"}  # fmt: skip
+        competitors = (await get("/v1/social/competitors", to=DAY1.isoformat())).json()
+        assert set(competitors) == {"from", "to", "us", "brands", "mentions"} and set(competitors["us"]) == {
+            "handles",
+            "from",
+        }
+        assert set(competitors["brands"][0]) == {"brand", "is_us", "posts_published", "posts_per_week", "content_mix",
+            "impressions", "reach", "engagements", "engagement_rate_by_reach", "engagement_rate_by_impressions",
+            "engagement_rate_by_followers", "mentions", "mentions_by_platform", "share_of_voice", "followers"}  # fmt: skip
+        contest = (await get(f"/v1/social/contests/k-{tag}")).json()
+        assert set(contest) == {"contest_id", "entries", "participants", "people_reached", "people_reached_from",
+                                "participation_rate", "user_content", "posts"}  # fmt: skip
+        assert set(contest["posts"]) == TOTALS
+        created = await api.post("/v1/influencers", json=influencer_fields(handle=f"@i{tag}"), headers=MARKETER)
+        report = (await get(f"/v1/influencers/{created.json()['id']}/report")).json()
+        assert set(report) == {"influencer_id", "from", "to", "posts", "followers", "sessions", "signups", "orders",
+                               "revenue", "signup_rate", "order_rate", "attributed_by"}  # fmt: skip
+        assert set(report["followers"]) == {"start", "end", "growth", "growth_rate"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
@@ -49,7 +49,7 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_no_nul)]
 Handle = Annotated[Name, AfterValidator(_handle)]
 Code = Annotated[Name, AfterValidator(str.lower)]
-Platform = Annotated[
+SocialNetwork = Annotated[
     str, BeforeValidator(_lower), StringConstraints(min_length=1, max_length=40, pattern=r"^[a-z0-9_.\-]+$")
 ]
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
@@ -60,7 +60,7 @@ class PostRow(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    platform: Platform
+    platform: SocialNetwork
     post_id: Name
     author: Handle
     published_at: Annotated[datetime, AfterValidator(_aware)]
@@ -77,7 +77,7 @@ class MetricRow(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    platform: Platform
+    platform: SocialNetwork
     post_id: Name
     date: Annotated[date, AfterValidator(_day)]
     impressions: Count = 0
@@ -111,7 +111,7 @@ class InfluencerCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name
-    platform: Platform
+    platform: SocialNetwork
     handle: Handle
     referral_codes: list[Code] = Field(default_factory=list, max_length=100)
     utm_campaigns: list[Code] = Field(default_factory=list, max_length=100)
@@ -159,3 +159,148 @@ class ContentReview(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: ReviewStatus
+
+
+class PeriodBounds(BaseModel):
+    """The days a report covers (`from`, `to`: ISO dates, either open)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: str | None = Field(alias="from")
+    to: str | None
+
+
+class PostCounts(BaseModel):
+    """Summed daily metrics of some posts."""
+
+    impressions: int
+    reach: int
+    likes: int
+    comments: int
+    shares: int
+    saves: int
+    clicks: int
+
+
+class SocialTotals(PostCounts):
+    """Summed metrics of some posts and their rates (null when there is nothing to divide by)."""
+
+    posts: int
+    followers: int
+    engagements: int
+    ctr: float | None
+    engagement_rate_by_reach: float | None
+    engagement_rate_by_impressions: float | None
+    engagement_rate_by_followers: float | None
+    amplification_rate: float | None
+    virality_rate: float | None
+
+
+class DailyEngagement(PostCounts):
+    """Our posts' figures on one day."""
+
+    date: str
+    engagements: int
+    ctr: float | None
+    engagement_rate_by_reach: float | None
+    engagement_rate_by_impressions: float | None
+    virality_rate: float | None
+
+
+class TopPost(BaseModel):
+    """One of the best posts by engagement rate by reach, with the start of its text."""
+
+    platform: str
+    post_id: str
+    content_type: str
+    campaign: str | None
+    text: str
+    reach: int
+    engagements: int
+    engagement_rate_by_reach: float | None
+
+
+class EngagementReport(PeriodBounds):
+    """Engagement per group (a group's figures, or profiles' figures of a segment for `by=segment`), in total,
+    day by day, and the top content."""
+
+    by: Literal["post", "content_type", "platform", "campaign", "segment"]
+    engagement: dict[str, str]
+    groups: list[dict[str, Any]]  # Totals.report() and the key; `by=segment`: profiles' rows as profiles gives them
+    total: dict[str, Any] | None
+    daily: list[DailyEngagement]
+    top_content: list[TopPost]
+
+
+class FollowerGrowth(BaseModel):
+    """First and last follower count in a period, summed over accounts, and the growth."""
+
+    start: int | None
+    end: int | None
+    growth: int | None
+    growth_rate: float | None
+
+
+class BrandRow(BaseModel):
+    """Us or one competitor in a period."""
+
+    brand: str
+    is_us: bool
+    posts_published: int
+    posts_per_week: float | None
+    content_mix: dict[str, float | None]
+    impressions: int
+    reach: int
+    engagements: int
+    engagement_rate_by_reach: float | None
+    engagement_rate_by_impressions: float | None
+    engagement_rate_by_followers: float | None
+    mentions: int
+    mentions_by_platform: dict[str, int]
+    share_of_voice: float | None
+    followers: FollowerGrowth
+
+
+class OurHandles(BaseModel):
+    """Our handles in a competitor report, and where they came from."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    handles: list[str]
+    from_: str = Field(alias="from")
+
+
+class CompetitorsReport(PeriodBounds):
+    """Us and each competitor side by side, and how many mentions named a tracked brand or another."""
+
+    us: OurHandles
+    brands: list[BrandRow]
+    mentions: dict[str, int]
+
+
+class InfluencerReport(PeriodBounds):
+    """An influencer's posts, follower growth, and what their codes and UTM campaigns brought."""
+
+    influencer_id: str
+    posts: SocialTotals
+    followers: FollowerGrowth
+    sessions: int
+    signups: int
+    orders: int
+    revenue: float
+    signup_rate: float | None
+    order_rate: float | None
+    attributed_by: dict[str, list[str]]
+
+
+class ContestReport(BaseModel):
+    """A contest's participants, people reached, participation rate, user content by review status and posts."""
+
+    contest_id: str
+    entries: int
+    participants: int
+    people_reached: int
+    people_reached_from: str
+    participation_rate: float | None
+    user_content: dict[str, int]
+    posts: SocialTotals

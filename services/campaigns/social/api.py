@@ -10,15 +10,20 @@ import httpx
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi import status as http_status
 
-from services.campaigns import influencers, social, social_import
-from services.campaigns.social_schemas import (
+from services.campaigns.deps import PeersDep
+from services.campaigns.social import competitors, imports, influencers, service
+from services.campaigns.social.schemas import (
+    CompetitorsReport,
     ContentPage,
     ContentRead,
     ContentReview,
     ContentStatus,
+    ContestReport,
+    EngagementReport,
     ImportResult,
     InfluencerCreate,
     InfluencerRead,
+    InfluencerReport,
     MetricRow,
     PostRow,
 )
@@ -67,41 +72,41 @@ def _answer(result: dict[str, Any], response: Response) -> ImportResult:
 async def import_posts(request: Request, response: Response, session: SessionDep) -> ImportResult:
     """Import posts (ours or competitors') as a JSON list or CSV; 207 lists refused rows with line and reason."""
     body = await _read_body(request)
-    return _answer(await social_import.import_posts(session, body, _media_type(request)), response)
+    return _answer(await imports.import_posts(session, body, _media_type(request)), response)
 
 
 @router.post("/social/metrics", response_model=ImportResult, openapi_extra=_rows_body(MetricRow))
 async def import_metrics(request: Request, response: Response, session: SessionDep) -> ImportResult:
     """Import posts' daily metrics as a JSON list or CSV; 207 lists refused rows with line and reason."""
     body = await _read_body(request)
-    return _answer(await social_import.import_metrics(session, body, _media_type(request)), response)
+    return _answer(await imports.import_metrics(session, body, _media_type(request)), response)
 
 
-@router.get("/social/engagement")
+@router.get("/social/engagement", response_model=EngagementReport)
 async def get_engagement(
-    session: SessionDep, request: Request, by: Grouping = "platform", start: From = None, end: To = None
+    session: SessionDep, peers: PeersDep, by: Grouping = "platform", start: From = None, end: To = None
 ) -> dict[str, Any]:
     """Our posts' reach, impressions, interactions, CTR, engagement, amplification and virality rates per group;
     a daily trend; the top 5 posts by engagement rate by reach. `by=segment` asks profiles."""
-    period = social.Period(start, end)
+    period = service.Period(start, end)
     if by != "segment":
-        return await social.engagement_report(session, period, by)
+        return await service.engagement_report(session, period, by)
     try:
-        return await social.segment_engagement(session, request.app.state.runtime.extras["platform"], period)
+        return await service.segment_engagement(session, peers, period)
     except (httpx.HTTPError, ValueError) as exc:
         raise Unavailable(f"Profiles could not give the segment report ({type(exc).__name__}).") from exc
 
 
-@router.get("/social/competitors")
+@router.get("/social/competitors", response_model=CompetitorsReport)
 async def get_competitors(
     session: SessionDep, start: From = None, end: To = None,
     brand: Annotated[str | None, Query(max_length=2000, description="Our handles, comma-separated")] = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Us and each competitor: posts per week, content mix, engagement rates, follower growth and share of voice
     (`Brand Mentioned` events); the last 28 days unless `from`/`to` say otherwise."""
-    period = influencers.competitor_period(start, end, utcnow().date())
+    period = competitors.competitor_period(start, end, utcnow().date())
     handles = sorted({h.strip().lstrip("@").strip().lower() for h in (brand or "").split(",")} - {""})
-    return await influencers.competitors_report(session, period, brand=handles)
+    return await competitors.competitors_report(session, period, brand=handles)
 
 
 @router.post("/influencers", response_model=InfluencerRead, status_code=http_status.HTTP_201_CREATED)
@@ -122,23 +127,23 @@ async def get_influencer(influencer_id: str, session: SessionDep) -> InfluencerR
     return InfluencerRead.model_validate(await influencers.get_influencer(session, influencer_id))
 
 
-@router.get("/influencers/{influencer_id}/report")
+@router.get("/influencers/{influencer_id}/report", response_model=InfluencerReport)
 async def get_influencer_report(
     influencer_id: str, session: SessionDep, start: From = None, end: To = None
 ) -> dict[str, Any]:
     """Their posts' reach and engagement, follower growth, and the sessions, sign-ups, orders and revenue their
     codes and UTM campaigns brought."""
     influencer = await influencers.get_influencer(session, influencer_id)
-    return await influencers.influencer_report(session, influencer, social.Period(start, end))
+    return await influencers.influencer_report(session, influencer, service.Period(start, end))
 
 
-@router.get("/social/contests/{contest_id}")
+@router.get("/social/contests/{contest_id}", response_model=ContestReport)
 async def get_contest(
     contest_id: str, session: SessionDep,
     reach: Annotated[int | None, Query(ge=0, le=10**15, description="People reached, if not from posts")] = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Participants, people reached, participation rate and user content by review status of a contest."""
-    return await social.contest_report(session, contest_id, reach=reach)
+    return await service.contest_report(session, contest_id, reach=reach)
 
 
 @router.get("/social/content", response_model=ContentPage)
@@ -147,7 +152,7 @@ async def list_content(
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0, limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ContentPage:  # fmt: skip
     """User-generated content, newest first, by review status or contest."""
-    items, next_offset = await social.list_content(
+    items, next_offset = await service.list_content(
         session, status=status, contest_id=contest_id, offset=offset, limit=limit
     )
     return ContentPage(items=[ContentRead.model_validate(i) for i in items], next_offset=next_offset)
@@ -156,4 +161,4 @@ async def list_content(
 @router.post("/social/content/{content_id}/review", response_model=ContentRead)
 async def review_content(content_id: str, body: ContentReview, session: SessionDep) -> ContentRead:
     """Approve or reject a piece of user-generated content."""
-    return ContentRead.model_validate(await social.review_content(session, content_id, body.status))
+    return ContentRead.model_validate(await service.review_content(session, content_id, body.status))
