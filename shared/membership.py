@@ -11,9 +11,8 @@ from pydantic import TypeAdapter
 from sqlalchemy import Column, MetaData, String, Table, delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.consuming import decode_contract
 from shared.db import UTCDateTime, insert_many, upsert
-from shared.events import SegmentEntered, SegmentExited
+from shared.events import SegmentEntered, SegmentExited, decode_contract
 
 SegmentMessage = SegmentEntered | SegmentExited
 _adapter: TypeAdapter[SegmentMessage] = TypeAdapter(SegmentMessage)

@@ -27,9 +27,8 @@ from services.profiles.traits import (
     set_consent,
 )  # fmt: skip
 from shared.bus import EventBuffer
-from shared.consuming import decode_contract
 from shared.db import new_id, take_write_lock, utcnow
-from shared.events import PROFILES, ProfileUpserted, TrackedEvent
+from shared.events import PROFILES, ProfileUpserted, TrackedEvent, decode_contract
 from shared.inbox import mark_processed, unseen
 
 _tracked_event: TypeAdapter[TrackedEvent] = TypeAdapter(TrackedEvent)

@@ -28,13 +28,15 @@ from services.campaigns.social.schemas import (
     PostRow,
 )
 from shared.auth import authorize
+from shared.bodies import read_limited
 from shared.db import utcnow
 from shared.deps import SessionDep
-from shared.errors import PayloadTooLarge, Unavailable
+from shared.errors import Unavailable
 
 router = APIRouter(prefix="/v1", tags=["social"], dependencies=[Depends(authorize)])
 
 MAX_BYTES = 20 * 1024 * 1024
+TOO_LARGE = f"Send at most {MAX_BYTES:,} bytes at a time; split the file."
 From = Annotated[date | None, Query(alias="from", description="First day (UTC), included")]
 To = Annotated[date | None, Query(alias="to", description="Last day (UTC), included")]
 Grouping = Literal["post", "content_type", "platform", "campaign", "segment"]
@@ -46,17 +48,6 @@ def _rows_body(model: type[Any]) -> dict[str, Any]:
     csv_file = {"type": "string", "description": f"CSV with a header: {', '.join(model.model_fields)}"}
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": rows},
                                                           "text/csv": {"schema": csv_file}}}}  # fmt: skip
-
-
-async def _read_body(request: Request) -> bytes:
-    """The body, refused with 413 past `MAX_BYTES`."""
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BYTES:
-            raise PayloadTooLarge(f"Send at most {MAX_BYTES:,} bytes at a time; split the file.")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _media_type(request: Request) -> str:
@@ -71,14 +62,14 @@ def _answer(result: dict[str, Any], response: Response) -> ImportResult:
 @router.post("/social/posts", response_model=ImportResult, openapi_extra=_rows_body(PostRow))
 async def import_posts(request: Request, response: Response, session: SessionDep) -> ImportResult:
     """Import posts (ours or competitors') as a JSON list or CSV; 207 lists refused rows with line and reason."""
-    body = await _read_body(request)
+    body = await read_limited(request, MAX_BYTES, TOO_LARGE)
     return _answer(await imports.import_posts(session, body, _media_type(request)), response)
 
 
 @router.post("/social/metrics", response_model=ImportResult, openapi_extra=_rows_body(MetricRow))
 async def import_metrics(request: Request, response: Response, session: SessionDep) -> ImportResult:
     """Import posts' daily metrics as a JSON list or CSV; 207 lists refused rows with line and reason."""
-    body = await _read_body(request)
+    body = await read_limited(request, MAX_BYTES, TOO_LARGE)
     return _answer(await imports.import_metrics(session, body, _media_type(request)), response)
 
 

@@ -12,9 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.segmentation.clustering.models import ClusterAssignment
 from services.segmentation.exceptions import FeaturesNotFound
 from services.segmentation.replica.models import ProfileFeatures, ProfileTombstone
-from shared.consuming import decode_contract
 from shared.db import upsert, utcnow
-from shared.events import ProfileErased, ProfileMerged, ProfileUpserted
+from shared.events import ProfileErased, ProfileMerged, ProfileUpserted, decode_contract
 
 ProfileMessage = ProfileUpserted | ProfileMerged | ProfileErased
 ERASED = 2**62  # an erased profile's tombstone outranks every version: it never comes back
