@@ -1,6 +1,6 @@
 // A campaign's results by variant: funnel (chart and table), lift against the holdout, variants compared and the
 // attribution model switch. The figures are the API's; this only lays them out.
-import { Paper, SimpleGrid, Stack, Title } from "@mantine/core";
+import { Paper, SimpleGrid, Stack, Switch, Title } from "@mantine/core";
 import type { ReactNode } from "react";
 
 import { Attribution, type AttributionChoice } from "./Attribution";
@@ -26,10 +26,12 @@ export function CampaignResultsView({
   results,
   attribution,
   onAttribution,
+  onSequential,
 }: {
   results: CampaignResults;
   attribution: AttributionChoice;
   onAttribution: (next: AttributionChoice) => void;
+  onSequential?: (sequential: boolean) => void;
 }) {
   const arms = funnelArms(results);
   return (
@@ -38,6 +40,14 @@ export function CampaignResultsView({
         <FunnelChart arms={arms} />
         <FunnelTable arms={arms} />
       </Section>
+      <Switch
+        label="Sequential testing"
+        aria-label="Sequential testing"
+        description="Intervals and p-values that stay valid however often you look while the campaign runs (wider than fixed-horizon ones); the API recomputes them."
+        checked={results.sequential}
+        disabled={!onSequential}
+        onChange={(e) => onSequential?.(e.currentTarget.checked)}
+      />
       <SimpleGrid cols={{ base: 1, lg: 2 }}>
         <Section title="Lift against the holdout">
           <HoldoutLift results={results} />

@@ -1,9 +1,11 @@
 // Every figure the campaigns screens show is the API's, formatted: these render them from fixed answers.
 import { screen, within } from "@testing-library/react";
-import { describe, expect, it } from "vitest";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it, vi } from "vitest";
 
 import { formatCount, formatCurrency, formatInterval, formatNumber, formatPercent, formatSignedPercent } from "../../lib/format";
 import { renderWithProviders } from "../../test/render";
+import { CampaignResultsView } from "./CampaignResultsView";
 import { FunnelTable, funnelArms, funnelChartData } from "./Funnel";
 import { PREFLIGHT, RESULTS } from "./fixtures";
 import { LiftChart } from "./LiftChart";
@@ -104,6 +106,18 @@ describe("variants compared", () => {
     expect(row).toHaveTextContent(formatPercent(b.chance_to_beat_control));
     expect(row).toHaveTextContent(formatNumber(b.risk.variant, 4));
     expect(row).toHaveTextContent(formatSignedPercent(b.conversion_rate.lift, 1));
+  });
+});
+
+describe("sequential testing", () => {
+  it("shows the mode the API computed in and asks the API again when switched", async () => {
+    const onSequential = vi.fn();
+    const attribution = { model: null, windowDays: null };
+    renderWithProviders(<CampaignResultsView results={RESULTS} attribution={attribution} onAttribution={() => {}} onSequential={onSequential} />);
+    const toggle = screen.getByRole("switch", { name: "Sequential testing" });
+    expect(toggle).not.toBeChecked();
+    await userEvent.click(toggle);
+    expect(onSequential).toHaveBeenCalledWith(true);
   });
 });
 

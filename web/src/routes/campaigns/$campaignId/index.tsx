@@ -127,10 +127,15 @@ function Preflight({ campaignId }: { campaignId: string }) {
 
 function Results({ campaign }: { campaign: CampaignRead }) {
   const [attribution, setAttribution] = useState<AttributionChoice>({ model: null, windowDays: null });
+  const [sequential, setSequential] = useState(false);
   const results = useQuery({
     ...getResultsOptions({
       path: { campaign_id: campaign.id },
-      query: { attribution_model: attribution.model ?? undefined, window_days: attribution.windowDays ?? undefined },
+      query: {
+        attribution_model: attribution.model ?? undefined,
+        window_days: attribution.windowDays ?? undefined,
+        sequential: sequential || undefined,
+      },
     }),
     placeholderData: (previous) => previous,
     select: (d) => d as unknown as CampaignResults,
@@ -140,7 +145,7 @@ function Results({ campaign }: { campaign: CampaignRead }) {
       {(r) => (
         <>
           <Freshness fetchedAt={results.dataUpdatedAt || undefined} />
-          <CampaignResultsView results={r} attribution={attribution} onAttribution={setAttribution} />
+          <CampaignResultsView results={r} attribution={attribution} onAttribution={setAttribution} onSequential={setSequential} />
         </>
       )}
     </QueryState>
