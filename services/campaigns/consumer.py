@@ -1,6 +1,6 @@
 """Campaigns' consumers: `tessera.segments.v1` → the membership replica and triggered sends;
 `tessera.events.v1` → opens, clicks, unsubscribes, conversions and survey answers of
-recipients, and social analytics' facts; `tessera.profiles.v1` → erasures."""
+recipients, and social analytics' facts; `tessera.profiles.v1` → merges and erasures."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.campaigns.erasure import erased_messages, forget_erased, without_erased
 from services.campaigns.measurement import record_events
+from services.campaigns.merges import merge_messages, remember_merges
 from services.campaigns.service import apply_segment_messages, queue_triggers
 from services.campaigns.social.consumer import handle_tracked_events
 from services.campaigns.surveys import record_answers
@@ -50,8 +51,11 @@ async def handle_events(session: AsyncSession, messages: Sequence[Received], eve
 
 
 async def handle_profiles(session: AsyncSession, messages: Sequence[Received], events: EventBuffer) -> None:
-    """Erase what campaigns holds about erased people (their results stay, under a pseudonym)."""
-    await forget_erased(session, erased_messages([m.value for m in messages]))
+    """Follow merges (answers of a merged-away profile count for its survivor); erase what campaigns holds about
+    erased people (their results stay, under a pseudonym)."""
+    values = [m.value for m in messages]
+    await remember_merges(session, merge_messages(values))
+    await forget_erased(session, erased_messages(values))
 
 
 HANDLERS: dict[str, Handler] = {SEGMENTS: handle_segments, EVENTS: handle_events, PROFILES: handle_profiles}

@@ -12,6 +12,7 @@ from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.campaigns.audiences import hash_email, hash_phone
+from services.campaigns.merges import merged_into
 from services.campaigns.models import (
     AudienceExport,
     Conversion,
@@ -19,6 +20,7 @@ from services.campaigns.models import (
     Exposure,
     Interaction,
     KnownIdentity,
+    ProfileMerge,
     SegmentMember,
     SurveyResponse,
     TriggerRequest,
@@ -43,14 +45,9 @@ def erased_messages(values: Sequence[Any]) -> list[ProfileErased]:
 async def forget_erased(session: AsyncSession, erased: Sequence[ProfileErased]) -> None:
     """Apply erasures: identifiers deleted or replaced by a pseudonym, suppressed identities remembered."""
     for message in erased:
-        pseudonym = f"erased-{new_id()[:24]}"
-        for model in PSEUDONYMOUS:
-            query = update(model).where(model.profile_id == message.profile_id)
-            await session.execute(query.values(profile_id=pseudonym))
-        for deleted in DELETED:
-            await session.execute(delete(deleted).where(deleted.profile_id == message.profile_id))
-        answers = update(SurveyResponse).where(SurveyResponse.profile_id == message.profile_id)
-        await session.execute(answers.values(profile_id=pseudonym, comment=None))  # scores count; comments may name
+        pseudonym = await _pseudonymise(session, message.profile_id)
+        for merged_away in await merged_into(session, message.profile_id):  # profiles erases those too
+            await _pseudonymise(session, merged_away)
         persons = [value for kind, value in message.identities if kind in PERSON_KINDS]
         await forget_people(session, [*persons, f"profile:{message.profile_id}"], pseudonym)
         await _drop_from_exports(session, message.identities)
@@ -58,6 +55,19 @@ async def forget_erased(session: AsyncSession, erased: Sequence[ProfileErased]) 
             rows = [{"kind": kind, "digest": identity_digest(kind, value), "erased_at": utcnow()}
                     for kind, value in message.identities]  # fmt: skip
             await upsert(session, ErasedIdentity.__table__, rows, keys=["kind", "digest"], replace=("erased_at",))
+
+
+async def _pseudonymise(session: AsyncSession, profile_id: str) -> str:
+    """A profile's rows: results and answers kept under a new pseudonym, the rest deleted; the pseudonym."""
+    pseudonym = f"erased-{new_id()[:24]}"
+    for model in PSEUDONYMOUS:
+        await session.execute(update(model).where(model.profile_id == profile_id).values(profile_id=pseudonym))
+    for deleted in DELETED:
+        await session.execute(delete(deleted).where(deleted.profile_id == profile_id))
+    await session.execute(delete(ProfileMerge).where(ProfileMerge.merged_id == profile_id))
+    answers = update(SurveyResponse).where(SurveyResponse.profile_id == profile_id)
+    await session.execute(answers.values(profile_id=pseudonym, comment=None))  # scores count; comments may name
+    return pseudonym
 
 
 async def _drop_from_exports(session: AsyncSession, identities: Sequence[tuple[str, str]]) -> None:

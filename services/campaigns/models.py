@@ -188,3 +188,15 @@ class SurveyResponse(Base):
     product_id: Mapped[str | None] = mapped_column(String(200))
     message_id: Mapped[str] = mapped_column(String(300))  # the event the answer came from (shared.events.dedup_key)
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class ProfileMerge(Base):
+    """Copy of `profile.merged.v1`: `merged_id` now belongs to `profile_id` (until `undone`); `version` is the merged
+    profile's version the message carried, so an older message never overwrites a newer one."""
+
+    __tablename__ = "profile_merges"
+
+    merged_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    profile_id: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    undone: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -11,6 +11,7 @@ from typing import Any, Literal, NamedTuple
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.campaigns.merges import live_ids
 from services.campaigns.models import SegmentMember, Survey, SurveyResponse
 from services.campaigns.satisfaction import compare, score
 from shared.db import utcnow
@@ -30,14 +31,20 @@ class Answer(NamedTuple):
 
 
 async def _answers(session: AsyncSession, survey: Survey, start: datetime | None, end: datetime | None) -> list[Answer]:
+    """The survey's answers in [start, end), each under the live person who gave it: a person who answered under two
+    profiles since merged has one answer, the last (as if they had answered twice under one)."""
     columns = (SurveyResponse.score, SurveyResponse.profile_id, SurveyResponse.campaign_id,
                SurveyResponse.product_id, SurveyResponse.answered_at)  # fmt: skip
-    query = select(*columns).where(SurveyResponse.survey_id == survey.id)
-    if start is not None:
-        query = query.where(SurveyResponse.answered_at >= start)
-    if end is not None:
-        query = query.where(SurveyResponse.answered_at < end)
-    return [Answer(*row) for row in await session.execute(query)]
+    rows = [
+        Answer(*row) for row in await session.execute(select(*columns).where(SurveyResponse.survey_id == survey.id))
+    ]
+    live = await live_ids(session, (a.profile_id for a in rows))
+    latest: dict[str, Answer] = {}
+    for answer in sorted(rows, key=lambda a: a.answered_at):
+        latest[live[answer.profile_id]] = answer._replace(profile_id=live[answer.profile_id])
+    return [
+        a for a in latest.values() if (start is None or a.answered_at >= start) and (end is None or a.answered_at < end)
+    ]
 
 
 def _check_window(start: datetime | None, end: datetime | None) -> None:

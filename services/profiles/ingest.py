@@ -14,7 +14,6 @@ from services.profiles.config import get_settings
 from services.profiles.feedback.service import feedback_row, insert_items
 from services.profiles.identity import Key, alias_identities, event_identities
 from services.profiles.imports.service import record_applied
-from services.profiles.merge_chains import chain_end, load_chains
 from services.profiles.merging import merge_in_batch
 from services.profiles.models import IdentityConflict, Profile, processed_messages
 from services.profiles.suppression import erased_among, opt_out_returning, without_suppressed
@@ -30,6 +29,7 @@ from shared.bus import EventBuffer
 from shared.db import new_id, take_write_lock, utcnow
 from shared.events import PROFILES, ProfileUpserted, TrackedEvent, decode_contract
 from shared.inbox import mark_processed, unseen
+from shared.merge_chains import chain_end, load_chains
 
 _tracked_event: TypeAdapter[TrackedEvent] = TypeAdapter(TrackedEvent)
 CONTEXT_KEPT = ("page", "campaign", "channel", "userAgentData", "referrer")

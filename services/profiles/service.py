@@ -14,7 +14,6 @@ from services.profiles.batch import ProfileState, recent_counts
 from services.profiles.identity import normalise_email
 from services.profiles.ingest import upserted_message
 from services.profiles.locks import lock_profiles
-from services.profiles.merge_chains import chain_end, load_chains
 from services.profiles.models import (
     Identity,
     IdentityConflict,
@@ -27,6 +26,7 @@ from shared.bus import EventBuffer
 from shared.db import utcnow
 from shared.errors import BadRequest, Conflict, NotFound
 from shared.events import PROFILES
+from shared.merge_chains import chain_end, load_chains
 
 
 async def get_profile(session: AsyncSession, profile_id: str, *, for_update: bool = False) -> Profile:

@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.profiles.feedback.models import FeedbackItem
 from services.profiles.feedback.sentiment import FeedbackFact, analyse, summarize, top_terms
-from services.profiles.merge_chains import chain_end, load_chains
 from services.profiles.models import Profile, SegmentMember
 from shared.db import insert_many, new_id, utcnow
 from shared.errors import BadRequest, Conflict, Invalid, NotFound
+from shared.merge_chains import chain_end, load_chains
 
 FEEDBACK_EVENTS = frozenset(
     {"Comment Posted", "Brand Mentioned", "Review Submitted", "Survey Responded", "Feedback Submitted"}

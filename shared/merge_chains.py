@@ -1,4 +1,5 @@
-"""Following `merged_into` from a profile id to the live profile it now belongs to. Pure functions."""
+"""Following merges from a profile id to the live profile it now belongs to (profiles reads `merged_into`, campaigns
+its copy of `profile.merged` messages). Pure functions."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.profiles.merge_chains import MAX_DEPTH, chain_end, load_chains
+from shared.merge_chains import MAX_DEPTH, chain_end, load_chains
 
 LINKS = {"a": "b", "b": "c", "c": None, "x": None, "y": "c"}
 
