@@ -100,7 +100,8 @@ async def signed_in(request: Request) -> SignedIn:
     console = console_of(request)
     async with request.app.state.runtime.sessions() as session:  # its own short transaction, committed at once
         found = await sessions.resolve(session, token[:200], console.session_policy)
-        await session.commit()
+        if session.dirty or session.deleted:  # the idle clock slid or the session ended; else nothing to commit
+            await session.commit()
     if found is None:
         raise Unauthorized("Your session has ended; log in again.")
     row, user = found

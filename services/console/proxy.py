@@ -100,6 +100,25 @@ async def limited(chunks: AsyncIterator[bytes], limit: int) -> AsyncIterator[byt
             yield chunk
 
 
+SMALL_ANSWER = 256 * 1024  # bytes: answers up to this size are read whole before they are passed on
+
+
+def is_small(upstream: httpx.Response) -> bool:
+    """An answer that declares a length of at most `SMALL_ANSWER` bytes."""
+    length = upstream.headers.get("content-length", "")
+    return length.isdigit() and int(length) <= SMALL_ANSWER
+
+
+async def read_all(upstream: httpx.Response) -> bytes:
+    """A (small) answer's body as it came, its connection freed; a break in the middle is a 502."""
+    try:
+        return b"".join([chunk async for chunk in upstream.aiter_raw()])
+    except httpx.HTTPError as exc:
+        raise BadGateway(f"A service broke off its answer ({type(exc).__name__}).") from exc
+    finally:
+        await upstream.aclose()
+
+
 async def relay(upstream: httpx.Response) -> AsyncIterator[bytes]:
     """A service's answer body as it arrives; a break in the middle ends the answer (the status is sent already)."""
     try:
