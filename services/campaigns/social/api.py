@@ -19,6 +19,7 @@ from services.campaigns.social.schemas import (
     ContentReview,
     ContentStatus,
     ContestReport,
+    ContestSummary,
     EngagementReport,
     ImportResult,
     InfluencerCreate,
@@ -126,6 +127,12 @@ async def get_influencer_report(
     codes and UTM campaigns brought."""
     influencer = await influencers.get_influencer(session, influencer_id)
     return await influencers.influencer_report(session, influencer, service.Period(start, end))
+
+
+@router.get("/social/contests", response_model=list[ContestSummary])
+async def list_contests(session: SessionDep) -> list[dict[str, Any]]:
+    """Every contest with entries or user content, the most recently active first."""
+    return await service.list_contests(session)
 
 
 @router.get("/social/contests/{contest_id}", response_model=ContestReport)

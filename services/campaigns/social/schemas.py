@@ -293,6 +293,17 @@ class InfluencerReport(PeriodBounds):
     attributed_by: dict[str, list[str]]
 
 
+class ContestSummary(BaseModel):
+    """A contest seen in entries or user content: how many entered, how much content waits for review."""
+
+    contest_id: str
+    entries: int
+    participants: int
+    user_content: int
+    pending_review: int
+    last_activity_at: datetime
+
+
 class ContestReport(BaseModel):
     """A contest's participants, people reached, participation rate, user content by review status and posts."""
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.campaigns.social.models import ContestEntry, SocialPost, SocialPostMetric, UserContent
@@ -267,6 +267,30 @@ async def segment_engagement(session: AsyncSession, peers: PeerServices, period:
     groups = [{"key": s.get("segment_id"), **s} for s in segments]
     posts = await post_figures(session, period, P.competitor.is_(False))
     return await _envelope(session, period, "segment", groups, body.get("all"), posts)
+
+
+async def list_contests(session: AsyncSession) -> list[dict[str, Any]]:
+    """Every contest anyone entered or sent content to: entries, participants, content waiting for review, last
+    activity; the most recently active first."""
+    found: dict[str, dict[str, Any]] = {}
+    entries = select(ContestEntry.contest_id, func.count(), func.count(func.distinct(ContestEntry.person)),
+                     func.max(ContestEntry.at)).group_by(ContestEntry.contest_id)  # fmt: skip
+    for contest_id, n, people, last in await session.execute(entries):
+        found[contest_id] = _contest_row(contest_id) | {"entries": n, "participants": people, "last_activity_at": last}
+    pending = func.sum(case((UserContent.status == "pending", 1), else_=0))
+    content = select(UserContent.contest_id, func.count(), pending, func.max(UserContent.submitted_at)).where(
+        UserContent.contest_id.is_not(None)
+    )
+    for contest_id, n, waiting, last in await session.execute(content.group_by(UserContent.contest_id)):
+        row = found.setdefault(contest_id, _contest_row(contest_id))
+        row |= {"user_content": n, "pending_review": int(waiting or 0)}
+        row["last_activity_at"] = max(filter(None, (row["last_activity_at"], last)))
+    return sorted(found.values(), key=lambda r: (r["last_activity_at"], r["contest_id"]), reverse=True)
+
+
+def _contest_row(contest_id: str) -> dict[str, Any]:
+    return {"contest_id": contest_id, "entries": 0, "participants": 0, "user_content": 0, "pending_review": 0,
+            "last_activity_at": None}  # fmt: skip
 
 
 async def contest_report(session: AsyncSession, contest_id: str, *, reach: int | None) -> dict[str, Any]:

@@ -302,6 +302,14 @@ class TestContests:
         assert [c.id for c in pending] == [loose["messageId"], f"{contest}-c2"]
         first, next_offset = await social.list_content(session, status=None, contest_id=contest, offset=0, limit=1)
         assert [c.id for c in first] == [f"{contest}-c2"] and next_offset == 1
+        [listed] = [c for c in await social.list_contests(session) if c["contest_id"] == contest]
+        assert (listed["entries"], listed["participants"], listed["user_content"], listed["pending_review"]) == (
+            3,
+            2,
+            2,
+            1,
+        )
+        assert listed["last_activity_at"] == at(DAY1)  # the later of the last entry (12:00) and the last content (2:00)
 
     async def test_unknown_contests_and_content(self, session: AsyncSession) -> None:
         with pytest.raises(NotFound):

@@ -795,6 +795,38 @@ export type ContestReport = {
 };
 
 /**
+ * ContestSummary
+ *
+ * A contest seen in entries or user content: how many entered, how much content waits for review.
+ */
+export type ContestSummary = {
+    /**
+     * Contest Id
+     */
+    contest_id: string;
+    /**
+     * Entries
+     */
+    entries: number;
+    /**
+     * Participants
+     */
+    participants: number;
+    /**
+     * User Content
+     */
+    user_content: number;
+    /**
+     * Pending Review
+     */
+    pending_review: number;
+    /**
+     * Last Activity At
+     */
+    last_activity_at: string;
+};
+
+/**
  * DailyEngagement
  *
  * Our posts' figures on one day.
@@ -3466,6 +3498,24 @@ export type GetInfluencerReportResponses = {
 };
 
 export type GetInfluencerReportResponse = GetInfluencerReportResponses[keyof GetInfluencerReportResponses];
+
+export type ListContestsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/v1/social/contests';
+};
+
+export type ListContestsResponses = {
+    /**
+     * Response List Contests V1 Social Contests Get
+     *
+     * Successful Response
+     */
+    200: Array<ContestSummary>;
+};
+
+export type ListContestsResponse = ListContestsResponses[keyof ListContestsResponses];
 
 export type GetContestData = {
     body?: never;

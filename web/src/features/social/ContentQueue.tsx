@@ -1,6 +1,6 @@
 // User-generated content waiting for review (GET /v1/social/content), approved or rejected by marketers, and a
-// contest's participation (GET /v1/social/contests/{id}) when one is chosen.
-import { Anchor, Button, Group, Paper, SegmentedControl, SimpleGrid, Stack, Table, Text, TextInput } from "@mantine/core";
+// contest's participation (GET /v1/social/contests/{id}) when one is chosen from the contests seen (GET /v1/social/contests).
+import { Anchor, Button, Group, Paper, SegmentedControl, Select, SimpleGrid, Stack, Table, Text } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 
@@ -8,6 +8,7 @@ import { errorMessage } from "../../api/errors";
 import {
   getContestOptions,
   listContentOptions,
+  listContestsOptions,
   reviewContentMutation,
 } from "../../client/campaigns/@tanstack/react-query.gen";
 import type { ContentRead } from "../../client/campaigns/types.gen";
@@ -60,7 +61,7 @@ function ReviewButtons({ item }: { item: ContentRead }) {
   const review = useMutation({
     ...reviewContentMutation(),
     // Every page of the queue and the contests' counts change with a review.
-    onSuccess: () => void queryClient.invalidateQueries({ predicate: (q) => /"(listContent|getContest)"/.test(JSON.stringify(q.queryKey)) }),
+    onSuccess: () => void queryClient.invalidateQueries({ predicate: (q) => /"(listContent|listContests|getContest)"/.test(JSON.stringify(q.queryKey)) }),
   });
   const decide = (status: "approved" | "rejected") => review.mutate({ path: { content_id: item.id }, body: { status } });
   return (
@@ -109,8 +110,12 @@ export function ContentTable({ items }: { items: ContentRead[] }) {
 
 export function ContentQueue() {
   const [status, setStatus] = useState<Status>("pending");
-  const [contest, setContest] = useState("");
-  const contestId = contest.trim() || null;
+  const [contestId, setContestId] = useState<string | null>(null);
+  const contests = useQuery(listContestsOptions());
+  const contestChoices = (contests.data ?? []).map((c) => ({
+    value: c.contest_id,
+    label: `${c.contest_id} · ${formatCount(c.participants)} participants · ${formatCount(c.pending_review)} to review`,
+  }));
   const content = useQuery(listContentOptions({ query: { status, contest_id: contestId } }));
   return (
     <Stack gap="md">
@@ -121,7 +126,17 @@ export function ContentQueue() {
           onChange={(v) => setStatus(v)}
           data={[{ value: "pending", label: "Pending" }, { value: "approved", label: "Approved" }, { value: "rejected", label: "Rejected" }]}
         />
-        <TextInput label="Contest" placeholder="Any contest" value={contest} onChange={(e) => setContest(e.currentTarget.value)} w={220} />
+        <Select
+          label="Contest"
+          placeholder={contests.isPending ? "Loading contests…" : contestChoices.length ? "Any contest" : "No contests yet"}
+          data={contestChoices}
+          value={contestId}
+          onChange={setContestId}
+          searchable
+          clearable
+          nothingFoundMessage="No such contest"
+          w={360}
+        />
       </Group>
       {contestId ? <Contest id={contestId} /> : null}
       <QueryState query={content} loadingLabel="Loading user content" isEmpty={(d) => d.items.length === 0} empty={<Empty title={`No ${status} content`} />}>

@@ -2,18 +2,19 @@
 // competitors' share of voice, an influencer's report, a contest, refused import rows; analysts cannot review or import.
 import { RouterProvider, createMemoryHistory, createRouter } from "@tanstack/react-router";
 import { render, screen, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
 import { describe, expect, it } from "vitest";
 
 import type { Role } from "../../auth/session";
 import { meQueryKey } from "../../auth/session";
-import { getEngagementQueryKey } from "../../client/campaigns/@tanstack/react-query.gen";
+import { getEngagementQueryKey, listContentQueryKey, listContestsQueryKey } from "../../client/campaigns/@tanstack/react-query.gen";
 import type { ContentRead } from "../../client/campaigns/types.gen";
 import { daysAgo, isoDay } from "../../lib/days";
 import { formatCount, formatCurrency, formatPercent, formatSignedPercent } from "../../lib/format";
 import { routeTree } from "../../routeTree.gen";
 import { Providers, me, renderWithProviders, testQueryClient } from "../../test/render";
 import { CompetitorsView, shareOfVoiceData } from "./CompetitorsPanel";
-import { ContentTable, ContestView, type ContestReport } from "./ContentQueue";
+import { ContentQueue, ContentTable, ContestView, type ContestReport } from "./ContentQueue";
 import { EngagementView, dailyEngagementData } from "./EngagementPanel";
 import { ImportResultView } from "./ImportPanel";
 import { InfluencerReportView } from "./InfluencersPanel";
@@ -127,6 +128,24 @@ describe("user content", () => {
     renderWithProviders(<ContentTable items={CONTENT} />, { role: "analyst" });
     expect(screen.getByTestId("content-u1")).toHaveTextContent("pending");
     expect(screen.queryByRole("button", { name: /Approve/ })).not.toBeInTheDocument();
+  });
+});
+
+describe("the contests picker", () => {
+  it("offers the contests the API lists, with participants and content to review", async () => {
+    const client = testQueryClient();
+    client.setQueryData(meQueryKey, me("marketer"));
+    client.setQueryData(listContestsQueryKey(), [
+      { contest_id: "summer-photo", entries: 12, participants: 9, user_content: 4, pending_review: 3, last_activity_at: "2026-12-01T10:00:00Z" },
+    ]);
+    client.setQueryData(listContentQueryKey({ query: { status: "pending", contest_id: null } }), { items: [], next_offset: null });
+    render(
+      <Providers client={client}>
+        <ContentQueue />
+      </Providers>,
+    );
+    await userEvent.click(screen.getByRole("combobox", { name: "Contest" }));
+    expect(await screen.findByRole("option", { name: "summer-photo · 9 participants · 3 to review" })).toBeInTheDocument();
   });
 });
 
