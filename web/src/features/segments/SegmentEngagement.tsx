@@ -33,7 +33,7 @@ export function SegmentEngagement({ engagement }: { engagement: EngagementDistri
           <StatCard label="90th percentile" value={formatNumber(engagement.p90, 1)} />
           <StatCard label="Highest" value={formatNumber(engagement.max, 1)} />
         </SimpleGrid>
-        <BarChart h={200} data={rows} dataKey="band" series={[{ name: "members", label: "Members", color: "teal.6" }]} valueFormatter={(v) => formatCount(v)} aria-hidden barChartProps={{ accessibilityLayer: false }} />
+        <BarChart h={200} data={rows} dataKey="band" series={[{ name: "members", label: "Members", color: "teal.6" }]} valueFormatter={(v) => formatCount(v)} yAxisProps={{ allowDecimals: false }} aria-hidden barChartProps={{ accessibilityLayer: false }} />
         <Table fz="xs" aria-label="Members by engagement score">
           <Table.Thead>
             <Table.Tr>
